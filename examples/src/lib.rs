@@ -1,0 +1,1 @@
+//! Examples of dbsettings live in `examples/`.

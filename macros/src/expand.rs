@@ -1,0 +1,154 @@
+//! Code generation: the only file that writes Rust with `quote!`. Generated
+//! code names everything by absolute path so user items cannot shadow it.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote, quote_spanned, ToTokens};
+use syn::spanned::Spanned;
+use syn::DeriveInput;
+
+use crate::ast::{Field, Input, Kind};
+use crate::ctxt::Ctxt;
+use crate::{fallback, valid};
+
+pub(crate) fn derive(input: &DeriveInput) -> TokenStream {
+    let mut cx = Ctxt::default();
+    let parsed = Input::from_syn(&mut cx, input);
+    if let Some(parsed) = &parsed {
+        valid::check(&mut cx, parsed);
+    }
+    match (cx.finish(), parsed) {
+        (Ok(()), Some(parsed)) => generate(&parsed),
+        (Err(errors), _) => {
+            let mut out = errors.to_compile_error();
+            out.extend(fallback::stand_in(input));
+            out
+        }
+        (Ok(()), None) => fallback::stand_in(input),
+    }
+}
+
+/// The variable names of a field: `env` (or the prefixed, upper-cased field
+/// name), then its aliases.
+fn names(input: &Input<'_>, field: &Field<'_>) -> Vec<String> {
+    let primary = field.attrs.env.as_ref().map_or_else(
+        || {
+            let prefix = input.attrs.prefix.as_ref().map_or("", |p| p.value.as_str());
+            format!("{prefix}{}", field.name().to_uppercase())
+        },
+        |e| e.value.clone(),
+    );
+    std::iter::once(primary)
+        .chain(field.attrs.aliases.iter().map(|a| a.value.clone()))
+        .collect()
+}
+
+/// A type as a compact string for messages, e.g. `u16` or `std::net::IpAddr`.
+fn type_name(ty: &syn::Type) -> String {
+    ty.to_token_stream().to_string().replace(' ', "")
+}
+
+fn load_field(input: &Input<'_>, field: &Field<'_>) -> TokenStream {
+    let names = names(input, field);
+    let private = quote!(::dbsettings::__private);
+    match field.kind {
+        Kind::Url => {
+            let a = &field.attrs;
+            let opt = |v: Option<TokenStream>| match v {
+                Some(v) => quote!(::core::option::Option::Some(#v)),
+                None => quote!(::core::option::Option::None),
+            };
+            let default = opt(a.default.as_ref().map(|(_, e)| e.to_token_stream()));
+            let fallback = opt(a.fallback.as_ref().map(|(_, l)| {
+                let v = &l.value;
+                quote!(#v)
+            }));
+            let strict = a.strict.is_some();
+            quote! {
+                #private::database_url(
+                    __source,
+                    &#private::UrlSpec {
+                        names: &[#(#names),*],
+                        default: #default,
+                        fallback: #fallback,
+                        strict: #strict,
+                    },
+                    &mut __collector,
+                )
+            }
+        }
+        Kind::Optional(inner) => {
+            let tn = type_name(inner);
+            quote_spanned! {inner.span()=>
+                #private::optional::<#inner>(__source, &[#(#names),*], #tn, &mut __collector)
+            }
+        }
+        Kind::Plain => {
+            let ty = &field.original.ty;
+            let tn = type_name(ty);
+            match &field.attrs.default {
+                None => quote_spanned! {ty.span()=>
+                    #private::required::<#ty>(__source, &[#(#names),*], #tn, &mut __collector)
+                },
+                Some((_, expr)) => {
+                    // A string literal goes through `From<&str>` (so `String`
+                    // and `PathBuf` fields take "text"); any other expression
+                    // must have the field's type. Either way the compiler
+                    // checks it, pointing at the literal.
+                    let value = match expr {
+                        syn::Expr::Lit(syn::ExprLit {
+                            lit: syn::Lit::Str(_),
+                            ..
+                        }) => quote_spanned!(expr.span()=> ::core::convert::From::from(#expr)),
+                        _ => quote_spanned!(expr.span()=> #expr),
+                    };
+                    quote! {
+                        #private::with_default::<#ty>(
+                            __source,
+                            &[#(#names),*],
+                            #tn,
+                            || -> #ty { #value },
+                            &mut __collector,
+                        )
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn generate(input: &Input<'_>) -> TokenStream {
+    let ident = &input.original.ident;
+    let (impl_generics, ty_generics, where_clause) = input.original.generics.split_for_impl();
+    let vars: Vec<_> = (0..input.fields.len())
+        .map(|i| format_ident!("__field{}", i))
+        .collect();
+    let loads = input.fields.iter().map(|f| load_field(input, f));
+    let idents = input.fields.iter().map(|f| f.ident);
+    let url_ident = input
+        .fields
+        .iter()
+        .find(|f| matches!(f.kind, Kind::Url))
+        .map(|f| f.ident);
+
+    quote! {
+        #[automatically_derived]
+        impl #impl_generics ::dbsettings::DatabaseSettings for #ident #ty_generics #where_clause {
+            fn from_source(
+                __source: &dyn ::dbsettings::__private::Source,
+            ) -> ::core::result::Result<Self, ::dbsettings::Error> {
+                let mut __collector = ::dbsettings::__private::Collector::new();
+                #( let #vars = #loads; )*
+                match (#(#vars,)*) {
+                    (#(::core::option::Option::Some(#vars),)*) => {
+                        ::core::result::Result::Ok(Self { #(#idents: #vars),* })
+                    }
+                    _ => ::core::result::Result::Err(__collector.into_error()),
+                }
+            }
+
+            fn database_url(&self) -> &::dbsettings::DatabaseUrl {
+                &self.#url_ident
+            }
+        }
+    }
+}

@@ -1,0 +1,132 @@
+//! Rules across the struct: exactly one URL field, attributes that fit their
+//! field, valid variable names and an SQLite `fallback`.
+
+use std::collections::HashMap;
+
+use proc_macro2::Span;
+
+use crate::ast::{Input, Kind};
+use crate::ctxt::Ctxt;
+
+pub(crate) fn check(cx: &mut Ctxt, input: &Input<'_>) {
+    if let Some(prefix) = &input.attrs.prefix {
+        check_name(cx, &prefix.value, prefix.span, "prefix");
+    }
+
+    let urls: Vec<_> = input
+        .fields
+        .iter()
+        .filter(|f| matches!(f.kind, Kind::Url))
+        .collect();
+    match urls.as_slice() {
+        [] => cx.error(
+            input.original.ident.span(),
+            "a DatabaseSettings struct needs one field of type `DatabaseUrl`, e.g. `database_url: dbsettings::DatabaseUrl`",
+        ),
+        [_] => {}
+        [first, rest @ ..] => {
+            for extra in rest {
+                let mut e = syn::Error::new(
+                    extra.ty_span(),
+                    "only one `DatabaseUrl` field is allowed; a second database belongs in its own settings struct",
+                );
+                e.combine(syn::Error::new(first.ty_span(), "first `DatabaseUrl` field here"));
+                cx.push(e);
+            }
+        }
+    }
+
+    let mut seen: HashMap<String, Span> = HashMap::new();
+    for field in &input.fields {
+        let a = &field.attrs;
+        if let Some(env) = &a.env {
+            check_name(cx, &env.value, env.span, "env");
+        }
+        for alias in &a.aliases {
+            check_name(cx, &alias.value, alias.span, "alias");
+        }
+        let names = a
+            .env
+            .iter()
+            .map(|e| (e.value.clone(), e.span))
+            .chain(a.aliases.iter().map(|e| (e.value.clone(), e.span)));
+        for (name, span) in names {
+            if name.is_empty() {
+                continue;
+            }
+            if let Some(first) = seen.insert(name.clone(), span) {
+                let mut e = syn::Error::new(
+                    span,
+                    format_args!("the variable `{name}` is already read by another field"),
+                );
+                e.combine(syn::Error::new(first, format_args!("`{name}` first used here")));
+                cx.push(e);
+            }
+        }
+
+        match field.kind {
+            Kind::Url => {
+                if let Some((span, expr)) = &a.default {
+                    if !is_str_lit(expr) {
+                        cx.error(
+                            *span,
+                            "the `default` of the `DatabaseUrl` field must be a string literal URL",
+                        );
+                    }
+                }
+                if let Some((_, lit)) = &a.fallback {
+                    check_fallback(cx, &lit.value, lit.span);
+                }
+            }
+            Kind::Optional(_) | Kind::Plain => {
+                if let Some((span, _)) = &a.fallback {
+                    cx.error(
+                        *span,
+                        "`fallback` applies only to the `DatabaseUrl` field",
+                    );
+                }
+                if let Some(span) = a.strict {
+                    cx.error(span, "`strict` applies only to the `DatabaseUrl` field");
+                }
+            }
+        }
+        if let (Kind::Optional(_), Some((span, _))) = (&field.kind, &a.default) {
+            cx.error(
+                *span,
+                "an `Option` field has no `default`: absent is `None`; remove `default` or drop the `Option`",
+            );
+        }
+    }
+}
+
+fn is_str_lit(expr: &syn::Expr) -> bool {
+    matches!(expr, syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(_), .. }))
+}
+
+/// An environment variable name: not empty, no `=`, NUL or white space.
+fn check_name(cx: &mut Ctxt, name: &str, span: Span, key: &str) {
+    if name.is_empty() {
+        cx.error(span, format_args!("`{key}` must not be empty"));
+    } else if let Some(c) = name.chars().find(|c| *c == '=' || *c == '\0' || c.is_whitespace()) {
+        cx.error(
+            span,
+            format_args!("`{key}` must be a valid variable name; it contains {c:?}"),
+        );
+    }
+}
+
+/// The fallback is an SQLite URL: `sqlite::memory:` or `sqlite:` and a path.
+fn check_fallback(cx: &mut Ctxt, url: &str, span: Span) {
+    let ok = url
+        .strip_prefix("sqlite:")
+        .map(|rest| rest.trim_start_matches('/'))
+        .is_some_and(|path| !path.is_empty() && !path.starts_with('?'));
+    if !ok {
+        cx.error(
+            span,
+            "`fallback` must be an SQLite URL, such as \"sqlite://data/app.db\" or \"sqlite::memory:\"",
+        );
+    } else if url.chars().any(char::is_whitespace) {
+        cx.error(span, "`fallback` must not contain white space");
+    }
+}

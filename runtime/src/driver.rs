@@ -1,0 +1,215 @@
+//! Layer 5: the sqlx driver of each backend must accept the URL, through the
+//! same connect options the pool is built with.
+
+use crate::resolution::{Rejection, Warning};
+use crate::source::Source;
+use crate::Backend;
+
+/// The query parameters sqlx's PostgreSQL driver reads (sqlx-postgres 0.9
+/// `options/parse.rs`); it ignores others after logging their values, so
+/// others are never handed to it.
+#[cfg(feature = "postgres")]
+const POSTGRES_PARAMS: &[&str] = &[
+    "sslmode",
+    "ssl-mode",
+    "sslrootcert",
+    "ssl-root-cert",
+    "ssl-ca",
+    "sslcert",
+    "ssl-cert",
+    "sslkey",
+    "ssl-key",
+    "statement-cache-capacity",
+    "host",
+    "hostaddr",
+    "port",
+    "dbname",
+    "user",
+    "password",
+    "application_name",
+    "options",
+];
+
+/// The query parameters sqlx's MySQL driver reads (sqlx-mysql 0.9).
+#[cfg(feature = "mysql")]
+const MYSQL_PARAMS: &[&str] = &[
+    "sslmode",
+    "ssl-mode",
+    "sslca",
+    "ssl-ca",
+    "charset",
+    "collation",
+    "sslcert",
+    "ssl-cert",
+    "sslkey",
+    "ssl-key",
+    "statement-cache-capacity",
+    "socket",
+    "timezone",
+    "time-zone",
+];
+
+/// Splits `url` at `?` into the part before and the `&`-separated pairs.
+fn split_query(url: &str) -> (&str, Vec<&str>) {
+    match url.split_once('?') {
+        Some((base, q)) => (base, q.split('&').filter(|p| !p.is_empty()).collect()),
+        None => (url, Vec::new()),
+    }
+}
+
+fn key_of(pair: &str) -> &str {
+    pair.split_once('=').map_or(pair, |(k, _)| k)
+}
+
+/// Keeps only the pairs whose key `known` accepts, warning about the others.
+fn filter_params(url: &str, known: &dyn Fn(&str) -> bool, warnings: &mut Vec<Warning>) -> String {
+    let (base, pairs) = split_query(url);
+    let mut kept = Vec::new();
+    for pair in pairs {
+        if known(key_of(pair)) {
+            kept.push(pair);
+        } else {
+            warnings.push(Warning::IgnoredParameter {
+                name: key_of(pair).to_owned(),
+            });
+        }
+    }
+    if kept.is_empty() {
+        base.to_owned()
+    } else {
+        format!("{base}?{}", kept.join("&"))
+    }
+}
+
+/// Finds which query parameter makes `accepts` fail, trying each on its own.
+fn culprit(url: &str, accepts: &dyn Fn(&str) -> bool) -> Option<String> {
+    let (base, pairs) = split_query(url);
+    if !accepts(base) {
+        return None;
+    }
+    pairs
+        .into_iter()
+        .find(|pair| !accepts(&format!("{base}?{pair}")))
+        .map(|pair| key_of(pair).to_owned())
+}
+
+/// Layer 5: does the backend's sqlx driver accept `url`?
+pub(crate) fn accepts(
+    url: &str,
+    backend: Backend,
+    source: &dyn Source,
+    warnings: &mut Vec<Warning>,
+) -> Result<(), Rejection> {
+    let check: Box<dyn Fn(&str) -> bool + '_> = match backend {
+        #[cfg(feature = "postgres")]
+        Backend::Postgres => {
+            let _ = filter_params(url, &|k| is_postgres_param(k), warnings);
+            Box::new(move |u: &str| postgres_options(u, source).is_ok())
+        }
+        #[cfg(feature = "mysql")]
+        Backend::MySql => {
+            let _ = filter_params(url, &|k| MYSQL_PARAMS.contains(&k), warnings);
+            Box::new(|u: &str| mysql_options(u).is_ok())
+        }
+        #[cfg(feature = "sqlite")]
+        Backend::Sqlite => Box::new(|u: &str| sqlite_options(u).is_ok()),
+        #[allow(unreachable_patterns)]
+        _ => return Err(Rejection::DriverNotCompiled { backend }),
+    };
+    if check(url) {
+        Ok(())
+    } else {
+        Err(Rejection::DriverRejected {
+            backend,
+            parameter: culprit(url, &*check),
+        })
+    }
+}
+
+#[cfg(feature = "postgres")]
+fn is_postgres_param(key: &str) -> bool {
+    POSTGRES_PARAMS.contains(&key) || (key.starts_with("options[") && key.ends_with(']'))
+}
+
+/// PostgreSQL connect options for `url`, with every setting the URL leaves
+/// open taken from `source`'s libpq variables (`PGPORT`, `PGUSER`,
+/// `PGPASSWORD`, `PGDATABASE`, `PGSSLMODE`), never from the process
+/// environment behind its back: sqlx's own parser reads the ambient `PG*`
+/// variables, which would leak into a hermetic `from_vars`.
+#[cfg(feature = "postgres")]
+pub(crate) fn postgres_options(
+    url: &str,
+    source: &dyn Source,
+) -> Result<sqlx::postgres::PgConnectOptions, sqlx::Error> {
+    use sqlx::postgres::{PgConnectOptions, PgSslMode};
+    use std::str::FromStr;
+
+    let parsed = url::Url::parse(url).map_err(sqlx::Error::config)?;
+    let filtered = filter_params(url, &|k| is_postgres_param(k), &mut Vec::new());
+    let mut options = PgConnectOptions::from_str(&filtered)?;
+    let has = |key: &str| parsed.query_pairs().any(|(k, _)| k == key);
+    let var = |name: &str| {
+        source
+            .var(name)
+            .and_then(|v| v.into_string().ok())
+            .filter(|v| !v.is_empty())
+    };
+    let ambient = |name: &str| std::env::var_os(name).is_some();
+
+    if parsed.port().is_none() && !has("port") {
+        let port = var("PGPORT").and_then(|p| p.parse().ok()).unwrap_or(5432);
+        options = options.port(port);
+    }
+    let user_set = !parsed.username().is_empty() || has("user");
+    if !user_set {
+        match var("PGUSER") {
+            Some(user) => options = options.username(&user),
+            None if ambient("PGUSER") => {
+                let user = whoami::username().unwrap_or_else(|_| "postgres".to_owned());
+                options = options.username(&user);
+            }
+            None => {}
+        }
+    }
+    if parsed.password().is_none() && !has("password") {
+        match var("PGPASSWORD") {
+            Some(pw) => options = options.password(&pw),
+            // sqlx took the ambient password; an empty one is never valid,
+            // so the server asks as it would with none.
+            None if ambient("PGPASSWORD") => options = options.password(""),
+            None => {}
+        }
+    }
+    let database_set = parsed.path().trim_start_matches('/') != "" || has("dbname");
+    if !database_set {
+        match var("PGDATABASE") {
+            Some(db) => options = options.database(&db),
+            None if ambient("PGDATABASE") => {
+                // PostgreSQL's own default: the database named after the user.
+                let user = options.get_username().to_owned();
+                options = options.database(&user);
+            }
+            None => {}
+        }
+    }
+    if !has("sslmode") && !has("ssl-mode") {
+        let mode = var("PGSSLMODE")
+            .and_then(|m| m.parse().ok())
+            .unwrap_or(PgSslMode::Prefer);
+        options = options.ssl_mode(mode);
+    }
+    Ok(options)
+}
+
+/// MySQL connect options for `url` (the MySQL driver reads no environment).
+#[cfg(feature = "mysql")]
+pub(crate) fn mysql_options(url: &str) -> Result<sqlx::mysql::MySqlConnectOptions, sqlx::Error> {
+    let filtered = filter_params(url, &|k| MYSQL_PARAMS.contains(&k), &mut Vec::new());
+    filtered.parse()
+}
+
+/// SQLite connect options for `url`.
+#[cfg(feature = "sqlite")]
+pub(crate) fn sqlite_options(url: &str) -> Result<sqlx::sqlite::SqliteConnectOptions, sqlx::Error> {
+    url.parse()
+}

@@ -1,0 +1,190 @@
+//! The error of loading settings: every bad variable at once, each named,
+//! none echoing its value.
+
+use core::fmt;
+use std::io;
+
+use crate::resolution::FallbackReason;
+
+/// Loading settings failed: one or more variables are missing or invalid.
+///
+/// The error lists every problem at once, so a deployment is fixed in one
+/// round. It names each variable and never contains a variable's value.
+#[derive(Debug, Clone)]
+pub struct Error {
+    problems: Vec<Problem>,
+}
+
+impl Error {
+    /// Every problem found, in field order.
+    #[must_use]
+    pub fn problems(&self) -> &[Problem] {
+        &self.problems
+    }
+
+    pub(crate) fn new(problems: Vec<Problem>) -> Self {
+        debug_assert!(!problems.is_empty());
+        Self { problems }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.problems.as_slice() {
+            [one] => write!(f, "invalid settings: {one}"),
+            many => {
+                write!(f, "invalid settings ({} problems):", many.len())?;
+                for p in many {
+                    write!(f, "\n  - {p}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// One bad variable.
+#[derive(Debug, Clone)]
+pub struct Problem {
+    var: String,
+    kind: ProblemKind,
+}
+
+impl Problem {
+    pub(crate) fn new(var: &str, kind: ProblemKind) -> Self {
+        Self {
+            var: var.to_owned(),
+            kind,
+        }
+    }
+
+    /// The variable at fault, e.g. `APP_PORT` or `DATABASE_URL_FILE`.
+    #[must_use]
+    pub fn var(&self) -> &str {
+        &self.var
+    }
+
+    /// What is wrong with it.
+    #[must_use]
+    pub fn kind(&self) -> &ProblemKind {
+        &self.kind
+    }
+}
+
+/// What is wrong with a variable.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum ProblemKind {
+    /// A required setting has no value under any of its names.
+    Missing {
+        /// Every name that was tried, in order (aliases included).
+        names: Vec<String>,
+    },
+    /// The value does not parse as the field's type.
+    Invalid {
+        /// The field's type, as written in the struct.
+        type_name: &'static str,
+        /// The parser's message, with any copy of the value removed.
+        reason: String,
+        /// The value has white space around it, a common cause.
+        padded: bool,
+    },
+    /// The value (or the file's content) is not valid UTF-8.
+    NotUnicode,
+    /// Both `NAME` and `NAME_FILE` are set: which one is meant is unclear.
+    Conflict {
+        /// The `_FILE` variable that is also set.
+        file_var: String,
+    },
+    /// The file named by a `_FILE` variable could not be read.
+    UnreadableFile {
+        /// Why, as the OS said it.
+        kind: io::ErrorKind,
+    },
+    /// Strict mode is on and the database URL is missing or unusable, so the
+    /// SQLite fallback was refused.
+    FallbackRefused {
+        /// Why the URL could not be used.
+        reason: FallbackReason,
+    },
+    /// The database URL is missing or unusable and there is nothing to fall
+    /// back to: the `sqlite` feature is off.
+    NoFallback {
+        /// Why the URL could not be used.
+        reason: FallbackReason,
+    },
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let var = &self.var;
+        match &self.kind {
+            ProblemKind::Missing { names } => {
+                write!(f, "`{var}` is required but not set; set it")?;
+                if names.len() > 1 {
+                    write!(f, " (or one of ")?;
+                    for (i, n) in names.iter().skip(1).enumerate() {
+                        if i > 0 {
+                            f.write_str(", ")?;
+                        }
+                        write!(f, "`{n}`")?;
+                    }
+                    f.write_str(")")?;
+                }
+                write!(f, ", or `{var}_FILE` to the path of a file holding it")
+            }
+            ProblemKind::Invalid {
+                type_name,
+                reason,
+                padded,
+            } => {
+                write!(
+                    f,
+                    "`{var}` is not a valid `{type_name}` ({reason}); set it to a valid `{type_name}`"
+                )?;
+                if *padded {
+                    f.write_str(", without the surrounding white space")?;
+                }
+                Ok(())
+            }
+            ProblemKind::NotUnicode => write!(f, "`{var}` is not valid UTF-8; set it to UTF-8 text"),
+            ProblemKind::Conflict { file_var } => write!(
+                f,
+                "both `{var}` and `{file_var}` are set; unset one of them"
+            ),
+            ProblemKind::UnreadableFile { kind } => write!(
+                f,
+                "the file named by `{var}` could not be read ({kind}); point `{var}` at a readable file or unset it"
+            ),
+            ProblemKind::FallbackRefused { reason } => write!(
+                f,
+                "strict mode refuses the SQLite fallback: {reason}; set `{var}` to a usable database URL"
+            )
+            .and_then(|()| hint(f, reason)),
+            ProblemKind::NoFallback { reason } => write!(
+                f,
+                "{reason}, and without the `sqlite` feature there is no fallback; set `{var}` to a usable database URL"
+            )
+            .and_then(|()| hint(f, reason)),
+        }
+    }
+}
+
+fn hint(f: &mut fmt::Formatter<'_>, reason: &FallbackReason) -> fmt::Result {
+    match reason.hint() {
+        Some(h) => write!(f, " ({h})"),
+        None => Ok(()),
+    }
+}
+
+/// Collects problems while a settings value is loaded.
+#[derive(Debug, Default)]
+pub(crate) struct Problems(pub(crate) Vec<Problem>);
+
+impl Problems {
+    pub(crate) fn push(&mut self, problem: Problem) {
+        self.0.push(problem);
+    }
+}

@@ -1,0 +1,247 @@
+//! Choosing where the fallback SQLite database lives: the first candidate
+//! that passes a real test write wins, and every candidate tried is reported.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use crate::resolution::{Candidate, CandidateKind, Location, Skip};
+
+/// The variable that overrides the fallback's data directory.
+pub const DATA_DIR_VAR: &str = "DBSETTINGS_DATA_DIR";
+
+/// The file name used when the `fallback` attribute names none.
+pub(crate) const DEFAULT_FILE: &str = "app.db";
+
+/// The directories the candidates are built from; the real ones outside tests.
+#[derive(Debug, Clone)]
+pub(crate) struct Places {
+    /// Persistent storage on Hugging Face Spaces: `/data`.
+    pub(crate) persistent: PathBuf,
+    /// The working directory, which relative paths are resolved against.
+    pub(crate) cwd: PathBuf,
+    /// The OS temp directory.
+    pub(crate) temp: PathBuf,
+}
+
+impl Places {
+    pub(crate) fn system() -> Self {
+        Self {
+            persistent: PathBuf::from("/data"),
+            cwd: std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
+            temp: std::env::temp_dir(),
+        }
+    }
+}
+
+/// The fallback chosen: its URL, and every candidate tried in order.
+#[derive(Debug)]
+pub(crate) struct Choice {
+    pub(crate) url: String,
+    pub(crate) location: Location,
+    pub(crate) candidates: Vec<Candidate>,
+}
+
+/// Tries the candidates in order: the `fallback` attribute's file (already
+/// resolved to `attribute`), the data-dir variable, `/data` when present,
+/// `./data`, the temp directory, and last memory.
+pub(crate) fn choose(attribute: Option<&Location>, data_dir: Option<&str>, places: &Places) -> Choice {
+    if let Some(Location::Memory) = attribute {
+        return Choice {
+            url: "sqlite::memory:".to_owned(),
+            location: Location::Memory,
+            candidates: vec![Candidate {
+                kind: CandidateKind::Attribute,
+                location: Location::Memory,
+                skipped: None,
+            }],
+        };
+    }
+    let file = match attribute {
+        Some(Location::File(p)) => p.file_name().map(PathBuf::from),
+        _ => None,
+    }
+    .unwrap_or_else(|| PathBuf::from(DEFAULT_FILE));
+
+    let mut plan: Vec<(CandidateKind, PathBuf)> = Vec::new();
+    if let Some(Location::File(p)) = attribute {
+        plan.push((CandidateKind::Attribute, p.clone()));
+    }
+    if let Some(dir) = data_dir {
+        plan.push((CandidateKind::DataDirVar, places.cwd.join(dir).join(&file)));
+    }
+    plan.push((CandidateKind::PersistentData, places.persistent.join(&file)));
+    plan.push((CandidateKind::WorkingDir, places.cwd.join("data").join(&file)));
+    plan.push((CandidateKind::TempDir, places.temp.join("dbsettings").join(&file)));
+
+    let mut candidates: Vec<Candidate> = Vec::new();
+    for (kind, path) in plan {
+        if candidates
+            .iter()
+            .any(|c| c.location == Location::File(path.clone()))
+        {
+            continue;
+        }
+        let skipped = if kind == CandidateKind::PersistentData && !places.persistent.is_dir() {
+            Some(Skip::NotPresent)
+        } else {
+            test_write(&path).err().map(|e| Skip::NotWritable { kind: e.kind() })
+        };
+        let chosen = skipped.is_none();
+        candidates.push(Candidate {
+            kind,
+            location: Location::File(path.clone()),
+            skipped,
+        });
+        if chosen {
+            return Choice {
+                url: file_url(&path),
+                location: Location::File(path),
+                candidates,
+            };
+        }
+    }
+    candidates.push(Candidate {
+        kind: CandidateKind::Memory,
+        location: Location::Memory,
+        skipped: None,
+    });
+    Choice {
+        url: "sqlite::memory:".to_owned(),
+        location: Location::Memory,
+        candidates,
+    }
+}
+
+/// A real test write: the parent directories are created, a probe file is
+/// written and removed beside the database (SQLite writes its journal and WAL
+/// there), and an existing database file must open for writing.
+fn test_write(path: &Path) -> io::Result<()> {
+    let parent = path.parent().unwrap_or(Path::new("."));
+    fs::create_dir_all(parent)?;
+    let probe = parent.join(format!(".dbsettings-probe-{}", std::process::id()));
+    fs::write(&probe, b"dbsettings write test")?;
+    fs::remove_file(&probe)?;
+    if path.exists() {
+        fs::OpenOptions::new().append(true).open(path)?;
+    }
+    Ok(())
+}
+
+/// `sqlite://` and the absolute path, percent-encoding what sqlx decodes.
+fn file_url(path: &Path) -> String {
+    let text = path.to_string_lossy();
+    let mut url = String::with_capacity(text.len() + 9);
+    url.push_str("sqlite://");
+    for c in text.chars() {
+        match c {
+            '%' => url.push_str("%25"),
+            '?' => url.push_str("%3F"),
+            '#' => url.push_str("%23"),
+            c => url.push(c),
+        }
+    }
+    url
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn places(root: &Path) -> Places {
+        Places {
+            persistent: root.join("persistent"),
+            cwd: root.join("cwd"),
+            temp: root.join("tmp"),
+        }
+    }
+
+    fn kinds(choice: &Choice) -> Vec<(CandidateKind, bool)> {
+        choice
+            .candidates
+            .iter()
+            .map(|c| (c.kind, c.skipped.is_none()))
+            .collect()
+    }
+
+    #[test]
+    fn attribute_path_wins_and_parents_are_created() {
+        let root = tempfile::tempdir().unwrap();
+        let p = places(root.path());
+        let attr = Location::File(p.cwd.join("deep/er/app.db"));
+        let choice = choose(Some(&attr), None, &p);
+        assert_eq!(choice.location, attr);
+        assert!(p.cwd.join("deep/er").is_dir());
+        assert_eq!(kinds(&choice), vec![(CandidateKind::Attribute, true)]);
+        assert!(choice.url.starts_with("sqlite:///") && choice.url.ends_with("deep/er/app.db"));
+    }
+
+    #[test]
+    fn candidate_order_skips_unwritable_places() {
+        let root = tempfile::tempdir().unwrap();
+        let p = places(root.path());
+        // A regular file where a directory should be: nothing below it can be
+        // created, even by root.
+        let blocker = root.path().join("blocker");
+        fs::write(&blocker, "not a directory").unwrap();
+        let attr = Location::File(blocker.join("app.db"));
+        fs::create_dir_all(&p.cwd).unwrap();
+        fs::write(p.cwd.join("data"), "not a directory").unwrap();
+        let choice = choose(Some(&attr), Some(blocker.join("x").to_str().unwrap()), &p);
+        assert_eq!(
+            kinds(&choice),
+            vec![
+                (CandidateKind::Attribute, false),
+                (CandidateKind::DataDirVar, false),
+                (CandidateKind::PersistentData, false),
+                (CandidateKind::WorkingDir, false),
+                (CandidateKind::TempDir, true),
+            ]
+        );
+        assert_eq!(choice.candidates[2].skipped, Some(Skip::NotPresent));
+        assert_eq!(
+            choice.location,
+            Location::File(p.temp.join("dbsettings").join("app.db"))
+        );
+    }
+
+    #[test]
+    fn persistent_data_is_used_when_present() {
+        let root = tempfile::tempdir().unwrap();
+        let p = places(root.path());
+        fs::create_dir_all(&p.persistent).unwrap();
+        let choice = choose(None, None, &p);
+        assert_eq!(choice.location, Location::File(p.persistent.join("app.db")));
+    }
+
+    #[test]
+    fn data_dir_variable_comes_before_persistent_data() {
+        let root = tempfile::tempdir().unwrap();
+        let p = places(root.path());
+        fs::create_dir_all(&p.persistent).unwrap();
+        let dir = root.path().join("override");
+        let choice = choose(None, Some(dir.to_str().unwrap()), &p);
+        assert_eq!(choice.location, Location::File(dir.join("app.db")));
+    }
+
+    #[test]
+    fn memory_is_the_last_resort() {
+        let root = tempfile::tempdir().unwrap();
+        let blocker = root.path().join("blocker");
+        fs::write(&blocker, "x").unwrap();
+        let p = Places {
+            persistent: blocker.join("p"),
+            cwd: blocker.join("c"),
+            temp: blocker.join("t"),
+        };
+        let choice = choose(None, None, &p);
+        assert_eq!(choice.location, Location::Memory);
+        assert_eq!(choice.url, "sqlite::memory:");
+        assert_eq!(choice.candidates.last().unwrap().kind, CandidateKind::Memory);
+    }
+
+    #[test]
+    fn odd_characters_in_paths_are_encoded() {
+        assert_eq!(file_url(Path::new("/a?b#c%d")), "sqlite:///a%3Fb%23c%25d");
+    }
+}

@@ -1,0 +1,156 @@
+//! Database settings for Rust services that never crash at startup.
+//!
+//! `#[derive(DatabaseSettings)]` on a plain struct generates loading from the
+//! environment, a layered validation of `DATABASE_URL` and a fallback to an
+//! embedded SQLite database in a writable place when the URL is missing or
+//! unusable. Every decision is explained (see [`Resolution`]) and logged under
+//! the `tracing` target `dbsettings`; no output ever contains a password.
+//!
+//! ```
+//! use dbsettings::{Backend, DatabaseSettings, DatabaseUrl};
+//!
+//! #[derive(DatabaseSettings, Debug)]
+//! #[settings(prefix = "APP_")]
+//! struct Settings {
+//!     #[settings(env = "DATABASE_URL", alias = "POSTGRES_URL", fallback = "sqlite::memory:")]
+//!     database_url: DatabaseUrl,
+//!     #[settings(default = 7860)]
+//!     port: u16,
+//!     log_level: Option<String>,
+//! }
+//!
+//! // A pasted secret: quoted, with SQLAlchemy's driver suffix.
+//! let settings = Settings::from_vars([
+//!     ("DATABASE_URL", "\"postgresql+asyncpg://app:s3cret@db:5432/app\""),
+//!     ("APP_LOG_LEVEL", "debug"),
+//! ])?;
+//! assert_eq!(settings.database_url.backend(), Backend::Postgres);
+//! assert_eq!(settings.database_url.to_string(), "postgresql://app:****@db:5432/app");
+//! assert_eq!(settings.port, 7860);
+//!
+//! // Nothing set: the SQLite fallback, with the reason recorded.
+//! let settings = Settings::from_vars([("APP_PORT", "8080")])?;
+//! assert!(settings.database_url.is_fallback());
+//! println!("{}", settings.database_url.resolution());
+//! # Ok::<(), dbsettings::Error>(())
+//! ```
+//!
+//! # Resolution layers
+//!
+//! 1. **Presence**: unset, empty, white space or a null token (`None`,
+//!    `null`, `undefined`) is missing.
+//! 2. **Normalisation**, each repair named in [`Normalization`]: white space,
+//!    quotes, the variable's own `NAME=` prefix, upper-case schemes,
+//!    SQLAlchemy `+driver` suffixes and SQLite path rules, `sqlite3:`,
+//!    `sqlite://:memory:`, Python-only SQLite parameters, Cloud SQL's empty
+//!    host with a `host=` socket.
+//! 3. **Shape**: control characters, white space, placeholders, the scheme,
+//!    the `//` authority, the driver being compiled in.
+//! 4. **Parse**: the `url` crate, then host, port, single host,
+//!    percent-escapes and UTF-8; a `#`, `/` or `?` in a password gets a hint.
+//! 5. **Driver**: the sqlx connect options of the backend accept it.
+//!
+//! A failure at any layer falls back to SQLite with a [`FallbackReason`],
+//! unless strict mode is on (the `strict` attribute, or
+//! `DBSETTINGS_STRICT=1`), which makes it an [`Error`] instead.
+//!
+//! # Fallback location
+//!
+//! The first of these that passes a real test write is used, parent
+//! directories created: the `fallback` attribute's path; `$DBSETTINGS_DATA_DIR`;
+//! `/data` when present (persistent storage on Hugging Face Spaces); `./data`;
+//! the OS temp directory; and last an in-memory database, with a warning.
+//!
+//! # Cargo features
+//!
+//! `postgres`, `mysql` and `sqlite` (all default) compile in sqlx's drivers.
+
+pub use dbsettings_macros::DatabaseSettings;
+
+mod backend;
+mod database_url;
+mod driver;
+mod error;
+mod fallback;
+mod load;
+mod log;
+mod redact;
+mod resolution;
+mod resolve;
+pub mod source;
+
+pub use backend::Backend;
+pub use database_url::DatabaseUrl;
+pub use error::{Error, Problem, ProblemKind};
+pub use fallback::DATA_DIR_VAR;
+pub use load::STRICT_VAR;
+pub use resolution::{
+    Absence, Candidate, CandidateKind, Component, FallbackReason, Location, Normalization, Origin,
+    Rejection, Resolution, Skip, Warning,
+};
+/// The sqlx this crate is built on, re-exported so users need no second
+/// dependency.
+pub use sqlx;
+
+/// Settings loaded from environment variables, with a resolved database URL.
+///
+/// Implement it with `#[derive(DatabaseSettings)]`, which generates:
+///
+/// - [`from_source`](Self::from_source), and so `from_env` and `from_vars`:
+///   every field read from its variable (the field name upper-cased with the
+///   struct's `prefix`, or its `env`, then its `alias`es), `NAME_FILE` read as
+///   a secret file, empty treated as unset, every problem reported at once;
+/// - [`database_url`](Self::database_url): the one `DatabaseUrl` field,
+///   resolved through the layers, falling back to SQLite when unusable.
+///
+/// # Attributes
+///
+/// On the struct:
+/// - `#[settings(prefix = "APP_")]`: prefixes every env name derived from a
+///   field name (not explicit `env` or `alias` names).
+///
+/// On fields:
+/// - `env = "NAME"`: the variable's name. _Default:_ the field name
+///   upper-cased, with the prefix.
+/// - `alias = "NAME"`: another name tried, in order, after `env`; repeatable.
+/// - `default = <expr>`: the value when unset, type-checked against the field
+///   (a string literal goes through `From<&str>`). Not on `Option` fields.
+/// - `fallback = "sqlite:..."` (URL field): where the SQLite fallback goes
+///   first. _Default:_ none, so `$DBSETTINGS_DATA_DIR`, `/data`, `./data`, the
+///   temp directory, memory.
+/// - `strict` (URL field): refuse the fallback; a missing or unusable URL is
+///   an error. _Default:_ off, unless `DBSETTINGS_STRICT` is set.
+///
+/// Field types: `DatabaseUrl` (exactly one), any `FromStr` type (required
+/// unless it has a `default`), `Option<T>` (absent is `None`).
+pub trait DatabaseSettings: Sized {
+    /// Loads the settings from `source`. The other constructors call this.
+    fn from_source(source: &dyn source::Source) -> Result<Self, Error>;
+
+    /// Loads the settings from the process environment.
+    fn from_env() -> Result<Self, Error> {
+        Self::from_source(&source::Environment)
+    }
+
+    /// Loads the settings from the given pairs only, ignoring the process
+    /// environment: hermetic, for tests.
+    fn from_vars<I, K, V>(vars: I) -> Result<Self, Error>
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: AsRef<str>,
+        V: AsRef<str>,
+    {
+        Self::from_source(&source::Vars::new(vars))
+    }
+
+    /// The resolved database URL.
+    fn database_url(&self) -> &DatabaseUrl;
+}
+
+/// Used by generated code, not public API: no semver guarantees.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::load::{database_url, optional, required, with_default, Collector, UrlSpec};
+    pub use crate::source::Source;
+    pub use sqlx;
+}

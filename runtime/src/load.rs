@@ -1,0 +1,420 @@
+//! Loading one field: what the derive's generated code calls, and the
+//! resolution of the database URL field with its fallback.
+
+use core::fmt::Display;
+use core::str::FromStr;
+
+use crate::error::{Error, Problem, ProblemKind, Problems};
+use crate::fallback::{self, Places};
+use crate::resolution::{FallbackReason, Location, Origin, Resolution};
+use crate::resolve::{self, Refusal};
+use crate::source::{self, Lookup, Source};
+use crate::{Backend, DatabaseUrl};
+
+/// The variable that turns strict mode on for every URL field.
+pub const STRICT_VAR: &str = "DBSETTINGS_STRICT";
+
+/// Everything the derive knows about the `DatabaseUrl` field.
+#[derive(Debug, Clone, Copy)]
+pub struct UrlSpec {
+    /// The variable names, primary first, then aliases.
+    pub names: &'static [&'static str],
+    /// The `default` attribute: a URL used when no variable is set.
+    pub default: Option<&'static str>,
+    /// The `fallback` attribute: an SQLite URL.
+    pub fallback: Option<&'static str>,
+    /// The `strict` attribute: refuse the fallback.
+    pub strict: bool,
+}
+
+/// The problems collected while one settings value loads.
+#[derive(Debug, Default)]
+pub struct Collector {
+    problems: Problems,
+}
+
+impl Collector {
+    /// No problems yet.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Every problem at once. Called when a field came back `None`, which
+    /// each loader returns only after recording why.
+    #[must_use]
+    pub fn into_error(self) -> Error {
+        Error::new(self.problems.0)
+    }
+
+    fn push(&mut self, problem: Problem) {
+        self.problems.push(problem);
+    }
+}
+
+/// Looks a plain field up and parses it: `Some(None)` when it is absent.
+fn parse_field<T>(
+    source: &dyn Source,
+    names: &[&str],
+    type_name: &'static str,
+    collector: &mut Collector,
+) -> Option<Option<T>>
+where
+    T: FromStr,
+    T::Err: Display,
+{
+    match source::lookup(source, names) {
+        Lookup::Absent => Some(None),
+        Lookup::Problem(p) => {
+            collector.push(p);
+            None
+        }
+        Lookup::Found(found) => match found.value.parse::<T>() {
+            Ok(v) => Some(Some(v)),
+            Err(e) => {
+                let padded = found.value.trim() != found.value;
+                let reason = scrub(&e.to_string(), &found.value);
+                let var = match &found.origin {
+                    Origin::File { file_var, .. } => file_var.as_str(),
+                    _ => found.var(),
+                };
+                collector.push(Problem::new(
+                    var,
+                    ProblemKind::Invalid {
+                        type_name,
+                        reason,
+                        padded,
+                    },
+                ));
+                None
+            }
+        },
+    }
+}
+
+/// A parser's message without any copy of the value in it.
+fn scrub(message: &str, value: &str) -> String {
+    let mut out = message.to_owned();
+    for v in [value, value.trim()] {
+        if v.is_empty() || !out.contains(v) {
+            continue;
+        }
+        if v.len() < 4 {
+            // Too short to cut out cleanly: drop the message rather than risk it.
+            return "the value was not accepted".to_owned();
+        }
+        out = out.replace(v, "****");
+    }
+    out
+}
+
+/// A required field: a problem when absent.
+pub fn required<T>(
+    source: &dyn Source,
+    names: &[&str],
+    type_name: &'static str,
+    collector: &mut Collector,
+) -> Option<T>
+where
+    T: FromStr,
+    T::Err: Display,
+{
+    match parse_field(source, names, type_name, collector)? {
+        Some(v) => Some(v),
+        None => {
+            collector.push(Problem::new(
+                names[0],
+                ProblemKind::Missing {
+                    names: names.iter().map(|n| (*n).to_owned()).collect(),
+                },
+            ));
+            None
+        }
+    }
+}
+
+/// An `Option<T>` field: absent is `None`.
+pub fn optional<T>(
+    source: &dyn Source,
+    names: &[&str],
+    type_name: &'static str,
+    collector: &mut Collector,
+) -> Option<Option<T>>
+where
+    T: FromStr,
+    T::Err: Display,
+{
+    parse_field(source, names, type_name, collector)
+}
+
+/// A field with a `default`: absent is the default.
+pub fn with_default<T>(
+    source: &dyn Source,
+    names: &[&str],
+    type_name: &'static str,
+    default: impl FnOnce() -> T,
+    collector: &mut Collector,
+) -> Option<T>
+where
+    T: FromStr,
+    T::Err: Display,
+{
+    parse_field(source, names, type_name, collector).map(|v| v.unwrap_or_else(default))
+}
+
+/// The `DatabaseUrl` field: never a problem unless strict mode refuses the
+/// fallback (or no SQLite driver is compiled in to fall back to).
+pub fn database_url(
+    source: &dyn Source,
+    spec: &UrlSpec,
+    collector: &mut Collector,
+) -> Option<DatabaseUrl> {
+    match resolve_url(source, spec, &Places::system()) {
+        Ok(url) => Some(url),
+        Err(problem) => {
+            collector.push(problem);
+            None
+        }
+    }
+}
+
+/// Resolves the URL field against `places` (the real ones outside tests).
+pub(crate) fn resolve_url(
+    source: &dyn Source,
+    spec: &UrlSpec,
+    places: &Places,
+) -> Result<DatabaseUrl, Problem> {
+    let primary = spec.names.first().copied().unwrap_or("DATABASE_URL");
+    let (raw, origin) = match source::lookup(source, spec.names) {
+        Lookup::Found(found) => (Ok(found.value.clone()), found.origin),
+        Lookup::Absent => match spec.default {
+            Some(d) => (Ok(d.to_owned()), Origin::Default),
+            None => (
+                Err(FallbackReason::Missing {
+                    var: primary.to_owned(),
+                    absence: crate::resolution::Absence::Unset,
+                }),
+                Origin::Default,
+            ),
+        },
+        Lookup::Problem(p) => (
+            Err(FallbackReason::Unreadable {
+                var: p.var().to_owned(),
+                why: problem_summary(p.kind()),
+            }),
+            Origin::Default,
+        ),
+    };
+    let var = match &origin {
+        Origin::Env { var } | Origin::File { var, .. } => var.clone(),
+        _ => primary.to_owned(),
+    };
+    let var = var.as_str();
+
+    let mut normalizations = Vec::new();
+    let reason = match raw {
+        Err(reason) => reason,
+        Ok(raw) => {
+            let checked = resolve::check(&raw, var, &places.cwd, source);
+            normalizations = checked.normalizations;
+            match checked.outcome {
+                Ok(accepted) => {
+                    let resolution = Resolution {
+                        origin,
+                        backend: accepted.backend,
+                        fallback_reason: None,
+                        normalizations,
+                        warnings: accepted.warnings,
+                        location: accepted.location,
+                        candidates: Vec::new(),
+                    };
+                    let url = DatabaseUrl::new(accepted.url, resolution);
+                    crate::log::resolved(var, &url);
+                    return Ok(url);
+                }
+                Err(Refusal::Absent(absence)) => FallbackReason::Missing {
+                    var: var.to_owned(),
+                    absence,
+                },
+                Err(Refusal::Rejected(rejection)) => FallbackReason::Rejected {
+                    var: var.to_owned(),
+                    rejection,
+                },
+            }
+        }
+    };
+
+    let strict = spec.strict || source::switch(source, STRICT_VAR);
+    if strict || !Backend::Sqlite.is_compiled_in() {
+        crate::log::refused(var, &reason, &normalizations, strict);
+        let kind = if strict {
+            ProblemKind::FallbackRefused { reason }
+        } else {
+            ProblemKind::NoFallback { reason }
+        };
+        return Err(Problem::new(var, kind));
+    }
+
+    let attribute = spec.fallback.and_then(|f| {
+        match resolve::check(f, "", &places.cwd, source).outcome {
+            Ok(a) if a.backend == Backend::Sqlite => a.location,
+            _ => None,
+        }
+    });
+    let data_dir = match source::lookup(source, &[fallback::DATA_DIR_VAR]) {
+        Lookup::Found(f) => Some(f.value),
+        _ => None,
+    };
+    let choice = fallback::choose(attribute.as_ref(), data_dir.as_deref(), places);
+    let warnings = if choice.location == Location::Memory {
+        vec![crate::resolution::Warning::InMemory]
+    } else {
+        Vec::new()
+    };
+    let resolution = Resolution {
+        origin: Origin::Fallback,
+        backend: Backend::Sqlite,
+        fallback_reason: Some(reason),
+        normalizations,
+        warnings,
+        location: Some(choice.location),
+        candidates: choice.candidates,
+    };
+    let url = DatabaseUrl::new(choice.url, resolution);
+    crate::log::resolved(var, &url);
+    Ok(url)
+}
+
+/// A one-line reason for an unreadable value, without the value.
+fn problem_summary(kind: &ProblemKind) -> String {
+    match kind {
+        ProblemKind::NotUnicode => "not valid UTF-8".to_owned(),
+        ProblemKind::Conflict { file_var } => format!("`{file_var}` is set too"),
+        ProblemKind::UnreadableFile { kind } => format!("the file cannot be read ({kind})"),
+        other => format!("{other:?}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resolution::{Absence, CandidateKind, Rejection};
+    use crate::source::Vars;
+
+    const SPEC: UrlSpec = UrlSpec {
+        names: &["DATABASE_URL", "POSTGRES_URL"],
+        default: None,
+        fallback: Some("sqlite://data/app.db"),
+        strict: false,
+    };
+
+    fn places(root: &std::path::Path) -> Places {
+        Places {
+            persistent: root.join("persistent"),
+            cwd: root.join("cwd"),
+            temp: root.join("tmp"),
+        }
+    }
+
+    #[test]
+    fn missing_falls_back_to_the_attribute_path() {
+        let root = tempfile::tempdir().unwrap();
+        let url = resolve_url(&Vars::default(), &SPEC, &places(root.path())).unwrap();
+        assert!(url.is_fallback());
+        assert_eq!(
+            url.resolution().fallback_reason(),
+            Some(&FallbackReason::Missing {
+                var: "DATABASE_URL".into(),
+                absence: Absence::Unset
+            })
+        );
+        assert_eq!(
+            url.resolution().sqlite_path(),
+            Some(root.path().join("cwd/data/app.db").as_path())
+        );
+        assert_eq!(url.resolution().candidates()[0].kind, CandidateKind::Attribute);
+    }
+
+    #[test]
+    fn alias_supplies_the_value_and_is_recorded() {
+        let root = tempfile::tempdir().unwrap();
+        let src = Vars::new([("POSTGRES_URL", "postgresql://u:p@h/db")]);
+        let url = resolve_url(&src, &SPEC, &places(root.path())).unwrap();
+        assert_eq!(
+            url.resolution().origin(),
+            &Origin::Env {
+                var: "POSTGRES_URL".into()
+            }
+        );
+        assert_eq!(url.backend(), Backend::Postgres);
+    }
+
+    #[test]
+    fn alias_prefix_is_stripped_by_its_own_name() {
+        let root = tempfile::tempdir().unwrap();
+        let src = Vars::new([("POSTGRES_URL", "POSTGRES_URL=postgresql://u:p@h/db")]);
+        let url = resolve_url(&src, &SPEC, &places(root.path())).unwrap();
+        assert_eq!(url.expose_secret(), "postgresql://u:p@h/db");
+    }
+
+    #[test]
+    fn strict_refuses_with_the_reason() {
+        let root = tempfile::tempdir().unwrap();
+        let src = Vars::new([("DATABASE_URL", "postgresql://u:p#w@h/db"), (STRICT_VAR, "1")]);
+        let problem = resolve_url(&src, &SPEC, &places(root.path())).unwrap_err();
+        let text = problem.to_string();
+        assert!(text.contains("strict") && text.contains("DATABASE_URL"), "{text}");
+        assert!(!text.contains("p#w"), "{text}");
+        assert!(matches!(
+            problem.kind(),
+            ProblemKind::FallbackRefused {
+                reason: FallbackReason::Rejected {
+                    rejection: Rejection::PasswordNeedsEncoding { character: '#' },
+                    ..
+                }
+            }
+        ));
+    }
+
+    #[test]
+    fn strict_attribute_without_the_variable() {
+        let root = tempfile::tempdir().unwrap();
+        let spec = UrlSpec {
+            strict: true,
+            ..SPEC
+        };
+        assert!(resolve_url(&Vars::default(), &spec, &places(root.path())).is_err());
+        let ok = Vars::new([("DATABASE_URL", "sqlite::memory:")]);
+        assert!(resolve_url(&ok, &spec, &places(root.path())).is_ok());
+    }
+
+    #[test]
+    fn default_url_is_used_when_unset() {
+        let root = tempfile::tempdir().unwrap();
+        let spec = UrlSpec {
+            default: Some("mysql://root@localhost/test"),
+            ..SPEC
+        };
+        let url = resolve_url(&Vars::default(), &spec, &places(root.path())).unwrap();
+        assert_eq!(url.resolution().origin(), &Origin::Default);
+        assert_eq!(url.backend(), Backend::MySql);
+    }
+
+    #[test]
+    fn unreadable_file_falls_back_naming_the_file_variable() {
+        let root = tempfile::tempdir().unwrap();
+        let src = Vars::new([("DATABASE_URL_FILE", "/nonexistent/secret")]);
+        let url = resolve_url(&src, &SPEC, &places(root.path())).unwrap();
+        assert!(matches!(
+            url.resolution().fallback_reason(),
+            Some(FallbackReason::Unreadable { var, .. }) if var == "DATABASE_URL_FILE"
+        ));
+    }
+
+    #[test]
+    fn scrub_removes_the_value() {
+        assert_eq!(scrub("bad value 'hunter22'", "hunter22"), "bad value '****'");
+        assert_eq!(scrub("invalid x", "x"), "the value was not accepted");
+        assert_eq!(scrub("invalid digit", "abc1"), "invalid digit");
+    }
+}

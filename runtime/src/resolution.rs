@@ -1,0 +1,619 @@
+//! How a database URL was obtained: its source, every normalisation, the
+//! reason for a fallback and the fallback locations tried. Nothing here ever
+//! holds a password or a variable's value.
+
+use core::fmt;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use crate::Backend;
+
+/// Where the URL came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Origin {
+    /// The environment variable `var`.
+    Env {
+        /// The variable's name (the primary name or an alias).
+        var: String,
+    },
+    /// The file named by `file_var` (Docker and Kubernetes secrets).
+    File {
+        /// The variable the file stands for, e.g. `DATABASE_URL`.
+        var: String,
+        /// The variable naming the file, e.g. `DATABASE_URL_FILE`.
+        file_var: String,
+    },
+    /// The field's `default` attribute.
+    Default,
+    /// The SQLite fallback.
+    Fallback,
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Env { var } => write!(f, "environment variable `{var}`"),
+            Self::File { file_var, .. } => write!(f, "the file named by `{file_var}`"),
+            Self::Default => f.write_str("the field's default"),
+            Self::Fallback => f.write_str("the SQLite fallback"),
+        }
+    }
+}
+
+/// Why the URL was taken as missing (layer 1, presence).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Absence {
+    /// No variable is set (empty counts as unset).
+    Unset,
+    /// Only white space, or an empty pair of quotes.
+    Blank,
+    /// A null token such as `None`, `null` or `undefined`, leaked from a
+    /// program that wrote the environment.
+    NullToken,
+}
+
+/// Why the fallback was used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FallbackReason {
+    /// No usable value was set.
+    Missing {
+        /// The variable (primary name) that was looked up.
+        var: String,
+        /// How it was missing.
+        absence: Absence,
+    },
+    /// A value was set but rejected.
+    Rejected {
+        /// The variable that supplied the value.
+        var: String,
+        /// The layer and rule that rejected it.
+        rejection: Rejection,
+    },
+    /// The value could not be read: a `_FILE` that cannot be read, a value
+    /// that is not UTF-8, or both `NAME` and `NAME_FILE` set.
+    Unreadable {
+        /// The variable at fault.
+        var: String,
+        /// Why, without the value.
+        why: String,
+    },
+}
+
+impl FallbackReason {
+    /// A hint that says what to do, where one helps.
+    #[must_use]
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            Self::Missing { var, .. } => Some(format!(
+                "set `{var}` (or `{var}_FILE`) to a postgresql://, mysql:// or sqlite: URL"
+            )),
+            Self::Rejected { rejection, .. } => rejection.hint(),
+            Self::Unreadable { .. } => None,
+        }
+    }
+}
+
+impl fmt::Display for FallbackReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Missing { var, absence } => match absence {
+                Absence::Unset => write!(f, "`{var}` is not set"),
+                Absence::Blank => write!(f, "`{var}` is blank"),
+                Absence::NullToken => write!(f, "`{var}` holds a null token, not a URL"),
+            },
+            Self::Rejected { var, rejection } => write!(f, "`{var}` was rejected: {rejection}"),
+            Self::Unreadable { var, why } => write!(f, "`{var}` could not be read: {why}"),
+        }
+    }
+}
+
+/// A part of a URL, named in rejections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Component {
+    /// The user name.
+    User,
+    /// The password.
+    Password,
+    /// The host.
+    Host,
+    /// The path (database name or SQLite file).
+    Path,
+    /// The query string.
+    Query,
+}
+
+impl fmt::Display for Component {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::User => "user name",
+            Self::Password => "password",
+            Self::Host => "host",
+            Self::Path => "path",
+            Self::Query => "query string",
+        })
+    }
+}
+
+/// Why a URL was rejected: the layer (shape, parse, driver) and the rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Rejection {
+    /// Layer 3: a control character (tab, newline, NUL, ...) inside the URL.
+    ControlCharacter,
+    /// Layer 3: white space inside the URL.
+    InteriorWhitespace {
+        /// It looks like an inline ` # comment` copied from a `.env` file.
+        inline_comment: bool,
+    },
+    /// Layer 3: an unexpanded placeholder (`${VAR}`, `$VAR`,
+    /// `[YOUR-PASSWORD]`, `USER:PASSWORD@HOST:PORT`).
+    Placeholder,
+    /// Layer 3: no `scheme:` at all, e.g. a bare file path.
+    NoScheme,
+    /// Layer 3: a scheme that no sqlx driver serves.
+    UnsupportedScheme {
+        /// The scheme, when it is a well-known one (never an arbitrary value).
+        scheme: Option<&'static str>,
+    },
+    /// Layer 3: `postgresql:/...` or `mysql:...` without `//`.
+    NoAuthority {
+        /// The backend the scheme names.
+        backend: Backend,
+    },
+    /// Layer 3: the backend's driver is not compiled into this build.
+    DriverNotCompiled {
+        /// The backend the scheme names.
+        backend: Backend,
+    },
+    /// Layer 4: the URL does not parse.
+    Malformed {
+        /// The `url` crate's message (it never contains the input).
+        error: String,
+    },
+    /// Layer 4: a character in the password ends the authority early.
+    PasswordNeedsEncoding {
+        /// The character: `#`, `/` or `?`.
+        character: char,
+    },
+    /// Layer 4: a `#fragment`, which no database URL has.
+    Fragment,
+    /// Layer 4: no host and no Unix socket.
+    MissingHost,
+    /// Layer 4: the host is neither a DNS name, an IP address nor a socket path.
+    InvalidHost,
+    /// Layer 4: the port is not a number in 1..=65535.
+    InvalidPort,
+    /// Layer 4: several hosts (libpq multi-host syntax), which sqlx cannot use.
+    MultipleHosts,
+    /// Layer 4: a `%` not followed by two hexadecimal digits.
+    InvalidPercentEncoding {
+        /// Where.
+        component: Component,
+    },
+    /// Layer 4: percent-decoding gives bytes that are not UTF-8.
+    InvalidUtf8 {
+        /// Where.
+        component: Component,
+    },
+    /// Layer 4: `sqlite:` with no file name.
+    MissingPath,
+    /// Layer 5: the sqlx driver's connect options refuse the URL.
+    DriverRejected {
+        /// The backend.
+        backend: Backend,
+        /// The query parameter at fault, when one is.
+        parameter: Option<String>,
+    },
+}
+
+impl Rejection {
+    /// The layer that rejected the URL: 3 (shape), 4 (parse) or 5 (driver).
+    #[must_use]
+    pub fn layer(&self) -> u8 {
+        match self {
+            Self::ControlCharacter
+            | Self::InteriorWhitespace { .. }
+            | Self::Placeholder
+            | Self::NoScheme
+            | Self::UnsupportedScheme { .. }
+            | Self::NoAuthority { .. }
+            | Self::DriverNotCompiled { .. } => 3,
+            Self::DriverRejected { .. } => 5,
+            _ => 4,
+        }
+    }
+
+    /// What to do about it, where a hint helps.
+    #[must_use]
+    pub fn hint(&self) -> Option<String> {
+        Some(match self {
+            Self::ControlCharacter => {
+                "re-enter the value; a tab or line break was pasted into it".into()
+            }
+            Self::InteriorWhitespace {
+                inline_comment: true,
+            } => "remove the inline comment: in .env files a comment must be on its own line".into(),
+            Self::InteriorWhitespace { .. } => {
+                "remove the white space, or percent-encode it as %20".into()
+            }
+            Self::Placeholder => {
+                "replace the placeholder with the real value; the environment does not expand it"
+                    .into()
+            }
+            Self::NoScheme => {
+                "write a URL such as postgresql://user:password@host:5432/db, or sqlite:app.db for a file"
+                    .into()
+            }
+            Self::UnsupportedScheme {
+                scheme: Some("jdbc"),
+            } => "drop the `jdbc:` prefix and put the user and password in the URL: postgresql://user:password@host/db".into(),
+            Self::UnsupportedScheme { .. } => {
+                "use a postgresql://, mysql:// (or mariadb://) or sqlite: URL".into()
+            }
+            Self::NoAuthority { backend } => {
+                format!("write `{}://` with two slashes", scheme_of(*backend))
+            }
+            Self::DriverNotCompiled { backend } => format!(
+                "enable the `{}` feature of dbsettings",
+                backend.name()
+            ),
+            Self::PasswordNeedsEncoding { character } => format!(
+                "percent-encode `{character}` in the password as `{}`",
+                percent(*character)
+            ),
+            Self::Fragment => "percent-encode `#` as `%23`".into(),
+            Self::MissingHost => "add a host, or a Unix socket with ?host=/path/to/socket".into(),
+            Self::InvalidPort => "use a port between 1 and 65535".into(),
+            Self::MultipleHosts => "name one host; sqlx connects to a single host".into(),
+            Self::InvalidPercentEncoding { .. } => {
+                "write `%` as `%25`; an escape is `%` and two hexadecimal digits".into()
+            }
+            Self::MissingPath => "name a file, as in sqlite:app.db, or use sqlite::memory:".into(),
+            Self::DriverRejected {
+                parameter: Some(p),
+                ..
+            } => format!("fix or remove the `{p}` parameter"),
+            _ => return None,
+        })
+    }
+}
+
+fn scheme_of(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Postgres => "postgresql",
+        Backend::MySql => "mysql",
+        Backend::Sqlite => "sqlite",
+    }
+}
+
+fn percent(c: char) -> String {
+    let mut buf = [0u8; 4];
+    c.encode_utf8(&mut buf)
+        .bytes()
+        .map(|b| format!("%{b:02X}"))
+        .collect()
+}
+
+impl fmt::Display for Rejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::ControlCharacter => f.write_str("it contains a control character"),
+            Self::InteriorWhitespace { .. } => f.write_str("it contains white space"),
+            Self::Placeholder => f.write_str("it contains an unexpanded placeholder"),
+            Self::NoScheme => f.write_str("it is not a URL (no scheme)"),
+            Self::UnsupportedScheme { scheme: Some(s) } => {
+                write!(f, "the `{s}` scheme is not a database sqlx can connect to")
+            }
+            Self::UnsupportedScheme { scheme: None } => {
+                f.write_str("its scheme is not a database sqlx can connect to")
+            }
+            Self::NoAuthority { .. } => f.write_str("it has no `//` authority"),
+            Self::DriverNotCompiled { backend } => {
+                write!(f, "the {backend} driver is not compiled in")
+            }
+            Self::Malformed { error } => write!(f, "it does not parse as a URL ({error})"),
+            Self::PasswordNeedsEncoding { character } => {
+                write!(f, "the password contains an unencoded `{character}`")
+            }
+            Self::Fragment => f.write_str("it contains a `#` fragment"),
+            Self::MissingHost => f.write_str("it has no host and no socket"),
+            Self::InvalidHost => f.write_str("its host is not a valid name, address or socket path"),
+            Self::InvalidPort => f.write_str("its port is not a number between 1 and 65535"),
+            Self::MultipleHosts => f.write_str("it names several hosts"),
+            Self::InvalidPercentEncoding { component } => {
+                write!(f, "its {component} has an invalid percent-escape")
+            }
+            Self::InvalidUtf8 { component } => {
+                write!(f, "its {component} is not UTF-8 once percent-decoded")
+            }
+            Self::MissingPath => f.write_str("it names no SQLite file"),
+            Self::DriverRejected {
+                backend,
+                parameter: Some(p),
+            } => write!(f, "the {backend} driver rejects its `{p}` parameter"),
+            Self::DriverRejected {
+                backend,
+                parameter: None,
+            } => write!(f, "the {backend} driver rejects it"),
+        }
+    }
+}
+
+/// A repair applied to the raw value before it was validated (layer 2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Normalization {
+    /// White space around the value removed.
+    Trimmed,
+    /// One pair of matching surrounding quotes removed.
+    Unquoted,
+    /// The variable's own `NAME=` (or `export NAME=`) prefix removed.
+    VariablePrefix,
+    /// An upper-case scheme lower-cased.
+    SchemeLowercased,
+    /// A SQLAlchemy `+driver` suffix removed from the scheme.
+    DriverSuffix {
+        /// The driver named, such as `asyncpg`.
+        driver: String,
+    },
+    /// `sqlite3:` rewritten to `sqlite:`.
+    SqliteSchemeAlias,
+    /// `sqlite://:memory:` (or SQLAlchemy's `sqlite://`) rewritten to `sqlite::memory:`.
+    SqliteMemory,
+    /// A SQLAlchemy SQLite path (`sqlite:///./x.db`, or any path after a
+    /// `+driver` scheme) rewritten to sqlx's meaning.
+    SqlAlchemyPath {
+        /// Whether the path is relative to the working directory.
+        relative: bool,
+    },
+    /// A Python-only SQLite parameter (such as `check_same_thread`) dropped.
+    DroppedParameter {
+        /// The parameter's name.
+        name: String,
+    },
+    /// An empty host with a `host=` socket parameter (Cloud SQL, libpq)
+    /// given `localhost` so the URL parses; the socket still wins.
+    SocketHost,
+}
+
+impl Normalization {
+    /// Whether this repair deserves a warning rather than a note.
+    #[must_use]
+    pub fn is_warning(&self) -> bool {
+        matches!(
+            self,
+            Self::VariablePrefix | Self::DroppedParameter { .. } | Self::SqlAlchemyPath { .. }
+        )
+    }
+}
+
+impl fmt::Display for Normalization {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Trimmed => f.write_str("removed surrounding white space"),
+            Self::Unquoted => f.write_str("removed surrounding quotes"),
+            Self::VariablePrefix => f.write_str("removed the variable's own `NAME=` prefix"),
+            Self::SchemeLowercased => f.write_str("lower-cased the scheme"),
+            Self::DriverSuffix { driver } => {
+                write!(f, "removed the SQLAlchemy driver suffix `+{driver}`")
+            }
+            Self::SqliteSchemeAlias => f.write_str("rewrote `sqlite3:` as `sqlite:`"),
+            Self::SqliteMemory => f.write_str("rewrote the in-memory form as `sqlite::memory:`"),
+            Self::SqlAlchemyPath { relative: true } => {
+                f.write_str("read the SQLite path with SQLAlchemy's rules: relative to the working directory")
+            }
+            Self::SqlAlchemyPath { relative: false } => {
+                f.write_str("read the SQLite path with SQLAlchemy's rules: absolute")
+            }
+            Self::DroppedParameter { name } => {
+                write!(f, "dropped the Python-only parameter `{name}`, which sqlx does not know")
+            }
+            Self::SocketHost => {
+                f.write_str("filled the empty host so the `host=` socket parameter can be used")
+            }
+        }
+    }
+}
+
+/// Something worth knowing about an accepted URL or a fallback.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Warning {
+    /// The database lives in memory: nothing persists across restarts.
+    InMemory,
+    /// A query parameter the driver does not know; it is not passed on.
+    IgnoredParameter {
+        /// The parameter's name.
+        name: String,
+    },
+}
+
+impl fmt::Display for Warning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::InMemory => f.write_str(
+                "the database is in memory: nothing will persist when the process exits",
+            ),
+            Self::IgnoredParameter { name } => {
+                write!(f, "the driver does not know the parameter `{name}` and ignores it")
+            }
+        }
+    }
+}
+
+/// Where an SQLite database lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    /// A file, as an absolute path.
+    File(PathBuf),
+    /// In memory.
+    Memory,
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::File(p) => write!(f, "{}", p.display()),
+            Self::Memory => f.write_str("in memory"),
+        }
+    }
+}
+
+/// Which fallback candidate a path came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CandidateKind {
+    /// The `fallback` attribute's path.
+    Attribute,
+    /// The data-dir override variable (`DBSETTINGS_DATA_DIR`).
+    DataDirVar,
+    /// `/data`, persistent storage on Hugging Face Spaces.
+    PersistentData,
+    /// `./data` under the working directory.
+    WorkingDir,
+    /// The OS temp directory.
+    TempDir,
+    /// An in-memory database, the last resort.
+    Memory,
+}
+
+impl fmt::Display for CandidateKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Attribute => "the `fallback` attribute",
+            Self::DataDirVar => "the data-dir variable",
+            Self::PersistentData => "persistent storage /data",
+            Self::WorkingDir => "./data",
+            Self::TempDir => "the temp directory",
+            Self::Memory => "in memory",
+        })
+    }
+}
+
+/// A fallback location that was tried.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Candidate {
+    /// Which rule produced it.
+    pub kind: CandidateKind,
+    /// Where.
+    pub location: Location,
+    /// `None` when it was chosen; otherwise why it was skipped.
+    pub skipped: Option<Skip>,
+}
+
+/// Why a fallback candidate was skipped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Skip {
+    /// The directory does not exist (for `/data`, which is never created).
+    NotPresent,
+    /// The test write failed.
+    NotWritable {
+        /// The OS error kind.
+        kind: io::ErrorKind,
+    },
+}
+
+impl fmt::Display for Skip {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NotPresent => f.write_str("not present"),
+            Self::NotWritable { kind } => write!(f, "not writable ({kind})"),
+        }
+    }
+}
+
+/// How a [`DatabaseUrl`](crate::DatabaseUrl) was obtained.
+///
+/// Its `Debug` output holds no password and no variable value.
+#[derive(Debug, Clone)]
+pub struct Resolution {
+    pub(crate) origin: Origin,
+    pub(crate) backend: Backend,
+    pub(crate) fallback_reason: Option<FallbackReason>,
+    pub(crate) normalizations: Vec<Normalization>,
+    pub(crate) warnings: Vec<Warning>,
+    pub(crate) location: Option<Location>,
+    pub(crate) candidates: Vec<Candidate>,
+}
+
+impl Resolution {
+    /// Where the URL came from.
+    #[must_use]
+    pub fn origin(&self) -> &Origin {
+        &self.origin
+    }
+
+    /// Why the fallback was used, when it was.
+    #[must_use]
+    pub fn fallback_reason(&self) -> Option<&FallbackReason> {
+        self.fallback_reason.as_ref()
+    }
+
+    /// The repairs applied to the raw value, in order (also those applied to
+    /// a value that was then rejected).
+    #[must_use]
+    pub fn normalizations(&self) -> &[Normalization] {
+        &self.normalizations
+    }
+
+    /// Warnings about the result.
+    #[must_use]
+    pub fn warnings(&self) -> &[Warning] {
+        &self.warnings
+    }
+
+    /// For SQLite, where the database lives (an absolute path, or memory).
+    #[must_use]
+    pub fn location(&self) -> Option<&Location> {
+        self.location.as_ref()
+    }
+
+    /// For SQLite, the absolute path of the database file.
+    #[must_use]
+    pub fn sqlite_path(&self) -> Option<&Path> {
+        match &self.location {
+            Some(Location::File(p)) => Some(p),
+            _ => None,
+        }
+    }
+
+    /// The fallback locations tried, in order, with why each was skipped.
+    #[must_use]
+    pub fn candidates(&self) -> &[Candidate] {
+        &self.candidates
+    }
+}
+
+impl fmt::Display for Resolution {
+    /// A multi-line, human explanation: source, repairs, reason, location.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} from {}", self.backend, self.origin)?;
+        if let Some(loc) = &self.location {
+            write!(f, " ({loc})")?;
+        }
+        if let Some(reason) = &self.fallback_reason {
+            write!(f, "\n  because {reason}")?;
+            if let Some(hint) = reason.hint() {
+                write!(f, "\n  hint: {hint}")?;
+            }
+        }
+        for n in &self.normalizations {
+            write!(f, "\n  normalised: {n}")?;
+        }
+        for c in &self.candidates {
+            match &c.skipped {
+                None => write!(f, "\n  fallback: {} at {}: chosen", c.kind, c.location)?,
+                Some(skip) => write!(f, "\n  fallback: {} at {}: {skip}", c.kind, c.location)?,
+            }
+        }
+        for w in &self.warnings {
+            write!(f, "\n  warning: {w}")?;
+        }
+        Ok(())
+    }
+}

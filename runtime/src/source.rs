@@ -1,0 +1,251 @@
+//! Where settings come from: the process environment or given pairs, behind
+//! one small trait, plus the lookup rules shared by every field (empty means
+//! unset, `NAME_FILE` secrets, ordered aliases).
+
+use std::collections::HashMap;
+use std::ffi::OsString;
+use std::io;
+
+use crate::error::{Problem, ProblemKind};
+use crate::resolution::Origin;
+
+/// A place to read variables from.
+///
+/// Implemented by [`Environment`] (the process environment) and [`Vars`]
+/// (given pairs, for hermetic tests). Implement it to layer your own sources.
+pub trait Source {
+    /// The raw value of the variable `name`, or `None` when it is absent.
+    fn var(&self, name: &str) -> Option<OsString>;
+}
+
+impl<S: Source + ?Sized> Source for &S {
+    fn var(&self, name: &str) -> Option<OsString> {
+        (**self).var(name)
+    }
+}
+
+/// The process environment, read with [`std::env::var_os`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Environment;
+
+impl Source for Environment {
+    fn var(&self, name: &str) -> Option<OsString> {
+        std::env::var_os(name)
+    }
+}
+
+/// A fixed set of variables: nothing else is visible, not even the process
+/// environment. When a name is given twice, the last pair wins.
+#[derive(Clone, Default)]
+pub struct Vars {
+    map: HashMap<String, String>,
+}
+
+impl Vars {
+    /// Collects the given pairs.
+    pub fn new<I, K, V>(vars: I) -> Self
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: AsRef<str>,
+        V: AsRef<str>,
+    {
+        Self {
+            map: vars
+                .into_iter()
+                .map(|(k, v)| (k.as_ref().to_owned(), v.as_ref().to_owned()))
+                .collect(),
+        }
+    }
+}
+
+impl core::fmt::Debug for Vars {
+    // Names only: values may be secrets.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let mut names: Vec<&str> = self.map.keys().map(String::as_str).collect();
+        names.sort_unstable();
+        f.debug_struct("Vars").field("names", &names).finish()
+    }
+}
+
+impl Source for Vars {
+    fn var(&self, name: &str) -> Option<OsString> {
+        self.map.get(name).map(OsString::from)
+    }
+}
+
+/// A value found for one of a field's names.
+#[derive(Debug)]
+pub(crate) struct Found {
+    pub(crate) value: String,
+    pub(crate) origin: Origin,
+}
+
+impl Found {
+    /// The variable whose value (or file) this is, without `_FILE`.
+    pub(crate) fn var(&self) -> &str {
+        match &self.origin {
+            Origin::Env { var } | Origin::File { var, .. } => var,
+            Origin::Default | Origin::Fallback => "",
+        }
+    }
+}
+
+/// The outcome of looking a field up under its names.
+#[derive(Debug)]
+pub(crate) enum Lookup {
+    Found(Found),
+    Absent,
+    Problem(Problem),
+}
+
+/// Reads a variable with "empty means unset".
+fn non_empty(source: &dyn Source, name: &str) -> Result<Option<String>, Problem> {
+    match source.var(name) {
+        None => Ok(None),
+        Some(raw) if raw.is_empty() => Ok(None),
+        Some(raw) => raw
+            .into_string()
+            .map(Some)
+            .map_err(|_| Problem::new(name, ProblemKind::NotUnicode)),
+    }
+}
+
+/// Looks `names` up in order: for each name, `NAME` then `NAME_FILE`; the first
+/// name that has a value wins. Both `NAME` and `NAME_FILE` set is a conflict.
+pub(crate) fn lookup(source: &dyn Source, names: &[&str]) -> Lookup {
+    for &name in names {
+        let file_var = format!("{name}_FILE");
+        let direct = match non_empty(source, name) {
+            Ok(v) => v,
+            Err(p) => return Lookup::Problem(p),
+        };
+        let file = match non_empty(source, &file_var) {
+            Ok(v) => v,
+            Err(p) => return Lookup::Problem(p),
+        };
+        match (direct, file) {
+            (Some(_), Some(_)) => {
+                return Lookup::Problem(Problem::new(name, ProblemKind::Conflict { file_var }));
+            }
+            (Some(value), None) => {
+                return Lookup::Found(Found {
+                    value,
+                    origin: Origin::Env {
+                        var: name.to_owned(),
+                    },
+                });
+            }
+            (None, Some(path)) => match read_secret_file(&path) {
+                Ok(value) if value.is_empty() => {}
+                Ok(value) => {
+                    return Lookup::Found(Found {
+                        value,
+                        origin: Origin::File {
+                            var: name.to_owned(),
+                            file_var,
+                        },
+                    });
+                }
+                Err(error) => {
+                    let kind = match error.kind() {
+                        io::ErrorKind::InvalidData => ProblemKind::NotUnicode,
+                        kind => ProblemKind::UnreadableFile { kind },
+                    };
+                    return Lookup::Problem(Problem::new(&file_var, kind));
+                }
+            },
+            (None, None) => {}
+        }
+    }
+    Lookup::Absent
+}
+
+/// Reads a Docker or Kubernetes secret file, stripping one trailing newline
+/// (`\n` or `\r\n`), as editors and `echo` add one.
+fn read_secret_file(path: &str) -> io::Result<String> {
+    let mut text = std::fs::read_to_string(path)?;
+    if text.ends_with('\n') {
+        text.pop();
+        if text.ends_with('\r') {
+            text.pop();
+        }
+    }
+    Ok(text)
+}
+
+/// Reads a boolean switch such as `DBSETTINGS_STRICT`: `1`, `true`, `yes`, `on`
+/// (any case) are true; anything else, or absent, is false.
+pub(crate) fn switch(source: &dyn Source, name: &str) -> bool {
+    matches!(non_empty(source, name), Ok(Some(v))
+        if matches!(v.trim().to_ascii_lowercase().as_str(), "1" | "true" | "yes" | "on"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found(l: Lookup) -> Found {
+        match l {
+            Lookup::Found(f) => f,
+            other => panic!("expected a value, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn empty_means_unset_and_aliases_are_ordered() {
+        let src = Vars::new([("A", ""), ("B", "two"), ("C", "three")]);
+        let f = found(lookup(&src, &["A", "B", "C"]));
+        assert_eq!(f.value, "two");
+        assert_eq!(f.var(), "B");
+        assert!(matches!(lookup(&src, &["A", "Z"]), Lookup::Absent));
+    }
+
+    #[test]
+    fn file_secret_strips_one_newline() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("secret");
+        std::fs::write(&path, "value\n\n").unwrap();
+        let src = Vars::new([("S_FILE", path.to_str().unwrap())]);
+        let f = found(lookup(&src, &["S"]));
+        assert_eq!(f.value, "value\n");
+        assert!(matches!(f.origin, Origin::File { ref file_var, .. } if file_var == "S_FILE"));
+    }
+
+    #[test]
+    fn both_name_and_file_is_a_conflict_naming_both() {
+        let src = Vars::new([("S", "x"), ("S_FILE", "/nonexistent")]);
+        let Lookup::Problem(p) = lookup(&src, &["S"]) else {
+            panic!("expected a conflict")
+        };
+        let text = p.to_string();
+        assert!(text.contains("`S`") && text.contains("`S_FILE`"), "{text}");
+    }
+
+    #[test]
+    fn unreadable_file_names_the_file_variable() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("nope");
+        let src = Vars::new([("S_FILE", missing.to_str().unwrap())]);
+        let Lookup::Problem(p) = lookup(&src, &["S"]) else {
+            panic!("expected a problem")
+        };
+        assert_eq!(p.var(), "S_FILE");
+        assert!(!p.to_string().contains(missing.to_str().unwrap()));
+    }
+
+    #[test]
+    fn switches() {
+        let src = Vars::new([("A", "TRUE"), ("B", "0"), ("C", " yes ")]);
+        assert!(switch(&src, "A"));
+        assert!(!switch(&src, "B"));
+        assert!(switch(&src, "C"));
+        assert!(!switch(&src, "D"));
+    }
+
+    #[test]
+    fn vars_debug_shows_names_only() {
+        let src = Vars::new([("PASSWORD", "hunter2")]);
+        let text = format!("{src:?}");
+        assert!(text.contains("PASSWORD") && !text.contains("hunter2"));
+    }
+}

@@ -1,0 +1,1 @@
+//! Tests of dbsettings live in `tests/`.
