@@ -90,15 +90,16 @@ fn load_field(input: &Input<'_>, field: &Field<'_>) -> TokenStream {
                     #private::required::<#ty>(__source, &[#(#names),*], #tn, &mut __collector)
                 },
                 Some((_, expr)) => {
-                    // A string literal goes through `From<&str>` (so `String`
-                    // and `PathBuf` fields take "text"); any other expression
-                    // must have the field's type. Either way the compiler
-                    // checks it, pointing at the literal.
+                    // A string literal suits text fields (`TextDefault`); any
+                    // other expression must have the field's type. Either way
+                    // the compiler checks it, pointing at the literal.
                     let value = match expr {
                         syn::Expr::Lit(syn::ExprLit {
                             lit: syn::Lit::Str(_),
                             ..
-                        }) => quote_spanned!(expr.span()=> ::core::convert::From::from(#expr)),
+                        }) => quote_spanned! {expr.span()=>
+                            ::dbsettings::__private::text_default(#expr)
+                        },
                         _ => quote_spanned!(expr.span()=> #expr),
                     };
                     quote! {

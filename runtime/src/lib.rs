@@ -114,7 +114,8 @@ pub use sqlx;
 ///   upper-cased, with the prefix.
 /// - `alias = "NAME"`: another name tried, in order, after `env`; repeatable.
 /// - `default = <expr>`: the value when unset, type-checked against the field
-///   (a string literal goes through `From<&str>`). Not on `Option` fields.
+///   (`default = 7860`, `default = Level::Info`); a string literal suits text
+///   fields (`String`, `PathBuf`, ...). Not on `Option` fields.
 /// - `fallback = "sqlite:..."` (URL field): where the SQLite fallback goes
 ///   first. _Default:_ none, so `$DBSETTINGS_DATA_DIR`, `/data`, `./data`, the
 ///   temp directory, memory.
@@ -150,7 +151,10 @@ pub trait DatabaseSettings: Sized {
 /// Used by generated code, not public API: no semver guarantees.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::load::{database_url, optional, required, with_default, Collector, UrlSpec};
+    pub use crate::load::{
+        database_url, optional, required, text_default, with_default, Collector, TextDefault,
+        UrlSpec,
+    };
     pub use crate::source::Source;
     pub use sqlx;
 }

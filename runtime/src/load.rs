@@ -108,6 +108,54 @@ fn scrub(message: &str, value: &str) -> String {
     out
 }
 
+/// Text types a string-literal `default` converts into. Any other type needs
+/// a typed default (`default = 7860`, `default = Level::Info`), so the
+/// compiler checks it.
+#[diagnostic::on_unimplemented(
+    message = "a string literal `default` needs a text field, and `{Self}` is not one",
+    label = "this literal needs a value of type `{Self}`, without quotes",
+    note = "string literals convert to `String`, `PathBuf`, `OsString`, `Box<str>` and `&'static str`"
+)]
+pub trait TextDefault {
+    /// Converts the literal.
+    fn from_literal(text: &'static str) -> Self;
+}
+
+/// Converts a string-literal `default`; the field's type picks the impl.
+pub fn text_default<T: TextDefault>(text: &'static str) -> T {
+    T::from_literal(text)
+}
+
+impl TextDefault for String {
+    fn from_literal(text: &'static str) -> Self {
+        text.to_owned()
+    }
+}
+
+impl TextDefault for &'static str {
+    fn from_literal(text: &'static str) -> Self {
+        text
+    }
+}
+
+impl TextDefault for Box<str> {
+    fn from_literal(text: &'static str) -> Self {
+        text.into()
+    }
+}
+
+impl TextDefault for std::path::PathBuf {
+    fn from_literal(text: &'static str) -> Self {
+        text.into()
+    }
+}
+
+impl TextDefault for std::ffi::OsString {
+    fn from_literal(text: &'static str) -> Self {
+        text.into()
+    }
+}
+
 /// A required field: a problem when absent.
 pub fn required<T>(
     source: &dyn Source,

@@ -263,13 +263,13 @@ fn shape(s: &str) -> Result<Backend, Rejection> {
     if s.chars().any(char::is_control) {
         return Err(Rejection::ControlCharacter);
     }
+    if has_placeholder(s) {
+        return Err(Rejection::Placeholder);
+    }
     if s.chars().any(char::is_whitespace) {
         return Err(Rejection::InteriorWhitespace {
             inline_comment: s.contains(" #") || s.contains(" //"),
         });
-    }
-    if has_placeholder(s) {
-        return Err(Rejection::Placeholder);
     }
     let scheme = scheme_of(s).ok_or(Rejection::NoScheme)?;
     let backend = Backend::from_scheme(scheme).ok_or_else(|| Rejection::UnsupportedScheme {

@@ -1,0 +1,88 @@
+//! Every row of `tests/corpus/database_urls.tsv` resolves as the row says.
+
+mod common;
+
+use dbsettings::{Backend, DatabaseSettings, DatabaseUrl};
+
+#[derive(DatabaseSettings, Debug)]
+struct Settings {
+    #[settings(env = "DATABASE_URL")]
+    database_url: DatabaseUrl,
+}
+
+#[test]
+fn every_corpus_row_resolves_as_expected() {
+    let path = common::root().join("tests/corpus/database_urls.tsv");
+    let rows = common::read_corpus(&path);
+    assert!(rows.len() >= 40, "the corpus has only {} rows", rows.len());
+    let data = tempfile::tempdir().unwrap();
+    let data_dir = data.path().to_str().unwrap();
+
+    let mut failures = Vec::new();
+    for row in &rows {
+        let mut vars = vec![("DBSETTINGS_DATA_DIR".to_owned(), data_dir.to_owned())];
+        if let Some(input) = &row.input {
+            vars.push(("DATABASE_URL".to_owned(), input.clone()));
+        }
+        let settings = Settings::from_vars(vars).expect("the URL field never errors");
+        let url = &settings.database_url;
+        let got = if url.is_fallback() {
+            "fallback"
+        } else {
+            match url.backend() {
+                Backend::Postgres => "postgres",
+                Backend::MySql => "mysql",
+                Backend::Sqlite => "sqlite",
+                _ => "other",
+            }
+        };
+        if got != row.expect {
+            failures.push(format!(
+                "line {} ({}): expected {}, got {got}: {}",
+                row.line,
+                row.note,
+                row.expect,
+                url.resolution()
+            ));
+            continue;
+        }
+        if let Some(exposed) = &row.exposed {
+            if url.expose_secret() != exposed {
+                failures.push(format!(
+                    "line {} ({}): exposed {:?}, expected {exposed:?}",
+                    row.line,
+                    row.note,
+                    url.expose_secret()
+                ));
+            }
+        }
+        if url.is_fallback() {
+            assert!(url.resolution().fallback_reason().is_some());
+            assert_eq!(url.backend(), Backend::Sqlite);
+        }
+    }
+    assert!(failures.is_empty(), "{} of {} rows failed:\n{}", failures.len(), rows.len(), failures.join("\n"));
+    eprintln!("corpus: {} rows passed", rows.len());
+}
+
+#[test]
+fn copy_holds_every_row_of_the_shared_corpus() {
+    let shared = common::root().join("../shared/corpus/database_urls.tsv");
+    if !shared.exists() {
+        common::skip("comparing the corpus with ../shared", "../shared is not beside this clone");
+        return;
+    }
+    let ours = common::read_corpus(&common::root().join("tests/corpus/database_urls.tsv"));
+    let theirs = common::read_corpus(&shared);
+    assert!(!theirs.is_empty(), "the shared corpus is empty");
+    let missing: Vec<_> = theirs
+        .iter()
+        .filter(|t| {
+            !ours
+                .iter()
+                .any(|o| o.input == t.input && o.expect == t.expect && o.exposed == t.exposed)
+        })
+        .map(|t| format!("line {}: {:?}", t.line, t.input))
+        .collect();
+    assert!(missing.is_empty(), "rows of the shared corpus missing or different here:\n{}", missing.join("\n"));
+}

@@ -1,0 +1,9 @@
+//! Compile-time checks of `#[derive(DatabaseSettings)]`: one file per mistake
+//! in `tests/ui/`, each with the compiler's expected output beside it.
+//! Regenerate with `TRYBUILD=overwrite` and read the diff before committing.
+
+#[test]
+fn ui() {
+    let t = trybuild::TestCases::new();
+    t.compile_fail("tests/ui/*.rs");
+}

@@ -1,0 +1,9 @@
+use dbsettings::DatabaseSettings;
+
+#[derive(DatabaseSettings)]
+enum Settings {
+    Postgres,
+    Sqlite,
+}
+
+fn main() {}

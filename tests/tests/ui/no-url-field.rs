@@ -1,0 +1,8 @@
+use dbsettings::DatabaseSettings;
+
+#[derive(DatabaseSettings)]
+struct Settings {
+    port: u16,
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use dbsettings::{DatabaseSettings, DatabaseUrl};
+
+#[derive(DatabaseSettings)]
+struct Settings(DatabaseUrl, u16);
+
+fn main() {}

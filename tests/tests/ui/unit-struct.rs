@@ -1,0 +1,6 @@
+use dbsettings::DatabaseSettings;
+
+#[derive(DatabaseSettings)]
+struct Settings;
+
+fn main() {}

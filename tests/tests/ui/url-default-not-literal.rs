@@ -1,0 +1,11 @@
+use dbsettings::{DatabaseSettings, DatabaseUrl};
+
+const URL: &str = "sqlite::memory:";
+
+#[derive(DatabaseSettings)]
+struct Settings {
+    #[settings(default = URL)]
+    database_url: DatabaseUrl,
+}
+
+fn main() {}
