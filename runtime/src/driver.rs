@@ -61,6 +61,17 @@ fn key_of(pair: &str) -> &str {
     pair.split_once('=').map_or(pair, |(k, _)| k)
 }
 
+/// A parameter name fit to repeat in messages: short and made of name
+/// characters. Anything else may be part of a pasted secret.
+pub(crate) fn printable_name(key: &str) -> Option<String> {
+    let ok = !key.is_empty()
+        && key.len() <= 40
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_-.[]".contains(&b));
+    ok.then(|| key.to_owned())
+}
+
 /// Keeps only the pairs whose key `known` accepts, warning about the others.
 fn filter_params(url: &str, known: &dyn Fn(&str) -> bool, warnings: &mut Vec<Warning>) -> String {
     let (base, pairs) = split_query(url);
@@ -70,7 +81,7 @@ fn filter_params(url: &str, known: &dyn Fn(&str) -> bool, warnings: &mut Vec<War
             kept.push(pair);
         } else {
             warnings.push(Warning::IgnoredParameter {
-                name: key_of(pair).to_owned(),
+                name: printable_name(key_of(pair)),
             });
         }
     }
@@ -90,7 +101,7 @@ fn culprit(url: &str, accepts: &dyn Fn(&str) -> bool) -> Option<String> {
     pairs
         .into_iter()
         .find(|pair| !accepts(&format!("{base}?{pair}")))
-        .map(|pair| key_of(pair).to_owned())
+        .and_then(|pair| printable_name(key_of(pair)))
 }
 
 /// Layer 5: does the backend's sqlx driver accept `url`?

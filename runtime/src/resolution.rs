@@ -181,6 +181,9 @@ pub enum Rejection {
     },
     /// Layer 4: a `#fragment`, which no database URL has.
     Fragment,
+    /// Layer 4: an unencoded `@` after the host, in the path or query (or a
+    /// user name or password with a `/` or `?` that ended the host early).
+    AtAfterHost,
     /// Layer 4: no host and no Unix socket.
     MissingHost,
     /// Layer 4: the host is neither a DNS name, an IP address nor a socket path.
@@ -205,7 +208,8 @@ pub enum Rejection {
     DriverRejected {
         /// The backend.
         backend: Backend,
-        /// The query parameter at fault, when one is.
+        /// The query parameter at fault, when one is and its name looks
+        /// like a name.
         parameter: Option<String>,
     },
 }
@@ -266,6 +270,7 @@ impl Rejection {
                 percent(*character)
             ),
             Self::Fragment => "percent-encode `#` as `%23`".into(),
+            Self::AtAfterHost => "percent-encode `@` as `%40`, and `/`, `?`, `#` in the user name or password as `%2F`, `%3F`, `%23`".into(),
             Self::MissingHost => "add a host, or a Unix socket with ?host=/path/to/socket".into(),
             Self::InvalidPort => "use a port between 1 and 65535".into(),
             Self::MultipleHosts => "name one host; sqlx connects to a single host".into(),
@@ -320,6 +325,7 @@ impl fmt::Display for Rejection {
                 write!(f, "the password contains an unencoded `{character}`")
             }
             Self::Fragment => f.write_str("it contains a `#` fragment"),
+            Self::AtAfterHost => f.write_str("it has an unencoded `@` after the host"),
             Self::MissingHost => f.write_str("it has no host and no socket"),
             Self::InvalidHost => f.write_str("its host is not a valid name, address or socket path"),
             Self::InvalidPort => f.write_str("its port is not a number between 1 and 65535"),
@@ -427,8 +433,9 @@ pub enum Warning {
     InMemory,
     /// A query parameter the driver does not know; it is not passed on.
     IgnoredParameter {
-        /// The parameter's name.
-        name: String,
+        /// The parameter's name, when it looks like a name (an odd one may
+        /// be a pasted secret, so it is not repeated).
+        name: Option<String>,
     },
 }
 
@@ -438,8 +445,11 @@ impl fmt::Display for Warning {
             Self::InMemory => f.write_str(
                 "the database is in memory: nothing will persist when the process exits",
             ),
-            Self::IgnoredParameter { name } => {
+            Self::IgnoredParameter { name: Some(name) } => {
                 write!(f, "the driver does not know the parameter `{name}` and ignores it")
+            }
+            Self::IgnoredParameter { name: None } => {
+                f.write_str("the driver does not know a parameter (with an unusual name) and ignores it")
             }
         }
     }

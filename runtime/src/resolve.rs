@@ -385,16 +385,19 @@ fn parse_server_url(s: &str, backend: Backend) -> Result<(), Rejection> {
         });
     }
     let auth_end = rest.find(['/', '?']).unwrap_or(rest.len());
-    if let Some(at) = rest.rfind('@') {
+    if rest.rfind('@').is_some_and(|at| at > auth_end) {
+        // An `@` after the host: either a `/` or `?` in the password ended
+        // the authority early, or an `@` in the path or query. Both read
+        // differently in libpq, sqlx and the `url` crate, so neither is
+        // guessed at.
         let before = &rest[..auth_end];
-        let looks_like_password = before
-            .split_once(':')
-            .is_some_and(|(_, pw)| !pw.is_empty() && !pw.bytes().all(|b| b.is_ascii_digit()));
-        if at > auth_end && !before.contains('@') && looks_like_password {
-            return Err(Rejection::PasswordNeedsEncoding {
+        return Err(if before.contains(':') && !before.contains('@') {
+            Rejection::PasswordNeedsEncoding {
                 character: char::from(rest.as_bytes()[auth_end]),
-            });
-        }
+            }
+        } else {
+            Rejection::AtAfterHost
+        });
     }
     let authority = &rest[..auth_end];
     let hostport = authority.rfind('@').map_or(authority, |at| &authority[at + 1..]);
@@ -635,6 +638,8 @@ mod tests {
             Rejection::PasswordNeedsEncoding { character: '?' }
         );
         assert_eq!(rejection("postgresql://h/db#x"), Rejection::Fragment);
+        assert_eq!(rejection("postgresql://a?b:c@h/db"), Rejection::AtAfterHost);
+        assert_eq!(rejection("postgresql://h/db?user=me@corp"), Rejection::AtAfterHost);
         assert_eq!(rejection("mysql://u:p@h:0/db"), Rejection::InvalidPort);
         assert_eq!(rejection("mysql://u:p@h:70000/db"), Rejection::InvalidPort);
         assert_eq!(rejection("postgresql://u:p@bad!host/db"), Rejection::InvalidHost);

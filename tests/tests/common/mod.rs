@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code, unreachable_pub)]
 
+pub mod capture;
+
 use std::path::PathBuf;
 
 /// The environment variable that turns every skipped check into a failure;

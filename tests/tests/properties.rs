@@ -1,0 +1,167 @@
+//! Property tests: resolution never panics, always ends in an accepted URL
+//! of a compiled-in backend or the SQLite fallback, and the password of the
+//! input appears in no output of the crate: `Display`, `Debug`, errors and
+//! `tracing` events.
+
+mod common;
+
+use common::capture::capture;
+use dbsettings::{Backend, DatabaseSettings, DatabaseUrl};
+use proptest::prelude::*;
+
+#[derive(DatabaseSettings, Debug)]
+struct Settings {
+    #[settings(env = "DATABASE_URL")]
+    database_url: DatabaseUrl,
+}
+
+#[derive(DatabaseSettings, Debug)]
+struct Strict {
+    #[settings(env = "DATABASE_URL", strict)]
+    database_url: DatabaseUrl,
+}
+
+/// Every output of a resolution, as one text.
+fn all_output(raw: &str, data_dir: &str) -> (Option<DatabaseUrl>, String) {
+    let vars = [("DATABASE_URL", raw), ("DBSETTINGS_DATA_DIR", data_dir)];
+    let ((settings, strict), logs) =
+        capture(|| (Settings::from_vars(vars), Strict::from_vars(vars)));
+    let settings = settings.expect("the URL field is never an error without strict mode");
+    let url = settings.database_url;
+    let mut text = format!("{url}\n{url:?}\n{}\n{:?}\n{logs}", url.resolution(), url.resolution());
+    match strict {
+        Ok(s) => text.push_str(&format!("{s:?}")),
+        Err(e) => text.push_str(&format!("{e}\n{e:?}")),
+    }
+    (Some(url), text)
+}
+
+fn check_invariants(url: &DatabaseUrl) -> Result<(), TestCaseError> {
+    prop_assert!(url.backend().is_compiled_in());
+    if url.is_fallback() {
+        prop_assert_eq!(url.backend(), Backend::Sqlite);
+        prop_assert!(url.resolution().fallback_reason().is_some());
+    } else {
+        prop_assert!(url.resolution().fallback_reason().is_none());
+    }
+    Ok(())
+}
+
+/// Real URLs with a `{PW}` slot for the password.
+const TEMPLATES: &[&str] = &[
+    "postgresql://app:{PW}@localhost:5432/app",
+    "postgres://app:{PW}@db.internal/app?sslmode=require",
+    "\"postgresql://app:{PW}@localhost:5432/app\"",
+    "postgresql+asyncpg://app:{PW}@db:5432/app",
+    "DATABASE_URL=postgresql://app:{PW}@localhost/app",
+    "mysql://root:{PW}@127.0.0.1:3306/test",
+    "mariadb://root:{PW}@localhost/test",
+    "postgresql://app:{PW}@[::1]:5432/app",
+    "postgresql://app:{PW}@/app?host=/cloudsql/p:r:i",
+    "jdbc:postgresql://localhost:5432/app?user=app&password={PW}",
+    "  postgresql://app:{PW}@localhost:5432/app  \n",
+];
+
+/// Characters that break URLs in real life.
+const NASTY: &[char] = &['#', '/', '?', '@', ':', '%', '[', ']', ' ', '\t', '"', '\'', '$', '{', '&', '='];
+
+#[derive(Debug, Clone)]
+enum Mutation {
+    Insert(usize, char),
+    Delete(usize),
+    Upper(usize),
+    Duplicate(usize),
+}
+
+fn mutation() -> impl Strategy<Value = Mutation> {
+    prop_oneof![
+        (any::<usize>(), prop::sample::select(NASTY)).prop_map(|(i, c)| Mutation::Insert(i, c)),
+        (any::<usize>(), any::<char>()).prop_map(|(i, c)| Mutation::Insert(i, c)),
+        any::<usize>().prop_map(Mutation::Delete),
+        any::<usize>().prop_map(Mutation::Upper),
+        any::<usize>().prop_map(Mutation::Duplicate),
+    ]
+}
+
+fn apply(s: &str, m: &Mutation) -> String {
+    let chars: Vec<char> = s.chars().collect();
+    let at = |i: usize| if chars.is_empty() { 0 } else { i % chars.len() };
+    let mut out = chars.clone();
+    match *m {
+        Mutation::Insert(i, c) => out.insert(at(i), c),
+        Mutation::Delete(i) if !out.is_empty() => {
+            out.remove(at(i));
+        }
+        Mutation::Upper(i) if !out.is_empty() => {
+            let i = at(i);
+            out[i] = out[i].to_ascii_uppercase();
+        }
+        Mutation::Duplicate(i) if !out.is_empty() => {
+            let i = at(i);
+            out.insert(i, out[i]);
+        }
+        _ => {}
+    }
+    out.into_iter().collect()
+}
+
+/// `cases`, unless `PROPTEST_CASES` asks for another number (for long runs).
+fn config(cases: u32) -> ProptestConfig {
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(cases);
+    ProptestConfig {
+        cases,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    }
+}
+
+proptest! {
+    #![proptest_config(config(1000))]
+
+    #[test]
+    fn arbitrary_strings_resolve_without_panicking(raw in any::<String>()) {
+        let dir = tempfile::tempdir().unwrap();
+        let (url, _) = all_output(&raw, dir.path().to_str().unwrap());
+        check_invariants(&url.unwrap())?;
+    }
+
+    #[test]
+    fn url_shaped_strings_resolve_without_panicking(
+        raw in "(postgres(ql)?|mysql|mariadb|sqlite3?|jdbc:postgresql|[a-z]{1,6})(\\+[a-z]{1,8})?:/{0,4}[a-zA-Z0-9:@/?#%&=\\[\\]._ -]{0,40}"
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let (url, _) = all_output(&raw, dir.path().to_str().unwrap());
+        check_invariants(&url.unwrap())?;
+    }
+}
+
+proptest! {
+    #![proptest_config(config(2000))]
+
+    #[test]
+    fn mutated_real_urls_never_show_the_password(
+        template in prop::sample::select(TEMPLATES),
+        password in "Pw[A-Za-z0-9]{10,14}",
+        mutations in prop::collection::vec(mutation(), 0..4),
+    ) {
+        let mut raw = template.replace("{PW}", &password);
+        for m in &mutations {
+            raw = apply(&raw, m);
+        }
+        // The secret is whatever survived of the password: check its longest
+        // original run (mutations may cut it, but 8 characters of it remain).
+        let dir = tempfile::tempdir().unwrap();
+        let (url, text) = all_output(&raw, dir.path().to_str().unwrap());
+        check_invariants(&url.unwrap())?;
+        let chars: Vec<char> = password.chars().collect();
+        for window in chars.windows(8) {
+            let piece: String = window.iter().collect();
+            if raw.contains(&piece) {
+                prop_assert!(!text.contains(&piece), "{piece:?} of {raw:?} leaked into:\n{text}");
+            }
+        }
+    }
+}
