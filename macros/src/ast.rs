@@ -117,12 +117,11 @@ fn kind_of(ty: &Type) -> Kind<'_> {
     if seg.ident == "DatabaseUrl" && seg.arguments.is_none() {
         return Kind::Url;
     }
-    if seg.ident == "Option" {
-        if let PathArguments::AngleBracketed(args) = &seg.arguments {
-            if let [GenericArgument::Type(inner)] = args.args.iter().collect::<Vec<_>>()[..] {
-                return Kind::Optional(inner);
-            }
-        }
+    if seg.ident == "Option"
+        && let PathArguments::AngleBracketed(args) = &seg.arguments
+        && let [GenericArgument::Type(inner)] = args.args.iter().collect::<Vec<_>>()[..]
+    {
+        return Kind::Optional(inner);
     }
     Kind::Plain
 }

@@ -37,7 +37,14 @@ pub(crate) struct FieldAttrs {
 }
 
 /// Records `value` in `slot`, or a duplicate error pointing at both.
-fn set_once<T>(cx: &mut Ctxt, slot: &mut Option<T>, value: T, key: &str, span: Span, first: Option<Span>) {
+fn set_once<T>(
+    cx: &mut Ctxt,
+    slot: &mut Option<T>,
+    value: T,
+    key: &str,
+    span: Span,
+    first: Option<Span>,
+) {
     if slot.is_some() {
         let mut e = syn::Error::new(span, format_args!("duplicate `{key}` in #[settings(...)]"));
         if let Some(first) = first {
@@ -73,14 +80,16 @@ fn distance(a: &str, b: &str) -> usize {
     row[b.len()]
 }
 
-fn unknown(meta: &ParseNestedMeta<'_>, keys: &[&str], elsewhere: &[&str], place: &str) -> syn::Error {
-    let key = meta
-        .path
-        .get_ident()
-        .map_or_else(
-            || quote::ToTokens::to_token_stream(&meta.path).to_string(),
-            ToString::to_string,
-        );
+fn unknown(
+    meta: &ParseNestedMeta<'_>,
+    keys: &[&str],
+    elsewhere: &[&str],
+    place: &str,
+) -> syn::Error {
+    let key = meta.path.get_ident().map_or_else(
+        || quote::ToTokens::to_token_stream(&meta.path).to_string(),
+        ToString::to_string,
+    );
     if elsewhere.contains(&key.as_str()) {
         return meta.error(format_args!(
             "`{key}` is not allowed on a {place}; it belongs on the {}",

@@ -2,9 +2,9 @@
 //! code names everything by absolute path so user items cannot shadow it.
 
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote, quote_spanned, ToTokens};
-use syn::spanned::Spanned;
+use quote::{ToTokens, format_ident, quote, quote_spanned};
 use syn::DeriveInput;
+use syn::spanned::Spanned;
 
 use crate::ast::{Field, Input, Kind};
 use crate::ctxt::Ctxt;
@@ -53,9 +53,11 @@ fn load_field(input: &Input<'_>, field: &Field<'_>) -> TokenStream {
     match field.kind {
         Kind::Url => {
             let a = &field.attrs;
-            let opt = |v: Option<TokenStream>| match v {
-                Some(v) => quote!(::core::option::Option::Some(#v)),
-                None => quote!(::core::option::Option::None),
+            let opt = |v: Option<TokenStream>| {
+                v.map_or_else(
+                    || quote!(::core::option::Option::None),
+                    |v| quote!(::core::option::Option::Some(#v)),
+                )
             };
             let default = opt(a.default.as_ref().map(|(_, e)| e.to_token_stream()));
             let fallback = opt(a.fallback.as_ref().map(|(_, l)| {
@@ -93,14 +95,16 @@ fn load_field(input: &Input<'_>, field: &Field<'_>) -> TokenStream {
                     // A string literal suits text fields (`TextDefault`); any
                     // other expression must have the field's type. Either way
                     // the compiler checks it, pointing at the literal.
-                    let value = match expr {
-                        syn::Expr::Lit(syn::ExprLit {
-                            lit: syn::Lit::Str(_),
-                            ..
-                        }) => quote_spanned! {expr.span()=>
+                    let value = if let syn::Expr::Lit(syn::ExprLit {
+                        lit: syn::Lit::Str(_),
+                        ..
+                    }) = expr
+                    {
+                        quote_spanned! {expr.span()=>
                             ::dbsettings::__private::text_default(#expr)
-                        },
-                        _ => quote_spanned!(expr.span()=> #expr),
+                        }
+                    } else {
+                        quote_spanned!(expr.span()=> #expr)
                     };
                     quote! {
                         #private::with_default::<#ty>(

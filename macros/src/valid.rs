@@ -59,20 +59,23 @@ pub(crate) fn check(cx: &mut Ctxt, input: &Input<'_>) {
                     span,
                     format_args!("the variable `{name}` is already read by another field"),
                 );
-                e.combine(syn::Error::new(first, format_args!("`{name}` first used here")));
+                e.combine(syn::Error::new(
+                    first,
+                    format_args!("`{name}` first used here"),
+                ));
                 cx.push(e);
             }
         }
 
         match field.kind {
             Kind::Url => {
-                if let Some((span, expr)) = &a.default {
-                    if !is_str_lit(expr) {
-                        cx.error(
-                            *span,
-                            "the `default` of the `DatabaseUrl` field must be a string literal URL",
-                        );
-                    }
+                if let Some((span, expr)) = &a.default
+                    && !is_str_lit(expr)
+                {
+                    cx.error(
+                        *span,
+                        "the `default` of the `DatabaseUrl` field must be a string literal URL",
+                    );
                 }
                 if let Some((_, lit)) = &a.fallback {
                     check_fallback(cx, &lit.value, lit.span);
@@ -80,10 +83,7 @@ pub(crate) fn check(cx: &mut Ctxt, input: &Input<'_>) {
             }
             Kind::Optional(_) | Kind::Plain => {
                 if let Some((span, _)) = &a.fallback {
-                    cx.error(
-                        *span,
-                        "`fallback` applies only to the `DatabaseUrl` field",
-                    );
+                    cx.error(*span, "`fallback` applies only to the `DatabaseUrl` field");
                 }
                 if let Some(span) = a.strict {
                     cx.error(span, "`strict` applies only to the `DatabaseUrl` field");
@@ -100,14 +100,23 @@ pub(crate) fn check(cx: &mut Ctxt, input: &Input<'_>) {
 }
 
 fn is_str_lit(expr: &syn::Expr) -> bool {
-    matches!(expr, syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(_), .. }))
+    matches!(
+        expr,
+        syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(_),
+            ..
+        })
+    )
 }
 
 /// An environment variable name: not empty, no `=`, NUL or white space.
 fn check_name(cx: &mut Ctxt, name: &str, span: Span, key: &str) {
     if name.is_empty() {
         cx.error(span, format_args!("`{key}` must not be empty"));
-    } else if let Some(c) = name.chars().find(|c| *c == '=' || *c == '\0' || c.is_whitespace()) {
+    } else if let Some(c) = name
+        .chars()
+        .find(|c| *c == '=' || *c == '\0' || c.is_whitespace())
+    {
         cx.error(
             span,
             format_args!("`{key}` must be a valid variable name; it contains {c:?}"),

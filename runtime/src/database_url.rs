@@ -2,9 +2,9 @@
 
 use core::fmt;
 
+use crate::Backend;
 use crate::redact::redact;
 use crate::resolution::{Origin, Resolution};
-use crate::Backend;
 
 /// The resolved, validated database URL plus how it was obtained.
 ///

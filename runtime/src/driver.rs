@@ -1,9 +1,9 @@
 //! Layer 5: the sqlx driver of each backend must accept the URL, through the
 //! same connect options the pool is built with.
 
+use crate::Backend;
 use crate::resolution::{Rejection, Warning};
 use crate::source::Source;
-use crate::Backend;
 
 /// The query parameters sqlx's PostgreSQL driver reads (sqlx-postgres 0.9
 /// `options/parse.rs`); it ignores others after logging their values, so
@@ -191,7 +191,7 @@ pub(crate) fn postgres_options(
             None => {}
         }
     }
-    let database_set = parsed.path().trim_start_matches('/') != "" || has("dbname");
+    let database_set = !parsed.path().trim_start_matches('/').is_empty() || has("dbname");
     if !database_set {
         match var("PGDATABASE") {
             Some(db) => options = options.database(&db),
@@ -223,4 +223,101 @@ pub(crate) fn mysql_options(url: &str) -> Result<sqlx::mysql::MySqlConnectOption
 #[cfg(feature = "sqlite")]
 pub(crate) fn sqlite_options(url: &str) -> Result<sqlx::sqlite::SqliteConnectOptions, sqlx::Error> {
     url.parse()
+}
+
+#[cfg(all(test, feature = "postgres"))]
+mod tests {
+    use super::*;
+    use crate::source::Vars;
+    use sqlx::postgres::PgSslMode;
+
+    /// Ambient `PG*` variables must not reach options built from `Vars`.
+    /// `set_var` is unsafe in Rust 2024, so the test reruns itself as a child
+    /// process with a polluted environment.
+    #[test]
+    fn ambient_pg_variables_do_not_leak_into_hermetic_options() {
+        const CHILD: &str = "DBSETTINGS_PG_LEAK_CHILD";
+        if std::env::var_os(CHILD).is_none() {
+            let out = std::process::Command::new(std::env::current_exe().unwrap())
+                .args([
+                    "--exact",
+                    "driver::tests::ambient_pg_variables_do_not_leak_into_hermetic_options",
+                ])
+                .env(CHILD, "1")
+                .env("PGPORT", "1")
+                .env("PGUSER", "ambient_user")
+                .env("PGDATABASE", "ambient_db")
+                .env("PGSSLMODE", "require")
+                .env("PGPASSWORD", "ambient_pw")
+                .output()
+                .unwrap();
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            assert!(
+                out.status.success() && stdout.contains("1 passed"),
+                "{stdout}"
+            );
+            return;
+        }
+        let none = Vars::default();
+        let o = postgres_options("postgresql://h/db", &none).unwrap();
+        assert_eq!(o.get_port(), 5432);
+        assert_ne!(o.get_username(), "ambient_user");
+        assert!(matches!(o.get_ssl_mode(), PgSslMode::Prefer));
+        assert_eq!(o.get_database(), Some("db"));
+
+        let o = postgres_options("postgresql://h", &none).unwrap();
+        assert_ne!(o.get_database(), Some("ambient_db"));
+
+        let given = Vars::new([
+            ("PGPORT", "6000"),
+            ("PGUSER", "given_user"),
+            ("PGDATABASE", "given_db"),
+            ("PGSSLMODE", "disable"),
+        ]);
+        let o = postgres_options("postgresql://h", &given).unwrap();
+        assert_eq!(o.get_port(), 6000);
+        assert_eq!(o.get_username(), "given_user");
+        assert_eq!(o.get_database(), Some("given_db"));
+        assert!(matches!(o.get_ssl_mode(), PgSslMode::Disable));
+
+        // What the URL says always wins.
+        let o = postgres_options("postgresql://u@h:7000/x?sslmode=verify-full", &given).unwrap();
+        assert_eq!(
+            (o.get_port(), o.get_username(), o.get_database()),
+            (7000, "u", Some("x"))
+        );
+        assert!(matches!(o.get_ssl_mode(), PgSslMode::VerifyFull));
+    }
+
+    #[test]
+    fn culprit_parameter_is_named() {
+        let mut w = Vec::new();
+        let err = accepts(
+            "postgresql://h/db?application_name=a&sslmode=nope",
+            Backend::Postgres,
+            &Vars::default(),
+            &mut w,
+        )
+        .unwrap_err();
+        assert_eq!(
+            err,
+            Rejection::DriverRejected {
+                backend: Backend::Postgres,
+                parameter: Some("sslmode".into())
+            }
+        );
+        accepts(
+            "postgresql://h/db?connect_timeout=10",
+            Backend::Postgres,
+            &Vars::default(),
+            &mut w,
+        )
+        .unwrap();
+        assert_eq!(
+            w,
+            vec![Warning::IgnoredParameter {
+                name: Some("connect_timeout".into())
+            }]
+        );
+    }
 }

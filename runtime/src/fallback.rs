@@ -45,7 +45,11 @@ pub(crate) struct Choice {
 /// Tries the candidates in order: the `fallback` attribute's file (already
 /// resolved to `attribute`), the data-dir variable, `/data` when present,
 /// `./data`, the temp directory, and last memory.
-pub(crate) fn choose(attribute: Option<&Location>, data_dir: Option<&str>, places: &Places) -> Choice {
+pub(crate) fn choose(
+    attribute: Option<&Location>,
+    data_dir: Option<&str>,
+    places: &Places,
+) -> Choice {
     if let Some(Location::Memory) = attribute {
         return Choice {
             url: "sqlite::memory:".to_owned(),
@@ -71,8 +75,14 @@ pub(crate) fn choose(attribute: Option<&Location>, data_dir: Option<&str>, place
         plan.push((CandidateKind::DataDirVar, places.cwd.join(dir).join(&file)));
     }
     plan.push((CandidateKind::PersistentData, places.persistent.join(&file)));
-    plan.push((CandidateKind::WorkingDir, places.cwd.join("data").join(&file)));
-    plan.push((CandidateKind::TempDir, places.temp.join("dbsettings").join(&file)));
+    plan.push((
+        CandidateKind::WorkingDir,
+        places.cwd.join("data").join(&file),
+    ));
+    plan.push((
+        CandidateKind::TempDir,
+        places.temp.join("dbsettings").join(&file),
+    ));
 
     let mut candidates: Vec<Candidate> = Vec::new();
     for (kind, path) in plan {
@@ -85,7 +95,9 @@ pub(crate) fn choose(attribute: Option<&Location>, data_dir: Option<&str>, place
         let skipped = if kind == CandidateKind::PersistentData && !places.persistent.is_dir() {
             Some(Skip::NotPresent)
         } else {
-            test_write(&path).err().map(|e| Skip::NotWritable { kind: e.kind() })
+            test_write(&path)
+                .err()
+                .map(|e| Skip::NotWritable { kind: e.kind() })
         };
         let chosen = skipped.is_none();
         candidates.push(Candidate {
@@ -237,7 +249,10 @@ mod tests {
         let choice = choose(None, None, &p);
         assert_eq!(choice.location, Location::Memory);
         assert_eq!(choice.url, "sqlite::memory:");
-        assert_eq!(choice.candidates.last().unwrap().kind, CandidateKind::Memory);
+        assert_eq!(
+            choice.candidates.last().unwrap().kind,
+            CandidateKind::Memory
+        );
     }
 
     #[test]

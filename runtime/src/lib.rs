@@ -152,8 +152,8 @@ pub trait DatabaseSettings: Sized {
 #[doc(hidden)]
 pub mod __private {
     pub use crate::load::{
-        database_url, optional, required, text_default, with_default, Collector, TextDefault,
-        UrlSpec,
+        Collector, TextDefault, UrlSpec, database_url, optional, required, text_default,
+        with_default,
     };
     pub use crate::source::Source;
     pub use sqlx;

@@ -52,7 +52,12 @@ impl Collector {
     }
 }
 
-/// Looks a plain field up and parses it: `Some(None)` when it is absent.
+/// Looks a plain field up and parses it: `Some(None)` when it is absent,
+/// `None` when a problem was recorded.
+#[allow(
+    clippy::option_option,
+    reason = "absent and failed are different outcomes"
+)]
 fn parse_field<T>(
     source: &dyn Source,
     names: &[&str],
@@ -122,6 +127,7 @@ pub trait TextDefault {
 }
 
 /// Converts a string-literal `default`; the field's type picks the impl.
+#[must_use]
 pub fn text_default<T: TextDefault>(text: &'static str) -> T {
     T::from_literal(text)
 }
@@ -181,7 +187,12 @@ where
     }
 }
 
-/// An `Option<T>` field: absent is `None`.
+/// An `Option<T>` field: absent is `Some(None)`, `None` when a problem was
+/// recorded.
+#[allow(
+    clippy::option_option,
+    reason = "absent and failed are different outcomes"
+)]
 pub fn optional<T>(
     source: &dyn Source,
     names: &[&str],
@@ -303,12 +314,13 @@ pub(crate) fn resolve_url(
         return Err(Problem::new(var, kind));
     }
 
-    let attribute = spec.fallback.and_then(|f| {
-        match resolve::check(f, "", &places.cwd, source).outcome {
-            Ok(a) if a.backend == Backend::Sqlite => a.location,
-            _ => None,
-        }
-    });
+    let attribute =
+        spec.fallback.and_then(
+            |f| match resolve::check(f, "", &places.cwd, source).outcome {
+                Ok(a) if a.backend == Backend::Sqlite => a.location,
+                _ => None,
+            },
+        );
     let data_dir = match source::lookup(source, &[fallback::DATA_DIR_VAR]) {
         Lookup::Found(f) => Some(f.value),
         _ => None,
@@ -380,7 +392,10 @@ mod tests {
             url.resolution().sqlite_path(),
             Some(root.path().join("cwd/data/app.db").as_path())
         );
-        assert_eq!(url.resolution().candidates()[0].kind, CandidateKind::Attribute);
+        assert_eq!(
+            url.resolution().candidates()[0].kind,
+            CandidateKind::Attribute
+        );
     }
 
     #[test]
@@ -408,10 +423,16 @@ mod tests {
     #[test]
     fn strict_refuses_with_the_reason() {
         let root = tempfile::tempdir().unwrap();
-        let src = Vars::new([("DATABASE_URL", "postgresql://u:p#w@h/db"), (STRICT_VAR, "1")]);
+        let src = Vars::new([
+            ("DATABASE_URL", "postgresql://u:p#w@h/db"),
+            (STRICT_VAR, "1"),
+        ]);
         let problem = resolve_url(&src, &SPEC, &places(root.path())).unwrap_err();
         let text = problem.to_string();
-        assert!(text.contains("strict") && text.contains("DATABASE_URL"), "{text}");
+        assert!(
+            text.contains("strict") && text.contains("DATABASE_URL"),
+            "{text}"
+        );
         assert!(!text.contains("p#w"), "{text}");
         assert!(matches!(
             problem.kind(),
@@ -461,7 +482,10 @@ mod tests {
 
     #[test]
     fn scrub_removes_the_value() {
-        assert_eq!(scrub("bad value 'hunter22'", "hunter22"), "bad value '****'");
+        assert_eq!(
+            scrub("bad value 'hunter22'", "hunter22"),
+            "bad value '****'"
+        );
         assert_eq!(scrub("invalid x", "x"), "the value was not accepted");
         assert_eq!(scrub("invalid digit", "abc1"), "invalid digit");
     }

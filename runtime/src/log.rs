@@ -1,8 +1,8 @@
 //! The `tracing` events of resolution, all under the target `dbsettings`.
 //! They carry names, reasons and redacted URLs, never a value or password.
 
-use crate::resolution::{FallbackReason, Normalization};
 use crate::DatabaseUrl;
+use crate::resolution::{FallbackReason, Normalization};
 
 /// One event per normalisation and warning, then the decision.
 pub(crate) fn resolved(var: &str, url: &DatabaseUrl) {
@@ -18,7 +18,6 @@ pub(crate) fn resolved(var: &str, url: &DatabaseUrl) {
             tracing::warn!(
                 target: "dbsettings",
                 var,
-                reason = %reason,
                 hint = hint.as_deref(),
                 location = location.as_deref(),
                 url = %url,
@@ -54,7 +53,6 @@ pub(crate) fn refused(var: &str, reason: &FallbackReason, notes: &[Normalization
     tracing::error!(
         target: "dbsettings",
         var,
-        reason = %reason,
         hint = reason.hint().as_deref(),
         strict,
         "no usable database URL and no fallback allowed: {reason}"

@@ -72,7 +72,11 @@ fn split_scheme(input: &str) -> (&str, &str) {
         return input.split_at(i + 3);
     }
     match input.find(':') {
-        Some(i) if input[..i].chars().all(|c| c.is_ascii_alphanumeric() || "+.-".contains(c)) => {
+        Some(i)
+            if input[..i]
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "+.-".contains(c)) =>
+        {
             let slashes = input[i + 1..].len() - input[i + 1..].trim_start_matches('/').len();
             input.split_at(i + 1 + slashes)
         }
@@ -103,8 +107,14 @@ mod tests {
             redact("postgresql://user:p#ss@localhost/app"),
             "postgresql://user:****@localhost/app"
         );
-        assert_eq!(redact("postgresql://us/er:p@ss@host/db"), "postgresql://****@host/db");
-        assert_eq!(redact("postgresql:/user:pw@host/db"), "postgresql:/user:****@host/db");
+        assert_eq!(
+            redact("postgresql://us/er:p@ss@host/db"),
+            "postgresql://****@host/db"
+        );
+        assert_eq!(
+            redact("postgresql:/user:pw@host/db"),
+            "postgresql:/user:****@host/db"
+        );
     }
 
     #[test]
@@ -119,6 +129,9 @@ mod tests {
     fn nothing_to_hide() {
         assert_eq!(redact("sqlite::memory:"), "sqlite::memory:");
         assert_eq!(redact("sqlite:///srv/app.db"), "sqlite:///srv/app.db");
-        assert_eq!(redact("postgresql://localhost/app"), "postgresql://localhost/app");
+        assert_eq!(
+            redact("postgresql://localhost/app"),
+            "postgresql://localhost/app"
+        );
     }
 }

@@ -299,8 +299,10 @@ fn percent(c: char) -> String {
     let mut buf = [0u8; 4];
     c.encode_utf8(&mut buf)
         .bytes()
-        .map(|b| format!("%{b:02X}"))
-        .collect()
+        .fold(String::new(), |mut out, b| {
+            let _ = fmt::Write::write_fmt(&mut out, format_args!("%{b:02X}"));
+            out
+        })
 }
 
 impl fmt::Display for Rejection {
@@ -327,7 +329,9 @@ impl fmt::Display for Rejection {
             Self::Fragment => f.write_str("it contains a `#` fragment"),
             Self::AtAfterHost => f.write_str("it has an unencoded `@` after the host"),
             Self::MissingHost => f.write_str("it has no host and no socket"),
-            Self::InvalidHost => f.write_str("its host is not a valid name, address or socket path"),
+            Self::InvalidHost => {
+                f.write_str("its host is not a valid name, address or socket path")
+            }
             Self::InvalidPort => f.write_str("its port is not a number between 1 and 65535"),
             Self::MultipleHosts => f.write_str("it names several hosts"),
             Self::InvalidPercentEncoding { component } => {
@@ -409,14 +413,17 @@ impl fmt::Display for Normalization {
             }
             Self::SqliteSchemeAlias => f.write_str("rewrote `sqlite3:` as `sqlite:`"),
             Self::SqliteMemory => f.write_str("rewrote the in-memory form as `sqlite::memory:`"),
-            Self::SqlAlchemyPath { relative: true } => {
-                f.write_str("read the SQLite path with SQLAlchemy's rules: relative to the working directory")
-            }
+            Self::SqlAlchemyPath { relative: true } => f.write_str(
+                "read the SQLite path with SQLAlchemy's rules: relative to the working directory",
+            ),
             Self::SqlAlchemyPath { relative: false } => {
                 f.write_str("read the SQLite path with SQLAlchemy's rules: absolute")
             }
             Self::DroppedParameter { name } => {
-                write!(f, "dropped the Python-only parameter `{name}`, which sqlx does not know")
+                write!(
+                    f,
+                    "dropped the Python-only parameter `{name}`, which sqlx does not know"
+                )
             }
             Self::SocketHost => {
                 f.write_str("filled the empty host so the `host=` socket parameter can be used")
@@ -446,11 +453,14 @@ impl fmt::Display for Warning {
                 "the database is in memory: nothing will persist when the process exits",
             ),
             Self::IgnoredParameter { name: Some(name) } => {
-                write!(f, "the driver does not know the parameter `{name}` and ignores it")
+                write!(
+                    f,
+                    "the driver does not know the parameter `{name}` and ignores it"
+                )
             }
-            Self::IgnoredParameter { name: None } => {
-                f.write_str("the driver does not know a parameter (with an unusual name) and ignores it")
-            }
+            Self::IgnoredParameter { name: None } => f.write_str(
+                "the driver does not know a parameter (with an unusual name) and ignores it",
+            ),
         }
     }
 }

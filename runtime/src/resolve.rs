@@ -8,7 +8,7 @@ use percent_encoding::percent_decode_str;
 
 use crate::resolution::{Absence, Component, Location, Normalization, Rejection, Warning};
 use crate::source::Source;
-use crate::{driver, Backend};
+use crate::{Backend, driver};
 
 /// A URL that passed every layer.
 #[derive(Debug)]
@@ -254,8 +254,22 @@ fn validate(s: String, cwd: &Path, source: &dyn Source) -> Result<Accepted, Refu
 /// Well-known schemes that are named in rejections (any other scheme is not
 /// echoed, since it may be part of a secret).
 const KNOWN_SCHEMES: &[&str] = &[
-    "jdbc", "mssql", "sqlserver", "oracle", "redis", "rediss", "mongodb", "http", "https",
-    "file", "amqp", "amqps", "cockroachdb", "clickhouse", "libsql", "duckdb",
+    "jdbc",
+    "mssql",
+    "sqlserver",
+    "oracle",
+    "redis",
+    "rediss",
+    "mongodb",
+    "http",
+    "https",
+    "file",
+    "amqp",
+    "amqps",
+    "cockroachdb",
+    "clickhouse",
+    "libsql",
+    "duckdb",
 ];
 
 /// Layer 3: characters, placeholders, scheme, authority, compiled drivers.
@@ -273,9 +287,10 @@ fn shape(s: &str) -> Result<Backend, Rejection> {
     }
     let scheme = scheme_of(s).ok_or(Rejection::NoScheme)?;
     let backend = Backend::from_scheme(scheme).ok_or_else(|| Rejection::UnsupportedScheme {
-        scheme: KNOWN_SCHEMES.iter().copied().find(|k| {
-            *k == scheme || scheme.split('+').next() == Some(*k)
-        }),
+        scheme: KNOWN_SCHEMES
+            .iter()
+            .copied()
+            .find(|k| *k == scheme || scheme.split('+').next() == Some(*k)),
     })?;
     if backend != Backend::Sqlite && !s[scheme.len()..].starts_with("://") {
         return Err(Rejection::NoAuthority { backend });
@@ -302,8 +317,7 @@ const TEMPLATE_WORDS: &[&str] = &[
 ];
 
 fn is_template_word(s: &str) -> bool {
-    TEMPLATE_WORDS.contains(&s)
-        || s.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("your"))
+    TEMPLATE_WORDS.contains(&s) || s.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("your"))
 }
 
 /// Layer 3: unexpanded placeholders: `${VAR}`, `{{var}}`, `$VAR`, `<value>`,
@@ -340,7 +354,9 @@ fn has_placeholder(s: &str) -> bool {
         };
         let inner = &s[open + 1..close];
         if !inner.contains(':')
-            && inner.chars().any(|c| c.is_ascii_alphabetic() && !c.is_ascii_hexdigit())
+            && inner
+                .chars()
+                .any(|c| c.is_ascii_alphabetic() && !c.is_ascii_hexdigit())
         {
             return true;
         }
@@ -365,10 +381,11 @@ fn has_placeholder(s: &str) -> bool {
         if is_template_word(host) {
             return true;
         }
-        if let Some((user, password)) = userinfo.and_then(|u| u.split_once(':')) {
-            if is_template_word(password) && (is_template_word(user) || password.len() > 4) {
-                return true;
-            }
+        if let Some((user, password)) = userinfo.and_then(|u| u.split_once(':'))
+            && is_template_word(password)
+            && (is_template_word(user) || password.len() > 4)
+        {
+            return true;
         }
     }
     false
@@ -400,7 +417,9 @@ fn parse_server_url(s: &str, backend: Backend) -> Result<(), Rejection> {
         });
     }
     let authority = &rest[..auth_end];
-    let hostport = authority.rfind('@').map_or(authority, |at| &authority[at + 1..]);
+    let hostport = authority
+        .rfind('@')
+        .map_or(authority, |at| &authority[at + 1..]);
     if hostport.contains(',') {
         return Err(Rejection::MultipleHosts);
     }
@@ -531,7 +550,15 @@ mod tests {
 
     #[test]
     fn presence() {
-        for raw in ["   ", "None", "NULL", "undefined", "\"\"", "''", "DATABASE_URL="] {
+        for raw in [
+            "   ",
+            "None",
+            "NULL",
+            "undefined",
+            "\"\"",
+            "''",
+            "DATABASE_URL=",
+        ] {
             assert!(
                 matches!(run(raw).outcome, Err(Refusal::Absent(_))),
                 "{raw:?} should be missing"
@@ -565,7 +592,10 @@ mod tests {
         assert_eq!(url("sqlite://"), "sqlite::memory:");
         assert_eq!(url("sqlite:///:memory:"), "sqlite::memory:");
         assert_eq!(url("sqlite:///../up.db"), "sqlite:../up.db");
-        assert_eq!(url("sqlite:x.db?check_same_thread=false&mode=rwc"), "sqlite:x.db?mode=rwc");
+        assert_eq!(
+            url("sqlite:x.db?check_same_thread=false&mode=rwc"),
+            "sqlite:x.db?mode=rwc"
+        );
         assert_eq!(
             run("sqlite:///srv/x.db").outcome.unwrap().location,
             Some(Location::File("/srv/x.db".into()))
@@ -583,7 +613,10 @@ mod tests {
 
     #[test]
     fn shape_rejections() {
-        assert_eq!(rejection("postgresql://u:p@h/db\u{0}"), Rejection::ControlCharacter);
+        assert_eq!(
+            rejection("postgresql://u:p@h/db\u{0}"),
+            Rejection::ControlCharacter
+        );
         assert_eq!(
             rejection("mysql://u:p@h/db # staging"),
             Rejection::InteriorWhitespace {
@@ -623,7 +656,10 @@ mod tests {
 
     #[test]
     fn dollar_inside_a_password_is_not_a_placeholder() {
-        assert_eq!(url("postgresql://u:pa$word@h/db"), "postgresql://u:pa$word@h/db");
+        assert_eq!(
+            url("postgresql://u:pa$word@h/db"),
+            "postgresql://u:pa$word@h/db"
+        );
         assert_eq!(url("postgresql://u:pa$$@h/db"), "postgresql://u:pa$$@h/db");
     }
 
@@ -639,10 +675,16 @@ mod tests {
         );
         assert_eq!(rejection("postgresql://h/db#x"), Rejection::Fragment);
         assert_eq!(rejection("postgresql://a?b:c@h/db"), Rejection::AtAfterHost);
-        assert_eq!(rejection("postgresql://h/db?user=me@corp"), Rejection::AtAfterHost);
+        assert_eq!(
+            rejection("postgresql://h/db?user=me@corp"),
+            Rejection::AtAfterHost
+        );
         assert_eq!(rejection("mysql://u:p@h:0/db"), Rejection::InvalidPort);
         assert_eq!(rejection("mysql://u:p@h:70000/db"), Rejection::InvalidPort);
-        assert_eq!(rejection("postgresql://u:p@bad!host/db"), Rejection::InvalidHost);
+        assert_eq!(
+            rejection("postgresql://u:p@bad!host/db"),
+            Rejection::InvalidHost
+        );
         assert_eq!(rejection("postgresql:///db"), Rejection::MissingHost);
         assert_eq!(
             rejection("postgresql://u:p%zz@h/db"),

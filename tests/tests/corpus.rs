@@ -46,22 +46,28 @@ fn every_corpus_row_resolves_as_expected() {
             ));
             continue;
         }
-        if let Some(exposed) = &row.exposed {
-            if url.expose_secret() != exposed {
-                failures.push(format!(
-                    "line {} ({}): exposed {:?}, expected {exposed:?}",
-                    row.line,
-                    row.note,
-                    url.expose_secret()
-                ));
-            }
+        if let Some(exposed) = &row.exposed
+            && url.expose_secret() != exposed
+        {
+            failures.push(format!(
+                "line {} ({}): exposed {:?}, expected {exposed:?}",
+                row.line,
+                row.note,
+                url.expose_secret()
+            ));
         }
         if url.is_fallback() {
             assert!(url.resolution().fallback_reason().is_some());
             assert_eq!(url.backend(), Backend::Sqlite);
         }
     }
-    assert!(failures.is_empty(), "{} of {} rows failed:\n{}", failures.len(), rows.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} rows failed:\n{}",
+        failures.len(),
+        rows.len(),
+        failures.join("\n")
+    );
     eprintln!("corpus: {} rows passed", rows.len());
 }
 
@@ -69,7 +75,10 @@ fn every_corpus_row_resolves_as_expected() {
 fn copy_holds_every_row_of_the_shared_corpus() {
     let shared = common::root().join("../shared/corpus/database_urls.tsv");
     if !shared.exists() {
-        common::skip("comparing the corpus with ../shared", "../shared is not beside this clone");
+        common::skip(
+            "comparing the corpus with ../shared",
+            "../shared is not beside this clone",
+        );
         return;
     }
     let ours = common::read_corpus(&common::root().join("tests/corpus/database_urls.tsv"));
@@ -84,5 +93,9 @@ fn copy_holds_every_row_of_the_shared_corpus() {
         })
         .map(|t| format!("line {}: {:?}", t.line, t.input))
         .collect();
-    assert!(missing.is_empty(), "rows of the shared corpus missing or different here:\n{}", missing.join("\n"));
+    assert!(
+        missing.is_empty(),
+        "rows of the shared corpus missing or different here:\n{}",
+        missing.join("\n")
+    );
 }

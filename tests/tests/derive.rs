@@ -8,7 +8,12 @@ use dbsettings::{Backend, DatabaseSettings, DatabaseUrl, Origin, ProblemKind};
 #[derive(DatabaseSettings, Debug)]
 #[settings(prefix = "APP_")]
 struct Settings {
-    #[settings(env = "DATABASE_URL", alias = "POSTGRES_URL", alias = "DB_URL", fallback = "sqlite::memory:")]
+    #[settings(
+        env = "DATABASE_URL",
+        alias = "POSTGRES_URL",
+        alias = "DB_URL",
+        fallback = "sqlite::memory:"
+    )]
     database_url: DatabaseUrl,
     #[settings(default = 7860)]
     port: u16,
@@ -59,13 +64,23 @@ fn defaults_options_and_prefixed_names() {
 
 #[test]
 fn aliases_are_tried_in_order_and_recorded() {
-    let s = load(&[("DB_URL", "mysql://root@localhost/test"), ("POSTGRES_URL", "postgresql://u:p@h/db")]).unwrap();
+    let s = load(&[
+        ("DB_URL", "mysql://root@localhost/test"),
+        ("POSTGRES_URL", "postgresql://u:p@h/db"),
+    ])
+    .unwrap();
     assert_eq!(s.database_url.backend(), Backend::Postgres);
     assert_eq!(
         s.database_url.resolution().origin(),
-        &Origin::Env { var: "POSTGRES_URL".into() }
+        &Origin::Env {
+            var: "POSTGRES_URL".into()
+        }
     );
-    let s = load(&[("DB_URL", "mysql://root@localhost/test"), ("DATABASE_URL", "")]).unwrap();
+    let s = load(&[
+        ("DB_URL", "mysql://root@localhost/test"),
+        ("DATABASE_URL", ""),
+    ])
+    .unwrap();
     assert_eq!(s.database_url.backend(), Backend::MySql);
 }
 
@@ -83,7 +98,10 @@ fn file_secrets_for_any_field() {
     ])
     .unwrap();
     assert_eq!(s.secret_key, "from-file");
-    assert_eq!(s.database_url.expose_secret(), "postgresql://app:s3cret@db/app");
+    assert_eq!(
+        s.database_url.expose_secret(),
+        "postgresql://app:s3cret@db/app"
+    );
     assert!(matches!(
         s.database_url.resolution().origin(),
         Origin::File { file_var, .. } if file_var == "DATABASE_URL_FILE"
@@ -101,8 +119,21 @@ fn every_bad_variable_is_listed_at_once_without_its_value() {
         ("SECRET_KEY_FILE", dir.path().join("k").to_str().unwrap()),
     ])
     .unwrap_err();
-    let vars: Vec<&str> = err.problems().iter().map(|p| p.var()).collect();
-    assert_eq!(vars, ["APP_PORT", "APP_BIND", "APP_WORKERS", "SECRET_KEY", "APP_TYPE"]);
+    let vars: Vec<&str> = err
+        .problems()
+        .iter()
+        .map(dbsettings::Problem::var)
+        .collect();
+    assert_eq!(
+        vars,
+        [
+            "APP_PORT",
+            "APP_BIND",
+            "APP_WORKERS",
+            "SECRET_KEY",
+            "APP_TYPE"
+        ]
+    );
     let text = err.to_string();
     for value in ["not-a-port-9x", "10.0.0.1", "999", "inline"] {
         assert!(!text.contains(value), "the error echoes {value:?}: {text}");
@@ -110,10 +141,22 @@ fn every_bad_variable_is_listed_at_once_without_its_value() {
     }
     assert!(text.contains("5 problems"), "{text}");
     assert!(text.contains("`APP_PORT` is not a valid `u16`"), "{text}");
-    assert!(text.contains("without the surrounding white space"), "{text}");
-    assert!(text.contains("`APP_WORKERS` is required but not set"), "{text}");
-    assert!(text.contains("both `SECRET_KEY` and `SECRET_KEY_FILE` are set"), "{text}");
-    assert!(matches!(err.problems()[2].kind(), ProblemKind::Missing { .. }));
+    assert!(
+        text.contains("without the surrounding white space"),
+        "{text}"
+    );
+    assert!(
+        text.contains("`APP_WORKERS` is required but not set"),
+        "{text}"
+    );
+    assert!(
+        text.contains("both `SECRET_KEY` and `SECRET_KEY_FILE` are set"),
+        "{text}"
+    );
+    assert!(matches!(
+        err.problems()[2].kind(),
+        ProblemKind::Missing { .. }
+    ));
 }
 
 #[test]
@@ -148,7 +191,10 @@ fn strict_attribute_turns_an_unusable_url_into_an_error() {
     }
     let err = Production::from_vars([("DATABASE_URL", "postgresql://u:pa#ss@db/app")]).unwrap_err();
     let text = err.to_string();
-    assert!(text.contains("strict mode refuses the SQLite fallback"), "{text}");
+    assert!(
+        text.contains("strict mode refuses the SQLite fallback"),
+        "{text}"
+    );
     assert!(text.contains("%23"), "{text}");
     assert!(!text.contains("pa#ss"), "{text}");
     assert!(Production::from_vars([("DATABASE_URL", "postgresql://u:p@db/app")]).is_ok());
@@ -173,7 +219,10 @@ fn fallback_goes_to_the_data_dir_variable_without_an_attribute() {
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("nested/dir");
     let s = S::from_vars([("DBSETTINGS_DATA_DIR", target.to_str().unwrap())]).unwrap();
-    assert_eq!(s.database_url.resolution().sqlite_path(), Some(target.join("app.db").as_path()));
+    assert_eq!(
+        s.database_url.resolution().sqlite_path(),
+        Some(target.join("app.db").as_path())
+    );
     assert!(target.is_dir(), "parent directories are created");
 }
 
@@ -205,7 +254,11 @@ fn from_env_reads_the_process_environment() {
         return;
     }
     let out = std::process::Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "from_env_reads_the_process_environment", "--nocapture"])
+        .args([
+            "--exact",
+            "from_env_reads_the_process_environment",
+            "--nocapture",
+        ])
         .env(CHILD, "1")
         .env("APP_PORT", "9999")
         .env("APP_WORKERS", "2")

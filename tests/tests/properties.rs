@@ -28,11 +28,16 @@ fn all_output(raw: &str, data_dir: &str) -> (Option<DatabaseUrl>, String) {
         capture(|| (Settings::from_vars(vars), Strict::from_vars(vars)));
     let settings = settings.expect("the URL field is never an error without strict mode");
     let url = settings.database_url;
-    let mut text = format!("{url}\n{url:?}\n{}\n{:?}\n{logs}", url.resolution(), url.resolution());
-    match strict {
-        Ok(s) => text.push_str(&format!("{s:?}")),
-        Err(e) => text.push_str(&format!("{e}\n{e:?}")),
-    }
+    let mut text = format!(
+        "{url}\n{url:?}\n{}\n{:?}\n{logs}",
+        url.resolution(),
+        url.resolution()
+    );
+    let strict = match strict {
+        Ok(s) => format!("{s:?}"),
+        Err(e) => format!("{e}\n{e:?}"),
+    };
+    text.push_str(&strict);
     (Some(url), text)
 }
 
@@ -63,7 +68,9 @@ const TEMPLATES: &[&str] = &[
 ];
 
 /// Characters that break URLs in real life.
-const NASTY: &[char] = &['#', '/', '?', '@', ':', '%', '[', ']', ' ', '\t', '"', '\'', '$', '{', '&', '='];
+const NASTY: &[char] = &[
+    '#', '/', '?', '@', ':', '%', '[', ']', ' ', '\t', '"', '\'', '$', '{', '&', '=',
+];
 
 #[derive(Debug, Clone)]
 enum Mutation {

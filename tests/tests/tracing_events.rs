@@ -45,10 +45,22 @@ fn fallback_is_a_warning_with_reason_and_hint() {
     let (settings, logs) = capture(|| Settings::from_vars([("DATABASE_URL", raw.as_str())]));
     assert!(settings.unwrap().database_url.is_fallback());
     assert!(!logs.contains(PASSWORD), "{logs}");
-    assert!(logs.contains("WARN dbsettings: falling back to SQLite"), "{logs}");
-    assert!(logs.contains("the password contains an unencoded `#`"), "{logs}");
-    assert!(logs.contains("percent-encode `#` in the password as `%23`"), "{logs}");
-    assert!(logs.contains("WARN dbsettings: the database is in memory"), "{logs}");
+    assert!(
+        logs.contains("WARN dbsettings: falling back to SQLite"),
+        "{logs}"
+    );
+    assert!(
+        logs.contains("the password contains an unencoded `#`"),
+        "{logs}"
+    );
+    assert!(
+        logs.contains("percent-encode `#` in the password as `%23`"),
+        "{logs}"
+    );
+    assert!(
+        logs.contains("WARN dbsettings: the database is in memory"),
+        "{logs}"
+    );
 }
 
 #[test]
@@ -58,6 +70,12 @@ fn strict_refusal_is_an_error_event() {
     let err = result.unwrap_err();
     assert!(!logs.contains(PASSWORD), "{logs}");
     assert!(!format!("{err} {err:?}").contains(PASSWORD));
-    assert!(logs.contains("ERROR dbsettings: no usable database URL"), "{logs}");
-    assert!(logs.contains("port is not a number between 1 and 65535"), "{logs}");
+    assert!(
+        logs.contains("ERROR dbsettings: no usable database URL"),
+        "{logs}"
+    );
+    assert!(
+        logs.contains("port is not a number between 1 and 65535"),
+        "{logs}"
+    );
 }

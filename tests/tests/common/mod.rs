@@ -39,10 +39,11 @@ pub fn unescape(s: &str) -> String {
             Some('n') => out.push('\n'),
             Some('r') => out.push('\r'),
             Some('t') => out.push('\t'),
-            Some('\\') => out.push('\\'),
             Some(other) => {
                 out.push('\\');
-                out.push(other);
+                if other != '\\' {
+                    out.push(other);
+                }
             }
             None => out.push('\\'),
         }
@@ -70,7 +71,14 @@ pub fn read_corpus(path: &std::path::Path) -> Vec<Row> {
         .filter(|(_, l)| !l.starts_with('#') && !l.starts_with("input\t") && !l.is_empty())
         .map(|(i, l)| {
             let cols: Vec<&str> = l.split('\t').collect();
-            assert_eq!(cols.len(), 4, "line {} of {} has {} columns", i + 1, path.display(), cols.len());
+            assert_eq!(
+                cols.len(),
+                4,
+                "line {} of {} has {} columns",
+                i + 1,
+                path.display(),
+                cols.len()
+            );
             Row {
                 line: i + 1,
                 input: (cols[0] != "<unset>").then(|| unescape(cols[0])),
