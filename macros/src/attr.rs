@@ -17,7 +17,44 @@ pub(crate) struct Sp<T> {
 /// Keys accepted on the struct.
 const STRUCT_KEYS: &[&str] = &["prefix"];
 /// Keys accepted on a field.
-const FIELD_KEYS: &[&str] = &["env", "alias", "default", "fallback", "strict"];
+const FIELD_KEYS: &[&str] = &[
+    "env",
+    "alias",
+    "default",
+    "fallback",
+    "strict",
+    "max_connections",
+    "min_connections",
+    "connect_timeout",
+    "acquire_timeout",
+    "idle_timeout",
+    "on_unreachable",
+    "migrations",
+];
+
+/// Pool keys, which apply to the `DatabaseUrl` field only.
+pub(crate) const POOL_KEYS: &[&str] = &[
+    "max_connections",
+    "min_connections",
+    "connect_timeout",
+    "acquire_timeout",
+    "idle_timeout",
+    "on_unreachable",
+    "migrations",
+];
+
+/// A pool attribute's value, checked as far as a literal allows.
+#[derive(Clone)]
+pub(crate) enum PoolValue {
+    /// `max_connections = 10`
+    Count(u32),
+    /// `connect_timeout = "500ms"` or `= 5` (seconds), in milliseconds
+    Millis(u64),
+    /// `on_unreachable = "fallback"`: true for fallback
+    Fallback(bool),
+    /// `migrations = "migrations"`
+    Text(String),
+}
 
 /// `#[settings(...)]` on the struct.
 #[derive(Default)]
@@ -34,6 +71,8 @@ pub(crate) struct FieldAttrs {
     pub(crate) default: Option<(Span, syn::Expr)>,
     pub(crate) fallback: Option<(Span, Sp<String>)>,
     pub(crate) strict: Option<Span>,
+    /// Pool attributes by key, with the key's span.
+    pub(crate) pool: Vec<(&'static str, Span, PoolValue)>,
 }
 
 /// Records `value` in `slot`, or a duplicate error pointing at both.
@@ -62,6 +101,56 @@ fn lit_str(meta: &ParseNestedMeta<'_>) -> syn::Result<Sp<String>> {
         value: lit.value(),
         span: lit.span(),
     })
+}
+
+/// Parses `500ms`, `5s`, `2m`, `1h` or a bare number of seconds.
+pub(crate) fn parse_millis(text: &str) -> Option<u64> {
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (n, unit) = text.split_at(split);
+    let n: u64 = n.parse().ok()?;
+    let factor = match unit.trim() {
+        "ms" => 1,
+        "" | "s" => 1000,
+        "m" | "min" => 60_000,
+        "h" => 3_600_000,
+        _ => return None,
+    };
+    n.checked_mul(factor)
+}
+
+fn pool_value(meta: &ParseNestedMeta<'_>, key: &str) -> syn::Result<PoolValue> {
+    let lit: syn::Lit = meta.value()?.parse()?;
+    let bad = |what: &str| Err(syn::Error::new(lit.span(), format_args!("`{key}` expects {what}")));
+    match key {
+        "max_connections" | "min_connections" => match &lit {
+            syn::Lit::Int(i) => match i.base10_parse::<u32>() {
+                Ok(0) if key == "max_connections" => bad("at least 1 connection"),
+                Ok(n) => Ok(PoolValue::Count(n)),
+                Err(_) => bad("a number of connections (u32)"),
+            },
+            _ => bad("a number of connections, such as 10"),
+        },
+        "connect_timeout" | "acquire_timeout" | "idle_timeout" => {
+            let ms = match &lit {
+                syn::Lit::Str(s) => parse_millis(s.value().trim()),
+                syn::Lit::Int(i) => i.base10_parse::<u64>().ok().and_then(|n| n.checked_mul(1000)),
+                _ => None,
+            };
+            match ms {
+                Some(ms) => Ok(PoolValue::Millis(ms)),
+                None => bad("a duration such as \"500ms\", \"5s\" or \"2m\""),
+            }
+        }
+        "on_unreachable" => match &lit {
+            syn::Lit::Str(s) if s.value() == "fallback" => Ok(PoolValue::Fallback(true)),
+            syn::Lit::Str(s) if s.value() == "error" => Ok(PoolValue::Fallback(false)),
+            _ => bad("\"error\" (the default) or \"fallback\""),
+        },
+        _ => match &lit {
+            syn::Lit::Str(s) if !s.value().trim().is_empty() => Ok(PoolValue::Text(s.value())),
+            _ => bad("a directory such as \"migrations\""),
+        },
+    }
 }
 
 /// Levenshtein distance, for "did you mean".
@@ -159,6 +248,17 @@ pub(crate) fn field_attrs(cx: &mut Ctxt, attrs: &[Attribute]) -> FieldAttrs {
                 let v = lit_str(&meta)?;
                 let first = out.fallback.as_ref().map(|f| f.0);
                 set_once(cx, &mut out.fallback, (span, v), "fallback", span, first);
+            } else if let Some(key) = POOL_KEYS.iter().copied().find(|k| meta.path.is_ident(k)) {
+                // #[settings(max_connections = 10, connect_timeout = "500ms",
+                //            on_unreachable = "fallback", migrations = "migrations")]
+                let value = pool_value(&meta, key)?;
+                if let Some((_, first, _)) = out.pool.iter().find(|(k, ..)| *k == key) {
+                    let mut e = syn::Error::new(span, format_args!("duplicate `{key}` in #[settings(...)]"));
+                    e.combine(syn::Error::new(*first, format_args!("first `{key}` here")));
+                    cx.push(e);
+                } else {
+                    out.pool.push((key, span, value));
+                }
             } else if meta.path.is_ident("strict") {
                 // #[settings(strict)]
                 let first = out.strict;

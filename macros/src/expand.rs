@@ -7,6 +7,7 @@ use syn::DeriveInput;
 use syn::spanned::Spanned;
 
 use crate::ast::{Field, Input, Kind};
+use crate::attr::PoolValue;
 use crate::ctxt::Ctxt;
 use crate::{fallback, valid};
 
@@ -65,6 +66,7 @@ fn load_field(input: &Input<'_>, field: &Field<'_>) -> TokenStream {
                 quote!(#v)
             }));
             let strict = a.strict.is_some();
+            let pool = pool_spec(&a.pool);
             quote! {
                 #private::database_url(
                     __source,
@@ -73,6 +75,7 @@ fn load_field(input: &Input<'_>, field: &Field<'_>) -> TokenStream {
                         default: #default,
                         fallback: #fallback,
                         strict: #strict,
+                        pool: #pool,
                     },
                     &mut __collector,
                 )
@@ -117,6 +120,43 @@ fn load_field(input: &Input<'_>, field: &Field<'_>) -> TokenStream {
                     }
                 }
             }
+        }
+    }
+}
+
+/// The `PoolSpec` literal of the URL field's pool attributes.
+fn pool_spec(attrs: &[(&'static str, proc_macro2::Span, PoolValue)]) -> TokenStream {
+    let get = |key: &str| attrs.iter().find(|(k, ..)| *k == key).map(|(_, _, v)| v);
+    let some = |v: TokenStream| quote!(::core::option::Option::Some(#v));
+    let none = quote!(::core::option::Option::None);
+    let count = |key: &str| match get(key) {
+        Some(PoolValue::Count(n)) => some(quote!(#n)),
+        _ => none.clone(),
+    };
+    let millis = |key: &str| match get(key) {
+        Some(PoolValue::Millis(n)) => some(quote!(#n)),
+        _ => none.clone(),
+    };
+    let (max, min) = (count("max_connections"), count("min_connections"));
+    let (connect, acquire, idle) = (
+        millis("connect_timeout"),
+        millis("acquire_timeout"),
+        millis("idle_timeout"),
+    );
+    let fallback = matches!(get("on_unreachable"), Some(PoolValue::Fallback(true)));
+    let migrations = match get("migrations") {
+        Some(PoolValue::Text(t)) => some(quote!(#t)),
+        _ => none,
+    };
+    quote! {
+        ::dbsettings::__private::PoolSpec {
+            max_connections: #max,
+            min_connections: #min,
+            connect_timeout_ms: #connect,
+            acquire_timeout_ms: #acquire,
+            idle_timeout_ms: #idle,
+            fallback_when_unreachable: #fallback,
+            migrations: #migrations,
         }
     }
 }

@@ -80,6 +80,21 @@ pub(crate) fn check(cx: &mut Ctxt, input: &Input<'_>) {
                 if let Some((_, lit)) = &a.fallback {
                     check_fallback(cx, &lit.value, lit.span);
                 }
+                let count = |key| {
+                    a.pool.iter().find_map(|(k, span, v)| match v {
+                        crate::attr::PoolValue::Count(n) if *k == key => Some((*span, *n)),
+                        _ => None,
+                    })
+                };
+                if let (Some((span, min)), Some((_, max))) =
+                    (count("min_connections"), count("max_connections"))
+                    && min > max
+                {
+                    cx.error(
+                        span,
+                        format_args!("`min_connections` ({min}) exceeds `max_connections` ({max})"),
+                    );
+                }
             }
             Kind::Optional(_) | Kind::Plain => {
                 if let Some((span, _)) = &a.fallback {
@@ -87,6 +102,12 @@ pub(crate) fn check(cx: &mut Ctxt, input: &Input<'_>) {
                 }
                 if let Some(span) = a.strict {
                     cx.error(span, "`strict` applies only to the `DatabaseUrl` field");
+                }
+                for (key, span, _) in &a.pool {
+                    cx.error(
+                        *span,
+                        format_args!("`{key}` applies only to the `DatabaseUrl` field"),
+                    );
                 }
             }
         }

@@ -1,9 +1,14 @@
 //! `DatabaseUrl`: the resolved, validated URL and how it was obtained.
 
 use core::fmt;
+use std::sync::{Arc, OnceLock};
 
 use crate::Backend;
+use crate::connect::ConnectOptions;
+use crate::database::Database;
+use crate::options::PoolOptions;
 use crate::redact::redact;
+use crate::resolution::Location;
 use crate::resolution::{Origin, Resolution};
 
 /// The resolved, validated database URL plus how it was obtained.
@@ -15,16 +20,51 @@ pub struct DatabaseUrl {
     url: String,
     redacted: String,
     resolution: Resolution,
+    runtime: Arc<Runtime>,
+    /// The handle `database()` returns, shared by clones of this value.
+    database: Arc<OnceLock<Database>>,
+}
+
+/// What the pool needs beyond the URL, fixed at resolution time.
+#[derive(Debug)]
+pub(crate) struct Runtime {
+    pub(crate) pool: PoolOptions,
+    /// Built from the same source as the URL, so `from_vars` stays hermetic.
+    pub(crate) connect: Option<ConnectOptions>,
+    /// For `on_unreachable = "fallback"`.
+    pub(crate) fallback_attribute: Option<Location>,
+    pub(crate) data_dir: Option<String>,
 }
 
 impl DatabaseUrl {
-    pub(crate) fn new(url: String, resolution: Resolution) -> Self {
+    pub(crate) fn new(url: String, resolution: Resolution, runtime: Runtime) -> Self {
         let redacted = redact(&url);
         Self {
             url,
             redacted,
             resolution,
+            runtime: Arc::new(runtime),
+            database: Arc::default(),
         }
+    }
+
+    pub(crate) fn runtime(&self) -> &Arc<Runtime> {
+        &self.runtime
+    }
+
+    /// The lazy pool handle for this URL: the same handle on every call (and
+    /// for clones of this value), so the pool is built once.
+    #[must_use]
+    pub fn database(&self) -> Database {
+        self.database
+            .get_or_init(|| Database::new(self))
+            .clone()
+    }
+
+    /// The pool options in force (attributes, then environment overrides).
+    #[must_use]
+    pub fn pool_options(&self) -> &PoolOptions {
+        &self.runtime.pool
     }
 
     /// The database the URL points at.

@@ -68,19 +68,30 @@
 pub use dbsettings_macros::DatabaseSettings;
 
 mod backend;
+mod connect;
+mod database;
 mod database_url;
+mod db_error;
 mod driver;
 mod error;
 mod fallback;
 mod load;
 mod log;
+mod options;
+mod pool;
 mod redact;
 mod resolution;
 mod resolve;
 pub mod source;
+#[cfg(feature = "sqlite")]
+pub mod sqlite;
 
 pub use backend::Backend;
+pub use database::Database;
 pub use database_url::DatabaseUrl;
+pub use db_error::{DatabaseError, DatabaseErrorKind};
+pub use options::{PoolOptions, Unreachable, parse_duration};
+pub use pool::Pool;
 pub use error::{Error, Problem, ProblemKind};
 pub use fallback::DATA_DIR_VAR;
 pub use load::STRICT_VAR;
@@ -146,6 +157,13 @@ pub trait DatabaseSettings: Sized {
 
     /// The resolved database URL.
     fn database_url(&self) -> &DatabaseUrl;
+
+    /// The lazy pool handle: the same handle on every call, so calling it per
+    /// request never builds a second pool. Never connects, never panics,
+    /// works outside a Tokio runtime; `database().pool().await` connects.
+    fn database(&self) -> Database {
+        self.database_url().database()
+    }
 }
 
 /// Used by generated code, not public API: no semver guarantees.
@@ -155,6 +173,7 @@ pub mod __private {
         Collector, TextDefault, UrlSpec, database_url, optional, required, text_default,
         with_default,
     };
+    pub use crate::options::PoolSpec;
     pub use crate::source::Source;
     pub use sqlx;
 }

@@ -5,7 +5,10 @@ use core::fmt::Display;
 use core::str::FromStr;
 
 use crate::error::{Error, Problem, ProblemKind, Problems};
+use crate::connect::ConnectOptions;
+use crate::database_url::Runtime;
 use crate::fallback::{self, Places};
+use crate::options::{self, PoolSpec};
 use crate::resolution::{FallbackReason, Location, Origin, Resolution};
 use crate::resolve::{self, Refusal};
 use crate::source::{self, Lookup, Source};
@@ -25,6 +28,8 @@ pub struct UrlSpec {
     pub fallback: Option<&'static str>,
     /// The `strict` attribute: refuse the fallback.
     pub strict: bool,
+    /// The pool attributes.
+    pub pool: PoolSpec,
 }
 
 /// The problems collected while one settings value loads.
@@ -230,8 +235,10 @@ pub fn database_url(
 ) -> Option<DatabaseUrl> {
     match resolve_url(source, spec, &Places::system()) {
         Ok(url) => Some(url),
-        Err(problem) => {
-            collector.push(problem);
+        Err(problems) => {
+            for p in problems {
+                collector.push(p);
+            }
             None
         }
     }
@@ -242,8 +249,25 @@ pub(crate) fn resolve_url(
     source: &dyn Source,
     spec: &UrlSpec,
     places: &Places,
-) -> Result<DatabaseUrl, Problem> {
+) -> Result<DatabaseUrl, Vec<Problem>> {
     let primary = spec.names.first().copied().unwrap_or("DATABASE_URL");
+    let pool = options::resolve(&spec.pool, primary, source);
+    let attribute = spec.fallback.and_then(|f| {
+        match resolve::check(f, "", &places.cwd, source).outcome {
+            Ok(a) if a.backend == Backend::Sqlite => a.location,
+            _ => None,
+        }
+    });
+    let data_dir = match source::lookup(source, &[fallback::DATA_DIR_VAR]) {
+        Lookup::Found(f) => Some(f.value),
+        _ => None,
+    };
+    let runtime = |url: &str, backend: Backend, pool: options::PoolOptions| Runtime {
+        pool,
+        connect: connect_options(url, backend, source),
+        fallback_attribute: attribute.clone(),
+        data_dir: data_dir.clone(),
+    };
     let (raw, origin) = match source::lookup(source, spec.names) {
         Lookup::Found(found) => (Ok(found.value.clone()), found.origin),
         Lookup::Absent => match spec.default {
@@ -287,7 +311,9 @@ pub(crate) fn resolve_url(
                         location: accepted.location,
                         candidates: Vec::new(),
                     };
-                    let url = DatabaseUrl::new(accepted.url, resolution);
+                    let pool = pool?;
+                    let runtime = runtime(&accepted.url, accepted.backend, pool);
+                    let url = DatabaseUrl::new(accepted.url, resolution, runtime);
                     crate::log::resolved(var, &url);
                     return Ok(url);
                 }
@@ -311,20 +337,11 @@ pub(crate) fn resolve_url(
         } else {
             ProblemKind::NoFallback { reason }
         };
-        return Err(Problem::new(var, kind));
+        let mut problems = vec![Problem::new(var, kind)];
+        problems.extend(pool.err().unwrap_or_default());
+        return Err(problems);
     }
-
-    let attribute =
-        spec.fallback.and_then(
-            |f| match resolve::check(f, "", &places.cwd, source).outcome {
-                Ok(a) if a.backend == Backend::Sqlite => a.location,
-                _ => None,
-            },
-        );
-    let data_dir = match source::lookup(source, &[fallback::DATA_DIR_VAR]) {
-        Lookup::Found(f) => Some(f.value),
-        _ => None,
-    };
+    let pool = pool?;
     let choice = fallback::choose(attribute.as_ref(), data_dir.as_deref(), places);
     let warnings = if choice.location == Location::Memory {
         vec![crate::resolution::Warning::InMemory]
@@ -340,9 +357,27 @@ pub(crate) fn resolve_url(
         location: Some(choice.location),
         candidates: choice.candidates,
     };
-    let url = DatabaseUrl::new(choice.url, resolution);
+    let runtime = runtime(&choice.url, Backend::Sqlite, pool);
+    let url = DatabaseUrl::new(choice.url, resolution, runtime);
     crate::log::resolved(var, &url);
     Ok(url)
+}
+
+/// The driver's connect options for an accepted URL, built from `source`.
+fn connect_options(url: &str, backend: Backend, source: &dyn Source) -> Option<ConnectOptions> {
+    let _ = source;
+    match backend {
+        #[cfg(feature = "postgres")]
+        Backend::Postgres => crate::driver::postgres_options(url, source)
+            .ok()
+            .map(ConnectOptions::Postgres),
+        #[cfg(feature = "mysql")]
+        Backend::MySql => crate::driver::mysql_options(url).ok().map(ConnectOptions::MySql),
+        #[cfg(feature = "sqlite")]
+        Backend::Sqlite => crate::connect::sqlite_options(url).ok().map(ConnectOptions::Sqlite),
+        #[allow(unreachable_patterns)]
+        _ => None,
+    }
 }
 
 /// A one-line reason for an unreadable value, without the value.
@@ -366,6 +401,15 @@ mod tests {
         default: None,
         fallback: Some("sqlite://data/app.db"),
         strict: false,
+        pool: PoolSpec {
+            max_connections: None,
+            min_connections: None,
+            connect_timeout_ms: None,
+            acquire_timeout_ms: None,
+            idle_timeout_ms: None,
+            fallback_when_unreachable: false,
+            migrations: None,
+        },
     };
 
     fn places(root: &std::path::Path) -> Places {
@@ -427,7 +471,7 @@ mod tests {
             ("DATABASE_URL", "postgresql://u:p#w@h/db"),
             (STRICT_VAR, "1"),
         ]);
-        let problem = resolve_url(&src, &SPEC, &places(root.path())).unwrap_err();
+        let problem = resolve_url(&src, &SPEC, &places(root.path())).unwrap_err().remove(0);
         let text = problem.to_string();
         assert!(
             text.contains("strict") && text.contains("DATABASE_URL"),

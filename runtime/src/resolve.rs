@@ -508,16 +508,23 @@ fn is_dns_name(host: &str) -> bool {
         })
 }
 
+/// Whether an accepted SQLite URL names an in-memory database.
+pub(crate) fn sqlite_is_memory(url: &str) -> bool {
+    let body = url.strip_prefix("sqlite:").unwrap_or(url);
+    let body = body.strip_prefix("//").unwrap_or(body);
+    let (path, query) = body.split_once('?').unwrap_or((body, ""));
+    path == ":memory:" || query.split('&').any(|p| p == "mode=memory")
+}
+
 /// Layer 4 for SQLite: where the database lives, with sqlx's path rules
 /// (`sqlite:a.db` and `sqlite://a.db` relative, `sqlite:///a.db` absolute).
 fn sqlite_location(s: &str, cwd: &Path) -> Result<Location, Rejection> {
-    let body = s.strip_prefix("sqlite:").unwrap_or(s);
-    let body = body.strip_prefix("//").unwrap_or(body);
-    let (path, query) = body.split_once('?').unwrap_or((body, ""));
-    let memory_mode = query.split('&').any(|p| p == "mode=memory");
-    if path == ":memory:" || memory_mode {
+    if sqlite_is_memory(s) {
         return Ok(Location::Memory);
     }
+    let body = s.strip_prefix("sqlite:").unwrap_or(s);
+    let body = body.strip_prefix("//").unwrap_or(body);
+    let path = body.split_once('?').map_or(body, |(p, _)| p);
     if path.is_empty() {
         return Err(Rejection::MissingPath);
     }

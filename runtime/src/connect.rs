@@ -1,0 +1,245 @@
+//! Building a pool: a bounded first connect that reports the real cause,
+//! SQLite bootstrap (WAL checked once), then migrations.
+
+use core::time::Duration;
+use std::future::Future;
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use crate::db_error::{DatabaseError, DatabaseErrorKind};
+use crate::options::PoolOptions;
+use crate::{Backend, Pool};
+
+/// Connect options computed when the URL was resolved, from the same source
+/// (so a hermetic `from_vars` stays hermetic).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub(crate) enum ConnectOptions {
+    #[cfg(feature = "postgres")]
+    Postgres(sqlx::postgres::PgConnectOptions),
+    #[cfg(feature = "mysql")]
+    MySql(sqlx::mysql::MySqlConnectOptions),
+    #[cfg(feature = "sqlite")]
+    Sqlite(sqlx::sqlite::SqliteConnectOptions),
+}
+
+/// Where a pool connects, for messages: the redacted URL and the password to
+/// scrub from driver messages.
+pub(crate) struct Target<'a> {
+    pub(crate) redacted: &'a str,
+    pub(crate) password: Option<String>,
+    pub(crate) backend: Backend,
+}
+
+/// The password of a server URL, percent-decoded.
+pub(crate) fn password_of(url: &str) -> Option<String> {
+    let parsed = url::Url::parse(url).ok()?;
+    let pw = parsed.password()?;
+    Some(
+        percent_encoding::percent_decode_str(pw)
+            .decode_utf8_lossy()
+            .into_owned(),
+    )
+}
+
+/// sqlx hands `[::1]` to the resolver as a name, which fails: the brackets
+/// belong to URL syntax, not to the address.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+fn unbracket(host: &str) -> Option<&str> {
+    host.strip_prefix('[')?.strip_suffix(']')
+}
+
+/// Runs a connect attempt under the connect timeout, classifying failures.
+async fn bounded<T>(
+    target: &Target<'_>,
+    timeout: Duration,
+    attempt: impl Future<Output = Result<T, sqlx::Error>>,
+) -> Result<T, DatabaseError> {
+    match tokio::time::timeout(timeout, attempt).await {
+        Err(_) => Err(DatabaseError::timeout(target.backend, target.redacted, timeout)),
+        Ok(Err(e)) => Err(DatabaseError::from_sqlx(
+            e,
+            target.backend,
+            target.redacted,
+            target.password.as_deref(),
+        )),
+        Ok(Ok(v)) => Ok(v),
+    }
+}
+
+/// Builds the pool for `options`: one bounded probe connection first, so a
+/// dead server is reported with its cause in milliseconds instead of as
+/// sqlx's `PoolTimedOut` after the whole acquire timeout.
+pub(crate) async fn build(
+    options: &ConnectOptions,
+    pool: &PoolOptions,
+    target: &Target<'_>,
+) -> Result<Pool, DatabaseError> {
+    use sqlx::Connection as _;
+    let built = match options {
+        #[cfg(feature = "postgres")]
+        ConnectOptions::Postgres(o) => {
+            let mut o = o.clone();
+            if let Some(h) = unbracket(o.get_host()).map(str::to_owned) {
+                o = o.host(&h);
+            }
+            let probe = bounded(target, pool.connect_timeout, sqlx::PgConnection::connect_with(&o)).await?;
+            let _ = probe.close().await;
+            Pool::Postgres(pool_options(pool).connect_lazy_with(o))
+        }
+        #[cfg(feature = "mysql")]
+        ConnectOptions::MySql(o) => {
+            let mut o = o.clone();
+            if let Some(h) = unbracket(o.get_host()).map(str::to_owned) {
+                o = o.host(&h);
+            }
+            let probe = bounded(target, pool.connect_timeout, sqlx::MySqlConnection::connect_with(&o)).await?;
+            let _ = probe.close().await;
+            Pool::MySql(pool_options(pool).connect_lazy_with(o))
+        }
+        #[cfg(feature = "sqlite")]
+        ConnectOptions::Sqlite(o) => build_sqlite(o, pool, target).await?,
+    };
+    Ok(built)
+}
+
+fn pool_options<DB: sqlx::Database>(o: &PoolOptions) -> sqlx::pool::PoolOptions<DB> {
+    sqlx::pool::PoolOptions::new()
+        .max_connections(o.max_connections)
+        .min_connections(o.min_connections)
+        .acquire_timeout(o.acquire_timeout)
+        .idle_timeout(o.idle_timeout)
+}
+
+/// How long an SQLite connection waits for a lock before `SQLITE_BUSY`.
+#[cfg(feature = "sqlite")]
+pub(crate) const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The name of in-memory databases in SQLite's `memdb` VFS (a leading `/`
+/// shares one database among the connections of a process).
+#[cfg(feature = "sqlite")]
+const MEMORY_PREFIX: &str = "/dbsettings-memory-";
+
+/// SQLite connect options for a web server. `sqlite::memory:` becomes a
+/// named database of SQLite's `memdb` VFS: one database shared by every
+/// connection of the pool, with ordinary locking (sqlx's shared-cache
+/// `:memory:` fails concurrent writers with `database table is locked`).
+#[cfg(feature = "sqlite")]
+pub(crate) fn sqlite_options(url: &str) -> Result<sqlx::sqlite::SqliteConnectOptions, sqlx::Error> {
+    use sqlx::sqlite::{SqliteConnectOptions, SqliteSynchronous};
+    static MEMORY_SEQ: AtomicUsize = AtomicUsize::new(0);
+    let parsed: SqliteConnectOptions = url.parse()?;
+    let memory = crate::resolve::sqlite_is_memory(url);
+    let o = if memory {
+        let n = MEMORY_SEQ.fetch_add(1, Ordering::Relaxed);
+        SqliteConnectOptions::new()
+            .filename(format!("{MEMORY_PREFIX}{}-{n}", std::process::id()))
+            .vfs("memdb")
+    } else {
+        parsed
+    };
+    Ok(o.create_if_missing(true)
+        .busy_timeout(SQLITE_BUSY_TIMEOUT)
+        .synchronous(SqliteSynchronous::Normal)
+        .foreign_keys(true))
+}
+
+#[cfg(feature = "sqlite")]
+async fn build_sqlite(
+    o: &sqlx::sqlite::SqliteConnectOptions,
+    pool: &PoolOptions,
+    target: &Target<'_>,
+) -> Result<Pool, DatabaseError> {
+    use sqlx::Connection as _;
+    let memory = o.get_filename().starts_with(MEMORY_PREFIX);
+    let mut probe = bounded(target, pool.connect_timeout, sqlx::SqliteConnection::connect_with(o)).await?;
+    if !memory {
+        // WAL is a property of the database file: set once here, and check
+        // what SQLite answered (it refuses on some network file systems).
+        let mode: String = bounded(
+            target,
+            pool.connect_timeout,
+            sqlx::query_scalar("PRAGMA journal_mode=WAL").fetch_one(&mut probe),
+        )
+        .await?;
+        if mode.eq_ignore_ascii_case("wal") {
+            tracing::info!(target: "dbsettings", "SQLite journal mode: WAL");
+        } else {
+            tracing::warn!(
+                target: "dbsettings",
+                mode,
+                "SQLite refused WAL (journal mode is {mode}): readers will wait for writers; is the file on a network mount?"
+            );
+        }
+    }
+    let mut options = pool_options::<sqlx::Sqlite>(pool);
+    if memory {
+        // The database lives as long as one connection does.
+        options = options
+            .min_connections(pool.min_connections.max(1))
+            .idle_timeout(None)
+            .max_lifetime(None);
+    }
+    let built = options.connect_lazy_with(o.clone());
+    if memory {
+        // Hand the probe to the pool's life: keep one connection open until
+        // the pool holds its own.
+        let _ = bounded(target, pool.connect_timeout, built.acquire()).await?;
+    }
+    let _ = probe.close().await;
+    Ok(Pool::Sqlite(built))
+}
+
+/// Runs the backend's migrations from `dir/<backend>/`.
+pub(crate) async fn migrate(pool: &Pool, dir: &str, target: &Target<'_>) -> Result<usize, DatabaseError> {
+    let sub = Path::new(dir).join(pool.backend().name());
+    let fail = |detail: String, name: Option<String>, e: Option<sqlx::Error>| {
+        DatabaseError::migration(target.backend, target.redacted, name, detail, e)
+    };
+    if !sub.is_dir() {
+        let cwd = std::env::current_dir().unwrap_or_default();
+        return Err(fail(
+            format!(
+                "no migrations directory {} (relative to {}); create it, or remove the `migrations` setting",
+                sub.display(),
+                cwd.display()
+            ),
+            None,
+            None,
+        ));
+    }
+    let migrator = sqlx::migrate::Migrator::new(sub.as_path())
+        .await
+        .map_err(|e| fail(format!("cannot read the migrations: {e}"), None, None))?;
+    let count = migrator.iter().count();
+    let name_of = |version: i64| {
+        migrator
+            .iter()
+            .find(|m| m.version == version)
+            .map(|m| format!("{}_{}", m.version, m.description))
+    };
+    let result = match pool {
+        #[cfg(feature = "postgres")]
+        Pool::Postgres(p) => migrator.run(p).await,
+        #[cfg(feature = "mysql")]
+        Pool::MySql(p) => migrator.run(p).await,
+        #[cfg(feature = "sqlite")]
+        Pool::Sqlite(p) => migrator.run(p).await,
+    };
+    match result {
+        Ok(()) => Ok(count),
+        Err(sqlx::migrate::MigrateError::ExecuteMigration(e, version)) => {
+            let detail = crate::db_error::scrub(&e.to_string(), target.password.as_deref());
+            Err(fail(detail, name_of(version), Some(e)))
+        }
+        Err(sqlx::migrate::MigrateError::Execute(e)) => {
+            let kind_error = DatabaseError::from_sqlx(e, target.backend, target.redacted, target.password.as_deref());
+            if kind_error.kind() == DatabaseErrorKind::Other {
+                Err(fail(kind_error.to_string(), None, None))
+            } else {
+                Err(kind_error)
+            }
+        }
+        Err(e) => Err(fail(e.to_string(), None, None)),
+    }
+}

@@ -1,0 +1,108 @@
+//! `Pool`: the typed sqlx pool of whichever backend the URL resolved to.
+
+use crate::Backend;
+
+/// A typed sqlx pool. Not `AnyPool`: the typed pools bind dates, UUIDs and
+/// JSON, set SQLite pragmas, and share one `sqlite::memory:` database.
+///
+/// Cloning is cheap (the pools are reference-counted).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum Pool {
+    /// A PostgreSQL pool.
+    #[cfg(feature = "postgres")]
+    Postgres(sqlx::PgPool),
+    /// A MySQL or MariaDB pool.
+    #[cfg(feature = "mysql")]
+    MySql(sqlx::MySqlPool),
+    /// An SQLite pool, tuned for a web server (WAL, `busy_timeout`,
+    /// `synchronous=NORMAL`, `foreign_keys=ON`). Write transactions go
+    /// through [`sqlite::begin_write`](crate::sqlite::begin_write).
+    #[cfg(feature = "sqlite")]
+    Sqlite(sqlx::SqlitePool),
+}
+
+impl Pool {
+    /// The backend of this pool.
+    #[must_use]
+    pub fn backend(&self) -> Backend {
+        match self {
+            #[cfg(feature = "postgres")]
+            Self::Postgres(_) => Backend::Postgres,
+            #[cfg(feature = "mysql")]
+            Self::MySql(_) => Backend::MySql,
+            #[cfg(feature = "sqlite")]
+            Self::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+
+    /// The PostgreSQL pool, if that is the backend.
+    #[cfg(feature = "postgres")]
+    #[must_use]
+    pub fn as_postgres(&self) -> Option<&sqlx::PgPool> {
+        match self {
+            Self::Postgres(p) => Some(p),
+            #[allow(unreachable_patterns)]
+            _ => None,
+        }
+    }
+
+    /// The MySQL pool, if that is the backend.
+    #[cfg(feature = "mysql")]
+    #[must_use]
+    pub fn as_mysql(&self) -> Option<&sqlx::MySqlPool> {
+        match self {
+            Self::MySql(p) => Some(p),
+            #[allow(unreachable_patterns)]
+            _ => None,
+        }
+    }
+
+    /// The SQLite pool, if that is the backend.
+    #[cfg(feature = "sqlite")]
+    #[must_use]
+    pub fn as_sqlite(&self) -> Option<&sqlx::SqlitePool> {
+        match self {
+            Self::Sqlite(p) => Some(p),
+            #[allow(unreachable_patterns)]
+            _ => None,
+        }
+    }
+
+    /// Runs `SELECT 1`: a health check.
+    pub async fn ping(&self) -> Result<(), sqlx::Error> {
+        match self {
+            #[cfg(feature = "postgres")]
+            Self::Postgres(p) => sqlx::query("SELECT 1").execute(p).await.map(drop),
+            #[cfg(feature = "mysql")]
+            Self::MySql(p) => sqlx::query("SELECT 1").execute(p).await.map(drop),
+            #[cfg(feature = "sqlite")]
+            Self::Sqlite(p) => sqlx::query("SELECT 1").execute(p).await.map(drop),
+        }
+    }
+
+    /// Closes the pool: waits for connections in use to be returned.
+    pub async fn close(&self) {
+        match self {
+            #[cfg(feature = "postgres")]
+            Self::Postgres(p) => p.close().await,
+            #[cfg(feature = "mysql")]
+            Self::MySql(p) => p.close().await,
+            #[cfg(feature = "sqlite")]
+            Self::Sqlite(p) => p.close().await,
+        }
+    }
+
+    /// The number of open connections, idle or in use.
+    #[must_use]
+    pub fn size(&self) -> u32 {
+        match self {
+            #[cfg(feature = "postgres")]
+            Self::Postgres(p) => p.size(),
+            #[cfg(feature = "mysql")]
+            Self::MySql(p) => p.size(),
+            #[cfg(feature = "sqlite")]
+            Self::Sqlite(p) => p.size(),
+        }
+    }
+}
