@@ -105,7 +105,9 @@ fn lit_str(meta: &ParseNestedMeta<'_>) -> syn::Result<Sp<String>> {
 
 /// Parses `500ms`, `5s`, `2m`, `1h` or a bare number of seconds.
 pub(crate) fn parse_millis(text: &str) -> Option<u64> {
-    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
     let (n, unit) = text.split_at(split);
     let n: u64 = n.parse().ok()?;
     let factor = match unit.trim() {
@@ -120,7 +122,12 @@ pub(crate) fn parse_millis(text: &str) -> Option<u64> {
 
 fn pool_value(meta: &ParseNestedMeta<'_>, key: &str) -> syn::Result<PoolValue> {
     let lit: syn::Lit = meta.value()?.parse()?;
-    let bad = |what: &str| Err(syn::Error::new(lit.span(), format_args!("`{key}` expects {what}")));
+    let bad = |what: &str| {
+        Err(syn::Error::new(
+            lit.span(),
+            format_args!("`{key}` expects {what}"),
+        ))
+    };
     match key {
         "max_connections" | "min_connections" => match &lit {
             syn::Lit::Int(i) => match i.base10_parse::<u32>() {
@@ -133,7 +140,10 @@ fn pool_value(meta: &ParseNestedMeta<'_>, key: &str) -> syn::Result<PoolValue> {
         "connect_timeout" | "acquire_timeout" | "idle_timeout" => {
             let ms = match &lit {
                 syn::Lit::Str(s) => parse_millis(s.value().trim()),
-                syn::Lit::Int(i) => i.base10_parse::<u64>().ok().and_then(|n| n.checked_mul(1000)),
+                syn::Lit::Int(i) => i
+                    .base10_parse::<u64>()
+                    .ok()
+                    .and_then(|n| n.checked_mul(1000)),
                 _ => None,
             };
             match ms {
@@ -251,9 +261,20 @@ pub(crate) fn field_attrs(cx: &mut Ctxt, attrs: &[Attribute]) -> FieldAttrs {
             } else if let Some(key) = POOL_KEYS.iter().copied().find(|k| meta.path.is_ident(k)) {
                 // #[settings(max_connections = 10, connect_timeout = "500ms",
                 //            on_unreachable = "fallback", migrations = "migrations")]
-                let value = pool_value(&meta, key)?;
+                // A bad value is reported and parsing goes on, so every
+                // mistake in the attribute shows at once.
+                let value = match pool_value(&meta, key) {
+                    Ok(v) => v,
+                    Err(e) => {
+                        cx.push(e);
+                        return Ok(());
+                    }
+                };
                 if let Some((_, first, _)) = out.pool.iter().find(|(k, ..)| *k == key) {
-                    let mut e = syn::Error::new(span, format_args!("duplicate `{key}` in #[settings(...)]"));
+                    let mut e = syn::Error::new(
+                        span,
+                        format_args!("duplicate `{key}` in #[settings(...)]"),
+                    );
                     e.combine(syn::Error::new(*first, format_args!("first `{key}` here")));
                     cx.push(e);
                 } else {

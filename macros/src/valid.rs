@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use proc_macro2::Span;
 
-use crate::ast::{Input, Kind};
+use crate::ast::{Field, Input, Kind};
 use crate::ctxt::Ctxt;
 
 pub(crate) fn check(cx: &mut Ctxt, input: &Input<'_>) {
@@ -67,56 +67,62 @@ pub(crate) fn check(cx: &mut Ctxt, input: &Input<'_>) {
             }
         }
 
-        match field.kind {
-            Kind::Url => {
-                if let Some((span, expr)) = &a.default
-                    && !is_str_lit(expr)
-                {
-                    cx.error(
-                        *span,
-                        "the `default` of the `DatabaseUrl` field must be a string literal URL",
-                    );
-                }
-                if let Some((_, lit)) = &a.fallback {
-                    check_fallback(cx, &lit.value, lit.span);
-                }
-                let count = |key| {
-                    a.pool.iter().find_map(|(k, span, v)| match v {
-                        crate::attr::PoolValue::Count(n) if *k == key => Some((*span, *n)),
-                        _ => None,
-                    })
-                };
-                if let (Some((span, min)), Some((_, max))) =
-                    (count("min_connections"), count("max_connections"))
-                    && min > max
-                {
-                    cx.error(
-                        span,
-                        format_args!("`min_connections` ({min}) exceeds `max_connections` ({max})"),
-                    );
-                }
+        check_kind(cx, field);
+    }
+}
+
+/// Attributes that fit the field's kind.
+fn check_kind(cx: &mut Ctxt, field: &Field<'_>) {
+    let a = &field.attrs;
+    match field.kind {
+        Kind::Url => {
+            if let Some((span, expr)) = &a.default
+                && !is_str_lit(expr)
+            {
+                cx.error(
+                    *span,
+                    "the `default` of the `DatabaseUrl` field must be a string literal URL",
+                );
             }
-            Kind::Optional(_) | Kind::Plain => {
-                if let Some((span, _)) = &a.fallback {
-                    cx.error(*span, "`fallback` applies only to the `DatabaseUrl` field");
-                }
-                if let Some(span) = a.strict {
-                    cx.error(span, "`strict` applies only to the `DatabaseUrl` field");
-                }
-                for (key, span, _) in &a.pool {
-                    cx.error(
-                        *span,
-                        format_args!("`{key}` applies only to the `DatabaseUrl` field"),
-                    );
-                }
+            if let Some((_, lit)) = &a.fallback {
+                check_fallback(cx, &lit.value, lit.span);
+            }
+            let count = |key| {
+                a.pool.iter().find_map(|(k, span, v)| match v {
+                    crate::attr::PoolValue::Count(n) if *k == key => Some((*span, *n)),
+                    _ => None,
+                })
+            };
+            if let (Some((span, min)), Some((_, max))) =
+                (count("min_connections"), count("max_connections"))
+                && min > max
+            {
+                cx.error(
+                    span,
+                    format_args!("`min_connections` ({min}) exceeds `max_connections` ({max})"),
+                );
             }
         }
-        if let (Kind::Optional(_), Some((span, _))) = (&field.kind, &a.default) {
-            cx.error(
-                *span,
-                "an `Option` field has no `default`: absent is `None`; remove `default` or drop the `Option`",
-            );
+        Kind::Optional(_) | Kind::Plain => {
+            if let Some((span, _)) = &a.fallback {
+                cx.error(*span, "`fallback` applies only to the `DatabaseUrl` field");
+            }
+            if let Some(span) = a.strict {
+                cx.error(span, "`strict` applies only to the `DatabaseUrl` field");
+            }
+            for (key, span, _) in &a.pool {
+                cx.error(
+                    *span,
+                    format_args!("`{key}` applies only to the `DatabaseUrl` field"),
+                );
+            }
         }
+    }
+    if let (Kind::Optional(_), Some((span, _))) = (&field.kind, &a.default) {
+        cx.error(
+            *span,
+            "an `Option` field has no `default`: absent is `None`; remove `default` or drop the `Option`",
+        );
     }
 }
 

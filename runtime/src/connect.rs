@@ -6,7 +6,7 @@ use std::future::Future;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use crate::db_error::{DatabaseError, DatabaseErrorKind};
+use crate::db_error::DatabaseError;
 use crate::options::PoolOptions;
 use crate::{Backend, Pool};
 
@@ -56,7 +56,11 @@ async fn bounded<T>(
     attempt: impl Future<Output = Result<T, sqlx::Error>>,
 ) -> Result<T, DatabaseError> {
     match tokio::time::timeout(timeout, attempt).await {
-        Err(_) => Err(DatabaseError::timeout(target.backend, target.redacted, timeout)),
+        Err(_) => Err(DatabaseError::timeout(
+            target.backend,
+            target.redacted,
+            timeout,
+        )),
         Ok(Err(e)) => Err(DatabaseError::from_sqlx(
             e,
             target.backend,
@@ -83,7 +87,12 @@ pub(crate) async fn build(
             if let Some(h) = unbracket(o.get_host()).map(str::to_owned) {
                 o = o.host(&h);
             }
-            let probe = bounded(target, pool.connect_timeout, sqlx::PgConnection::connect_with(&o)).await?;
+            let probe = bounded(
+                target,
+                pool.connect_timeout,
+                sqlx::PgConnection::connect_with(&o),
+            )
+            .await?;
             let _ = probe.close().await;
             Pool::Postgres(pool_options(pool).connect_lazy_with(o))
         }
@@ -93,7 +102,12 @@ pub(crate) async fn build(
             if let Some(h) = unbracket(o.get_host()).map(str::to_owned) {
                 o = o.host(&h);
             }
-            let probe = bounded(target, pool.connect_timeout, sqlx::MySqlConnection::connect_with(&o)).await?;
+            let probe = bounded(
+                target,
+                pool.connect_timeout,
+                sqlx::MySqlConnection::connect_with(&o),
+            )
+            .await?;
             let _ = probe.close().await;
             Pool::MySql(pool_options(pool).connect_lazy_with(o))
         }
@@ -152,7 +166,12 @@ async fn build_sqlite(
 ) -> Result<Pool, DatabaseError> {
     use sqlx::Connection as _;
     let memory = o.get_filename().starts_with(MEMORY_PREFIX);
-    let mut probe = bounded(target, pool.connect_timeout, sqlx::SqliteConnection::connect_with(o)).await?;
+    let mut probe = bounded(
+        target,
+        pool.connect_timeout,
+        sqlx::SqliteConnection::connect_with(o),
+    )
+    .await?;
     if !memory {
         // WAL is a property of the database file: set once here, and check
         // what SQLite answered (it refuses on some network file systems).
@@ -191,7 +210,11 @@ async fn build_sqlite(
 }
 
 /// Runs the backend's migrations from `dir/<backend>/`.
-pub(crate) async fn migrate(pool: &Pool, dir: &str, target: &Target<'_>) -> Result<usize, DatabaseError> {
+pub(crate) async fn migrate(
+    pool: &Pool,
+    dir: &str,
+    target: &Target<'_>,
+) -> Result<usize, DatabaseError> {
     let sub = Path::new(dir).join(pool.backend().name());
     let fail = |detail: String, name: Option<String>, e: Option<sqlx::Error>| {
         DatabaseError::migration(target.backend, target.redacted, name, detail, e)
@@ -233,12 +256,8 @@ pub(crate) async fn migrate(pool: &Pool, dir: &str, target: &Target<'_>) -> Resu
             Err(fail(detail, name_of(version), Some(e)))
         }
         Err(sqlx::migrate::MigrateError::Execute(e)) => {
-            let kind_error = DatabaseError::from_sqlx(e, target.backend, target.redacted, target.password.as_deref());
-            if kind_error.kind() == DatabaseErrorKind::Other {
-                Err(fail(kind_error.to_string(), None, None))
-            } else {
-                Err(kind_error)
-            }
+            let detail = crate::db_error::scrub(&e.to_string(), target.password.as_deref());
+            Err(fail(detail, None, Some(e)))
         }
         Err(e) => Err(fail(e.to_string(), None, None)),
     }

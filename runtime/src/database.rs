@@ -6,10 +6,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use crate::connect::{self, ConnectOptions, Target};
+use crate::database_url::Runtime;
 use crate::db_error::{DatabaseError, DatabaseErrorKind};
 use crate::fallback::{self, Places};
 use crate::options::Unreachable;
-use crate::database_url::Runtime;
 use crate::{Backend, DatabaseUrl, Pool};
 
 /// A cheap, cloneable handle to a lazily built pool.
@@ -148,11 +148,11 @@ impl Database {
         if let Some(pool) = self.inner.pool.get() {
             return Ok(pool.clone());
         }
-        if self.inner.failures.load(Ordering::Acquire) != seen {
-            if let Some(e) = last_error.as_ref() {
-                // A build finished while this caller waited: share its result.
-                return Err(e.clone());
-            }
+        if self.inner.failures.load(Ordering::Acquire) != seen
+            && let Some(e) = last_error.as_ref()
+        {
+            // A build finished while this caller waited: share its result.
+            return Err(e.clone());
         }
         self.inner.builds.fetch_add(1, Ordering::Relaxed);
         let started = std::time::Instant::now();
@@ -162,7 +162,7 @@ impl Database {
                     target: "dbsettings",
                     backend = pool.backend().name(),
                     url = %inner.redacted,
-                    elapsed_ms = started.elapsed().as_millis() as u64,
+                    elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
                     "database pool ready in {:?}",
                     started.elapsed()
                 );
@@ -173,7 +173,7 @@ impl Database {
                 tracing::error!(
                     target: "dbsettings",
                     kind = ?error.kind(),
-                    elapsed_ms = started.elapsed().as_millis() as u64,
+                    elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
                     "database connect failed: {error}"
                 );
                 #[cfg(feature = "sqlite")]
@@ -218,8 +218,8 @@ impl Database {
         })?;
         let pool = connect::build(options, &config.pool, &target).await?;
         if let Some(dir) = &config.pool.migrations {
-            let applied = connect::migrate(&pool, dir, &target).await?;
-            tracing::info!(target: "dbsettings", applied, dir, "migrations up to date");
+            let migrations = connect::migrate(&pool, dir, &target).await?;
+            tracing::info!(target: "dbsettings", migrations, dir, "migrations up to date");
         }
         Ok(pool)
     }
@@ -245,9 +245,8 @@ impl Database {
             password: None,
             backend: Backend::Sqlite,
         };
-        let options = connect::sqlite_options(&choice.url).map_err(|e| {
-            DatabaseError::from_sqlx(e, Backend::Sqlite, &choice.url, None)
-        })?;
+        let options = connect::sqlite_options(&choice.url)
+            .map_err(|e| DatabaseError::from_sqlx(e, Backend::Sqlite, &choice.url, None))?;
         let pool = connect::build(&ConnectOptions::Sqlite(options), &config.pool, &target).await?;
         if let Some(dir) = &config.pool.migrations {
             connect::migrate(&pool, dir, &target).await?;

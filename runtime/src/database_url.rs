@@ -56,9 +56,7 @@ impl DatabaseUrl {
     /// for clones of this value), so the pool is built once.
     #[must_use]
     pub fn database(&self) -> Database {
-        self.database
-            .get_or_init(|| Database::new(self))
-            .clone()
+        self.database.get_or_init(|| Database::new(self)).clone()
     }
 
     /// The pool options in force (attributes, then environment overrides).
@@ -110,6 +108,7 @@ impl fmt::Debug for DatabaseUrl {
         f.debug_struct("DatabaseUrl")
             .field("url", &self.redacted)
             .field("resolution", &self.resolution)
-            .finish()
+            .field("pool_options", &self.runtime.pool)
+            .finish_non_exhaustive()
     }
 }

@@ -201,8 +201,8 @@ pub(crate) fn scrub(message: &str, password: Option<&str>) -> String {
     let mut out = message.to_owned();
     if let Some(pw) = password.filter(|p| !p.is_empty()) {
         out = out.replace(pw, crate::redact::MASK);
-        let encoded =
-            percent_encoding::utf8_percent_encode(pw, percent_encoding::NON_ALPHANUMERIC).to_string();
+        let encoded = percent_encoding::utf8_percent_encode(pw, percent_encoding::NON_ALPHANUMERIC)
+            .to_string();
         out = out.replace(&encoded, crate::redact::MASK);
     }
     out

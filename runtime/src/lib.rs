@@ -25,7 +25,7 @@
 //!     ("APP_LOG_LEVEL", "debug"),
 //! ])?;
 //! assert_eq!(settings.database_url.backend(), Backend::Postgres);
-//! assert_eq!(settings.database_url.to_string(), "postgresql://app:****@db:5432/app");
+//! assert_eq!(settings.database_url.to_string(), "postgresql://****@db:5432/app");
 //! assert_eq!(settings.port, 7860);
 //!
 //! // Nothing set: the SQLite fallback, with the reason recorded.
@@ -90,11 +90,11 @@ pub use backend::Backend;
 pub use database::Database;
 pub use database_url::DatabaseUrl;
 pub use db_error::{DatabaseError, DatabaseErrorKind};
-pub use options::{PoolOptions, Unreachable, parse_duration};
-pub use pool::Pool;
 pub use error::{Error, Problem, ProblemKind};
 pub use fallback::DATA_DIR_VAR;
 pub use load::STRICT_VAR;
+pub use options::{PoolOptions, Unreachable, parse_duration};
+pub use pool::Pool;
 pub use resolution::{
     Absence, Candidate, CandidateKind, Component, FallbackReason, Location, Normalization, Origin,
     Rejection, Resolution, Skip, Warning,

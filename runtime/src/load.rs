@@ -4,9 +4,9 @@
 use core::fmt::Display;
 use core::str::FromStr;
 
-use crate::error::{Error, Problem, ProblemKind, Problems};
 use crate::connect::ConnectOptions;
 use crate::database_url::Runtime;
+use crate::error::{Error, Problem, ProblemKind, Problems};
 use crate::fallback::{self, Places};
 use crate::options::{self, PoolSpec};
 use crate::resolution::{FallbackReason, Location, Origin, Resolution};
@@ -252,12 +252,13 @@ pub(crate) fn resolve_url(
 ) -> Result<DatabaseUrl, Vec<Problem>> {
     let primary = spec.names.first().copied().unwrap_or("DATABASE_URL");
     let pool = options::resolve(&spec.pool, primary, source);
-    let attribute = spec.fallback.and_then(|f| {
-        match resolve::check(f, "", &places.cwd, source).outcome {
-            Ok(a) if a.backend == Backend::Sqlite => a.location,
-            _ => None,
-        }
-    });
+    let attribute =
+        spec.fallback.and_then(
+            |f| match resolve::check(f, "", &places.cwd, source).outcome {
+                Ok(a) if a.backend == Backend::Sqlite => a.location,
+                _ => None,
+            },
+        );
     let data_dir = match source::lookup(source, &[fallback::DATA_DIR_VAR]) {
         Lookup::Found(f) => Some(f.value),
         _ => None,
@@ -268,26 +269,7 @@ pub(crate) fn resolve_url(
         fallback_attribute: attribute.clone(),
         data_dir: data_dir.clone(),
     };
-    let (raw, origin) = match source::lookup(source, spec.names) {
-        Lookup::Found(found) => (Ok(found.value.clone()), found.origin),
-        Lookup::Absent => match spec.default {
-            Some(d) => (Ok(d.to_owned()), Origin::Default),
-            None => (
-                Err(FallbackReason::Missing {
-                    var: primary.to_owned(),
-                    absence: crate::resolution::Absence::Unset,
-                }),
-                Origin::Default,
-            ),
-        },
-        Lookup::Problem(p) => (
-            Err(FallbackReason::Unreadable {
-                var: p.var().to_owned(),
-                why: problem_summary(p.kind()),
-            }),
-            Origin::Default,
-        ),
-    };
+    let (raw, origin) = raw_value(source, spec, primary);
     let var = match &origin {
         Origin::Env { var } | Origin::File { var, .. } => var.clone(),
         _ => primary.to_owned(),
@@ -363,6 +345,35 @@ pub(crate) fn resolve_url(
     Ok(url)
 }
 
+/// The raw value of the URL field and where it came from, or why there is
+/// none.
+fn raw_value(
+    source: &dyn Source,
+    spec: &UrlSpec,
+    primary: &str,
+) -> (Result<String, FallbackReason>, Origin) {
+    match source::lookup(source, spec.names) {
+        Lookup::Found(found) => (Ok(found.value.clone()), found.origin),
+        Lookup::Absent => match spec.default {
+            Some(d) => (Ok(d.to_owned()), Origin::Default),
+            None => (
+                Err(FallbackReason::Missing {
+                    var: primary.to_owned(),
+                    absence: crate::resolution::Absence::Unset,
+                }),
+                Origin::Default,
+            ),
+        },
+        Lookup::Problem(p) => (
+            Err(FallbackReason::Unreadable {
+                var: p.var().to_owned(),
+                why: problem_summary(p.kind()),
+            }),
+            Origin::Default,
+        ),
+    }
+}
+
 /// The driver's connect options for an accepted URL, built from `source`.
 fn connect_options(url: &str, backend: Backend, source: &dyn Source) -> Option<ConnectOptions> {
     let _ = source;
@@ -372,9 +383,13 @@ fn connect_options(url: &str, backend: Backend, source: &dyn Source) -> Option<C
             .ok()
             .map(ConnectOptions::Postgres),
         #[cfg(feature = "mysql")]
-        Backend::MySql => crate::driver::mysql_options(url).ok().map(ConnectOptions::MySql),
+        Backend::MySql => crate::driver::mysql_options(url)
+            .ok()
+            .map(ConnectOptions::MySql),
         #[cfg(feature = "sqlite")]
-        Backend::Sqlite => crate::connect::sqlite_options(url).ok().map(ConnectOptions::Sqlite),
+        Backend::Sqlite => crate::connect::sqlite_options(url)
+            .ok()
+            .map(ConnectOptions::Sqlite),
         #[allow(unreachable_patterns)]
         _ => None,
     }
@@ -471,7 +486,9 @@ mod tests {
             ("DATABASE_URL", "postgresql://u:p#w@h/db"),
             (STRICT_VAR, "1"),
         ]);
-        let problem = resolve_url(&src, &SPEC, &places(root.path())).unwrap_err().remove(0);
+        let problem = resolve_url(&src, &SPEC, &places(root.path()))
+            .unwrap_err()
+            .remove(0);
         let text = problem.to_string();
         assert!(
             text.contains("strict") && text.contains("DATABASE_URL"),

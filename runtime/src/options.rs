@@ -67,7 +67,7 @@ impl Default for PoolOptions {
             min_connections: 0,
             connect_timeout: Duration::from_secs(5),
             acquire_timeout: Duration::from_secs(10),
-            idle_timeout: Some(Duration::from_secs(600)),
+            idle_timeout: Some(Duration::from_mins(10)),
             on_unreachable: Unreachable::Error,
             migrations: None,
         }
@@ -94,6 +94,7 @@ pub struct PoolSpec {
 }
 
 /// Parses a duration: `500ms`, `5s`, `2m`, `1h`, or a bare number of seconds.
+#[must_use]
 pub fn parse_duration(text: &str) -> Option<Duration> {
     let text = text.trim();
     let split = text
@@ -116,7 +117,6 @@ pub(crate) fn override_prefix(url_var: &str) -> String {
     let base = url_var.strip_suffix("_URL").unwrap_or(url_var);
     format!("{base}_")
 }
-
 
 fn read<T>(
     source: &dyn Source,
@@ -177,20 +177,50 @@ pub(crate) fn resolve(
     let count = |s: &str| s.parse::<u32>().ok();
     let positive = |s: &str| s.parse::<u32>().ok().filter(|n| *n > 0);
     let name = |suffix: &str| format!("{prefix}{suffix}");
-    if let Some(v) = read(source, &name("MAX_CONNECTIONS"), positive, "u32", &mut problems) {
+    if let Some(v) = read(
+        source,
+        &name("MAX_CONNECTIONS"),
+        positive,
+        "u32",
+        &mut problems,
+    ) {
         o.max_connections = v;
     }
-    if let Some(v) = read(source, &name("MIN_CONNECTIONS"), count, "u32", &mut problems) {
+    if let Some(v) = read(
+        source,
+        &name("MIN_CONNECTIONS"),
+        count,
+        "u32",
+        &mut problems,
+    ) {
         o.min_connections = v;
     }
     let dur = "duration";
-    if let Some(v) = read(source, &name("CONNECT_TIMEOUT"), parse_duration, dur, &mut problems) {
+    if let Some(v) = read(
+        source,
+        &name("CONNECT_TIMEOUT"),
+        parse_duration,
+        dur,
+        &mut problems,
+    ) {
         o.connect_timeout = v;
     }
-    if let Some(v) = read(source, &name("ACQUIRE_TIMEOUT"), parse_duration, dur, &mut problems) {
+    if let Some(v) = read(
+        source,
+        &name("ACQUIRE_TIMEOUT"),
+        parse_duration,
+        dur,
+        &mut problems,
+    ) {
         o.acquire_timeout = v;
     }
-    if let Some(v) = read(source, &name("IDLE_TIMEOUT"), parse_duration, dur, &mut problems) {
+    if let Some(v) = read(
+        source,
+        &name("IDLE_TIMEOUT"),
+        parse_duration,
+        dur,
+        &mut problems,
+    ) {
         o.idle_timeout = (!v.is_zero()).then_some(v);
     }
     let policy = |s: &str| match s.to_ascii_lowercase().as_str() {
@@ -198,7 +228,13 @@ pub(crate) fn resolve(
         "fallback" => Some(Unreachable::Fallback),
         _ => None,
     };
-    if let Some(v) = read(source, &name("ON_UNREACHABLE"), policy, "`error` or `fallback`", &mut problems) {
+    if let Some(v) = read(
+        source,
+        &name("ON_UNREACHABLE"),
+        policy,
+        "`error` or `fallback`",
+        &mut problems,
+    ) {
         o.on_unreachable = v;
     }
     if o.min_connections > o.max_connections {
@@ -227,8 +263,8 @@ mod tests {
     fn durations() {
         assert_eq!(parse_duration("500ms"), Some(Duration::from_millis(500)));
         assert_eq!(parse_duration("5"), Some(Duration::from_secs(5)));
-        assert_eq!(parse_duration("2m"), Some(Duration::from_secs(120)));
-        assert_eq!(parse_duration("1h"), Some(Duration::from_secs(3600)));
+        assert_eq!(parse_duration("2m"), Some(Duration::from_mins(2)));
+        assert_eq!(parse_duration("1h"), Some(Duration::from_hours(1)));
         assert_eq!(parse_duration("5 s"), Some(Duration::from_secs(5)));
         assert_eq!(parse_duration("fast"), None);
         assert_eq!(parse_duration("-1s"), None);
@@ -268,9 +304,16 @@ mod tests {
         let vars: Vec<_> = problems.iter().map(Problem::var).collect();
         assert_eq!(
             vars,
-            ["REPLICA_MAX_CONNECTIONS", "REPLICA_CONNECT_TIMEOUT", "REPLICA_ON_UNREACHABLE"]
+            [
+                "REPLICA_MAX_CONNECTIONS",
+                "REPLICA_CONNECT_TIMEOUT",
+                "REPLICA_ON_UNREACHABLE"
+            ]
         );
         let text: String = problems.iter().map(ToString::to_string).collect();
-        assert!(!text.contains("soonish") && !text.contains("panic"), "{text}");
+        assert!(
+            !text.contains("soonish") && !text.contains("panic"),
+            "{text}"
+        );
     }
 }

@@ -1,25 +1,43 @@
 //! Hiding passwords: every string this crate shows goes through here.
 
-/// Query parameters whose values are secrets.
-const SECRET_PARAMS: &[&str] = &[
-    "password",
-    "pass",
-    "passwd",
-    "pwd",
-    "sslpassword",
-    "secret",
-    "token",
-    "access_token",
-    "auth_token",
-    "api_key",
-    "apikey",
+/// Query parameters whose values are shown: settings the drivers know that
+/// hold no secret. Every other value is hidden, since an unknown parameter
+/// may be a pasted secret (or a password that lost its `@`).
+const PUBLIC_PARAMS: &[&str] = &[
+    "sslmode",
+    "ssl-mode",
+    "sslrootcert",
+    "ssl-root-cert",
+    "ssl-ca",
+    "sslca",
+    "sslcert",
+    "ssl-cert",
+    "sslkey",
+    "ssl-key",
+    "host",
+    "hostaddr",
+    "port",
+    "dbname",
+    "user",
+    "application_name",
+    "options",
+    "statement-cache-capacity",
+    "charset",
+    "collation",
+    "socket",
+    "timezone",
+    "time-zone",
+    "mode",
+    "cache",
+    "immutable",
+    "vfs",
 ];
 
 /// What replaces a hidden secret.
 pub(crate) const MASK: &str = "****";
 
 /// Redacts a URL-like string: everything between the scheme and the last `@`
-/// is hidden except a leading user name, and so are the values of
+/// is hidden, and so are the values of
 /// secret-looking query parameters. It works on strings that do not parse
 /// too, erring on the side of hiding more.
 pub(crate) fn redact(input: &str) -> String {
@@ -27,16 +45,11 @@ pub(crate) fn redact(input: &str) -> String {
     let mut out = String::with_capacity(input.len());
     out.push_str(head);
 
+    // All of the user info is hidden, the user name too: when a delimiter
+    // is missing or doubled, part of the password can sit in the user name.
     let after_auth = match rest.rfind('@') {
         Some(at) => {
-            let userinfo = &rest[..at];
-            match userinfo.find(':') {
-                Some(colon) if !userinfo[..colon].contains(['/', '?', '#']) => {
-                    out.push_str(&userinfo[..=colon]);
-                    out.push_str(MASK);
-                }
-                _ => out.push_str(MASK),
-            }
+            out.push_str(MASK);
             out.push('@');
             &rest[at + 1..]
         }
@@ -52,12 +65,13 @@ pub(crate) fn redact(input: &str) -> String {
                     out.push('&');
                 }
                 match pair.split_once('=') {
-                    Some((key, _)) if is_secret_param(key) => {
+                    Some((key, _)) if PUBLIC_PARAMS.contains(&key) => out.push_str(pair),
+                    Some((key, _)) => {
                         out.push_str(key);
                         out.push('=');
                         out.push_str(MASK);
                     }
-                    _ => out.push_str(pair),
+                    None => out.push_str(MASK),
                 }
             }
         }
@@ -84,20 +98,15 @@ fn split_scheme(input: &str) -> (&str, &str) {
     }
 }
 
-fn is_secret_param(key: &str) -> bool {
-    let key = key.to_ascii_lowercase();
-    SECRET_PARAMS.contains(&key.as_str())
-}
-
 #[cfg(test)]
 mod tests {
     use super::redact;
 
     #[test]
-    fn keeps_user_hides_password() {
+    fn hides_the_user_info() {
         assert_eq!(
             redact("postgresql://user:s3cret@localhost:5432/app"),
-            "postgresql://user:****@localhost:5432/app"
+            "postgresql://****@localhost:5432/app"
         );
     }
 
@@ -105,7 +114,7 @@ mod tests {
     fn unparsable_inputs_hide_up_to_the_last_at() {
         assert_eq!(
             redact("postgresql://user:p#ss@localhost/app"),
-            "postgresql://user:****@localhost/app"
+            "postgresql://****@localhost/app"
         );
         assert_eq!(
             redact("postgresql://us/er:p@ss@host/db"),
@@ -113,7 +122,7 @@ mod tests {
         );
         assert_eq!(
             redact("postgresql:/user:pw@host/db"),
-            "postgresql:/user:****@host/db"
+            "postgresql:/****@host/db"
         );
     }
 
@@ -122,6 +131,14 @@ mod tests {
         assert_eq!(
             redact("jdbc:postgresql://localhost:5432/app?user=u&password=p&sslmode=require"),
             "jdbc:postgresql://localhost:5432/app?user=u&password=****&sslmode=require"
+        );
+    }
+
+    #[test]
+    fn unknown_parameters_are_hidden() {
+        assert_eq!(
+            redact("postgresql://h/db?sslmode=require&x=secret&junk"),
+            "postgresql://h/db?sslmode=require&x=****&****"
         );
     }
 

@@ -204,6 +204,10 @@ pub enum Rejection {
     },
     /// Layer 4: `sqlite:` with no file name.
     MissingPath,
+    /// Layer 4: the database name (the URL's path) contains a `/`.
+    DatabaseName,
+    /// Layer 4: a query parameter that is not `name=value`.
+    MalformedQuery,
     /// Layer 5: the sqlx driver's connect options refuse the URL.
     DriverRejected {
         /// The backend.
@@ -278,6 +282,8 @@ impl Rejection {
                 "write `%` as `%25`; an escape is `%` and two hexadecimal digits".into()
             }
             Self::MissingPath => "name a file, as in sqlite:app.db, or use sqlite::memory:".into(),
+            Self::MalformedQuery => "write parameters as ?name=value&name=value; percent-encode `?` in a password as `%3F`".into(),
+            Self::DatabaseName => "name one database, as in postgresql://host/dbname; percent-encode `/` in a password as `%2F`".into(),
             Self::DriverRejected {
                 parameter: Some(p),
                 ..
@@ -341,6 +347,10 @@ impl fmt::Display for Rejection {
                 write!(f, "its {component} is not UTF-8 once percent-decoded")
             }
             Self::MissingPath => f.write_str("it names no SQLite file"),
+            Self::DatabaseName => f.write_str("its database name contains `/`"),
+            Self::MalformedQuery => {
+                f.write_str("its query string is not a list of `name=value` parameters")
+            }
             Self::DriverRejected {
                 backend,
                 parameter: Some(p),

@@ -214,7 +214,9 @@ fn normalise_socket_host(s: String, notes: &mut Vec<Normalization>) -> String {
     let Some(start) = s.find("://").map(|i| i + 3) else {
         return s;
     };
-    let Some(q) = s.find('?') else { return s };
+    let Some(q) = s[start..].find('?').map(|i| start + i) else {
+        return s;
+    };
     let has_host_param = s[q + 1..]
         .split('&')
         .any(|p| p.starts_with("host=") && p.len() > "host=".len());
@@ -442,7 +444,23 @@ fn parse_server_url(s: &str, backend: Backend) -> Result<(), Rejection> {
     if let Some(pw) = url.password() {
         decode(pw, Component::Password)?;
     }
-    decode(url.path(), Component::Path)?;
+    if let Some(q) = url.query() {
+        // Every parameter is `name=value`: anything else is a corrupted URL
+        // (often a password that lost its `@`), which no driver reads.
+        let well_formed = q.split('&').filter(|p| !p.is_empty()).all(|p| {
+            p.split_once('=')
+                .is_some_and(|(k, _)| driver::printable_name(k).is_some())
+        });
+        if !well_formed {
+            return Err(Rejection::MalformedQuery);
+        }
+    }
+    let database = decode(url.path(), Component::Path)?;
+    if database.trim_start_matches('/').contains('/') {
+        // sqlx would take all of `a/b` as the database name: a `/` there is
+        // a pasted path or a password that lost its `@`.
+        return Err(Rejection::DatabaseName);
+    }
     if let Some(q) = url.query() {
         check_escapes(q, Component::Query)?;
     }
@@ -661,6 +679,24 @@ mod tests {
         );
     }
 
+    /// Inputs the property tests found; each once panicked or leaked.
+    #[test]
+    fn regressions_from_the_property_tests() {
+        assert!(run("postgres:?://").outcome.is_err());
+        assert_eq!(
+            rejection("postgres://a?pp:PW@db.internal/app"),
+            Rejection::AtAfterHost
+        );
+        assert_eq!(
+            rejection("postgresql:///app:PW/app?host=/cloudsql/p"),
+            Rejection::DatabaseName
+        );
+        assert_eq!(
+            rejection("postgresql://a?pp:PWlocalhost/app"),
+            Rejection::MalformedQuery
+        );
+    }
+
     #[test]
     fn dollar_inside_a_password_is_not_a_placeholder() {
         assert_eq!(
@@ -706,6 +742,14 @@ mod tests {
             }
         );
         assert_eq!(rejection("mysql://u:p@a,b/db"), Rejection::MultipleHosts);
+        assert_eq!(
+            rejection("postgresql://h/app/extra"),
+            Rejection::DatabaseName
+        );
+        assert_eq!(
+            rejection("postgresql:///app:pw/x?host=/tmp"),
+            Rejection::DatabaseName
+        );
     }
 
     #[test]

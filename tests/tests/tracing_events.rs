@@ -33,7 +33,7 @@ fn accepted_url_logs_source_and_each_normalisation() {
         "dbsettings: normalised: lower-cased the scheme",
         "INFO dbsettings: normalised: removed the SQLAlchemy driver suffix `+asyncpg`",
         "INFO dbsettings: database URL from environment variable `DATABASE_URL`",
-        "url=postgresql://app:****@db:5432/app?sslmode=disable",
+        "url=postgresql://****@db:5432/app?sslmode=disable",
     ] {
         assert!(logs.contains(needle), "missing {needle:?} in:\n{logs}");
     }

@@ -2,6 +2,7 @@
 #![allow(dead_code, unreachable_pub)]
 
 pub mod capture;
+pub mod servers;
 
 use std::path::PathBuf;
 
