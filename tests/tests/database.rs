@@ -513,3 +513,57 @@ fn database_is_created_outside_a_runtime_and_is_send_sync_static() {
     assert!(again.get().is_some());
     assert_eq!(again.builds(), 1);
 }
+
+#[tokio::test]
+async fn a_tls_failure_is_a_tls_error() {
+    if !servers::available("PostgreSQL", POSTGRES).await {
+        return;
+    }
+    // The local server's certificate is Debian's self-signed one, which
+    // verify-full rejects: the error must say TLS, not time out.
+    let err = db("postgresql://postgres@127.0.0.1:5432/test?sslmode=verify-full")
+        .pool()
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), DatabaseErrorKind::Tls, "{err}");
+}
+
+#[tokio::test]
+async fn mariadb_unix_socket_connects() {
+    if !servers::available("MariaDB", MARIADB).await {
+        return;
+    }
+    let socket = "/run/mysqld/mysqld.sock";
+    if !std::path::Path::new(socket).exists() {
+        common::skip(
+            "the MariaDB socket test",
+            "no socket at /run/mysqld/mysqld.sock",
+        );
+        return;
+    }
+    let pool = db(&format!("mysql://root@localhost/test?socket={socket}"))
+        .pool()
+        .await
+        .unwrap();
+    pool.ping().await.unwrap();
+}
+
+#[derive(DatabaseSettings, Debug)]
+struct Broken {
+    #[settings(env = "DATABASE_URL", migrations = "migrations_broken")]
+    database_url: DatabaseUrl,
+}
+
+#[tokio::test]
+async fn a_failed_migration_is_reported_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/broken.db", dir.path().display());
+    let db = Broken::from_vars([("DATABASE_URL", url.as_str())])
+        .unwrap()
+        .database();
+    let err = db.pool().await.unwrap_err();
+    assert_eq!(err.kind(), DatabaseErrorKind::Migration, "{err}");
+    assert_eq!(err.migration_name(), Some("2_add broken index"), "{err}");
+    assert!(err.to_string().contains("no_such_column"), "{err}");
+    assert!(db.get().is_none(), "no half-migrated pool is handed out");
+}
