@@ -16,21 +16,8 @@ pub(crate) struct Sp<T> {
 
 /// Keys accepted on the struct.
 const STRUCT_KEYS: &[&str] = &["prefix"];
-/// Keys accepted on a field.
-const FIELD_KEYS: &[&str] = &[
-    "env",
-    "alias",
-    "default",
-    "fallback",
-    "strict",
-    "max_connections",
-    "min_connections",
-    "connect_timeout",
-    "acquire_timeout",
-    "idle_timeout",
-    "on_unreachable",
-    "migrations",
-];
+/// Keys accepted on any field.
+const FIELD_KEYS: &[&str] = &["env", "alias", "default", "fallback", "strict"];
 
 /// Pool keys, which apply to the `DatabaseUrl` field only.
 pub(crate) const POOL_KEYS: &[&str] = &[
@@ -224,7 +211,12 @@ pub(crate) fn struct_attrs(cx: &mut Ctxt, attrs: &[Attribute]) -> StructAttrs {
                 set_once(cx, &mut out.prefix, v, "prefix", span, first);
                 Ok(())
             } else {
-                Err(unknown(&meta, STRUCT_KEYS, FIELD_KEYS, "struct"))
+                Err(unknown(
+                    &meta,
+                    STRUCT_KEYS,
+                    &[FIELD_KEYS, POOL_KEYS].concat(),
+                    "struct",
+                ))
             }
         });
         if let Err(e) = result {
@@ -285,7 +277,8 @@ pub(crate) fn field_attrs(cx: &mut Ctxt, attrs: &[Attribute]) -> FieldAttrs {
                 let first = out.strict;
                 set_once(cx, &mut out.strict, span, "strict", span, first);
             } else {
-                return Err(unknown(&meta, FIELD_KEYS, STRUCT_KEYS, "field"));
+                let keys = [FIELD_KEYS, POOL_KEYS].concat();
+                return Err(unknown(&meta, &keys, STRUCT_KEYS, "field"));
             }
             Ok(())
         });

@@ -79,42 +79,42 @@ pub(crate) async fn build(
     pool: &PoolOptions,
     target: &Target<'_>,
 ) -> Result<Pool, DatabaseError> {
-    use sqlx::Connection as _;
     let built = match options {
         #[cfg(feature = "postgres")]
         ConnectOptions::Postgres(o) => {
-            let mut o = o.clone();
-            if let Some(h) = unbracket(o.get_host()).map(str::to_owned) {
-                o = o.host(&h);
-            }
-            let probe = bounded(
-                target,
-                pool.connect_timeout,
-                sqlx::PgConnection::connect_with(&o),
-            )
-            .await?;
-            let _ = probe.close().await;
-            Pool::Postgres(pool_options(pool).connect_lazy_with(o))
+            let o = match unbracket(o.get_host()) {
+                Some(h) => o.clone().host(h),
+                None => o.clone(),
+            };
+            Pool::Postgres(probe_then_pool::<sqlx::PgConnection>(o, pool, target).await?)
         }
         #[cfg(feature = "mysql")]
         ConnectOptions::MySql(o) => {
-            let mut o = o.clone();
-            if let Some(h) = unbracket(o.get_host()).map(str::to_owned) {
-                o = o.host(&h);
-            }
-            let probe = bounded(
-                target,
-                pool.connect_timeout,
-                sqlx::MySqlConnection::connect_with(&o),
-            )
-            .await?;
-            let _ = probe.close().await;
-            Pool::MySql(pool_options(pool).connect_lazy_with(o))
+            let o = match unbracket(o.get_host()) {
+                Some(h) => o.clone().host(h),
+                None => o.clone(),
+            };
+            Pool::MySql(probe_then_pool::<sqlx::MySqlConnection>(o, pool, target).await?)
         }
         #[cfg(feature = "sqlite")]
         ConnectOptions::Sqlite(o) => build_sqlite(o, pool, target).await?,
     };
     Ok(built)
+}
+
+/// One bounded probe connection, then a lazy pool with the same options.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+async fn probe_then_pool<C: sqlx::Connection>(
+    options: <C as sqlx::Connection>::Options,
+    pool: &PoolOptions,
+    target: &Target<'_>,
+) -> Result<sqlx::Pool<C::Database>, DatabaseError>
+where
+    C::Database: sqlx::Database<Connection = C>,
+{
+    let probe = bounded(target, pool.connect_timeout, C::connect_with(&options)).await?;
+    let _ = probe.close().await;
+    Ok(pool_options(pool).connect_lazy_with(options))
 }
 
 fn pool_options<DB: sqlx::Database>(o: &PoolOptions) -> sqlx::pool::PoolOptions<DB> {
