@@ -54,7 +54,8 @@ pub struct PoolOptions {
     pub on_unreachable: Unreachable,
     /// A directory with one sub-directory of migrations per backend
     /// (`postgres/`, `mysql/`, `sqlite/`), run on the first pool build
-    /// (`migrations`).
+    /// (`migrations`; a relative path is relative to the working directory,
+    /// so deployments usually set the override, e.g. `DATABASE_MIGRATIONS`).
     ///
     /// _Default:_ none.
     pub migrations: Option<String>,
@@ -148,16 +149,11 @@ fn read<T>(
     }
 }
 
-/// The attributes, then the environment overrides; every bad override is
-/// reported, none echoing its value.
-pub(crate) fn resolve(
-    spec: &PoolSpec,
-    url_var: &str,
-    source: &dyn Source,
-) -> Result<PoolOptions, Vec<Problem>> {
+/// The options the attributes ask for, defaults elsewhere.
+fn from_spec(spec: &PoolSpec) -> PoolOptions {
     let d = PoolOptions::default();
     let ms = Duration::from_millis;
-    let mut o = PoolOptions {
+    PoolOptions {
         max_connections: spec.max_connections.unwrap_or(d.max_connections),
         min_connections: spec.min_connections.unwrap_or(d.min_connections),
         connect_timeout: spec.connect_timeout_ms.map_or(d.connect_timeout, ms),
@@ -171,7 +167,17 @@ pub(crate) fn resolve(
             Unreachable::Error
         },
         migrations: spec.migrations.map(str::to_owned),
-    };
+    }
+}
+
+/// The attributes, then the environment overrides; every bad override is
+/// reported, none echoing its value.
+pub(crate) fn resolve(
+    spec: &PoolSpec,
+    url_var: &str,
+    source: &dyn Source,
+) -> Result<PoolOptions, Vec<Problem>> {
+    let mut o = from_spec(spec);
     let prefix = override_prefix(url_var);
     let mut problems = Vec::new();
     let count = |s: &str| s.parse::<u32>().ok();
@@ -237,6 +243,10 @@ pub(crate) fn resolve(
     ) {
         o.on_unreachable = v;
     }
+    let dir = |s: &str| (!s.is_empty()).then(|| s.to_owned());
+    if let Some(v) = read(source, &name("MIGRATIONS"), dir, "directory", &mut problems) {
+        o.migrations = Some(v);
+    }
     if o.min_connections > o.max_connections {
         problems.push(Problem::new(
             &name("MIN_CONNECTIONS"),
@@ -286,11 +296,13 @@ mod tests {
             ("DATABASE_MAX_CONNECTIONS", "20"),
             ("DATABASE_IDLE_TIMEOUT", "0"),
             ("DATABASE_ON_UNREACHABLE", "fallback"),
+            ("DATABASE_MIGRATIONS", "/app/migrations"),
         ]);
         let o = resolve(&spec, "DATABASE_URL", &env).unwrap();
         assert_eq!(o.max_connections, 20);
         assert_eq!(o.idle_timeout, None);
         assert_eq!(o.on_unreachable, Unreachable::Fallback);
+        assert_eq!(o.migrations.as_deref(), Some("/app/migrations"));
     }
 
     #[test]

@@ -1,0 +1,136 @@
+//! A todo web service on `dbsettings` and axum: the shape of a backend that
+//! runs locally against PostgreSQL and on Hugging Face Spaces with whatever
+//! `DATABASE_URL` it was given, or none.
+//!
+//! - `GET /health`: which database, whether it is the fallback and why; 503
+//!   while the database is unreachable.
+//! - `POST /todos`, `GET /todos`, `GET /todos/{id}`, `PATCH /todos/{id}`,
+//!   `DELETE /todos/{id}`: JSON in and out; 422 for invalid input, 404 for a
+//!   missing row, 503 with `Retry-After` while the database is unavailable.
+
+mod api;
+mod store;
+
+use std::future::Future;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::process::ExitCode;
+
+use dbsettings::{DatabaseSettings, DatabaseUrl};
+
+pub use api::{AppState, router};
+
+/// The service's settings, all from the environment.
+#[derive(DatabaseSettings, Debug)]
+pub struct Settings {
+    /// The database. Without a usable `DATABASE_URL`: SQLite in
+    /// `./data/todo.db`, or `/data/todo.db` on a Space with persistent storage.
+    #[settings(
+        env = "DATABASE_URL",
+        alias = "POSTGRES_URL",
+        connect_timeout = "3s",
+        acquire_timeout = "3s",
+        migrations = "examples/todo_api/migrations"
+    )]
+    pub database_url: DatabaseUrl,
+    /// The HTTP port; Hugging Face Spaces routes to 7860.
+    #[settings(default = 7860)]
+    pub port: u16,
+    /// The address to listen on; `0.0.0.0` inside a container.
+    #[settings(env = "BIND_ADDRESS", default = IpAddr::V4(Ipv4Addr::UNSPECIFIED))]
+    pub bind_address: IpAddr,
+}
+
+/// Serves until `shutdown` completes, then lets in-flight requests finish
+/// and closes the pool.
+pub async fn serve(
+    settings: Settings,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let addr = SocketAddr::new(settings.bind_address, settings.port);
+    let db = settings.database();
+    let state = AppState::new(&settings);
+
+    // Build the pool (and run migrations) now rather than on the first
+    // request; a failure is logged and the next request tries again.
+    let warm = db.clone();
+    tokio::spawn(async move {
+        if let Err(e) = warm.pool().await {
+            tracing::warn!("database not available yet: {e}");
+        }
+    });
+
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    tracing::info!("listening on http://{}", listener.local_addr()?);
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await?;
+    db.close().await;
+    tracing::info!("shut down cleanly");
+    Ok(())
+}
+
+/// Completes on SIGTERM (what container runtimes send) or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::warn!("cannot listen for SIGTERM: {e}");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutdown signal received");
+}
+
+/// The binary: logs, settings, serve.
+#[must_use]
+pub fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .init();
+    let settings = match Settings::from_env() {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    tracing::info!(
+        "database: {} ({})",
+        settings.database_url,
+        settings.database_url.resolution()
+    );
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::error!("cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(serve(settings, shutdown_signal())) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("server error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
