@@ -13,11 +13,11 @@ use dbsettings::{DatabaseSettings, DatabaseUrl, Pool, sqlx};
 /// The settings of a small web service.
 #[derive(DatabaseSettings, Debug)]
 struct Settings {
-    /// The database; SQLite under `./data` when `DATABASE_URL` is unusable.
+    /// The database; SQLite in `./data/quickstart.db` when `DATABASE_URL` is unusable.
     #[settings(
         env = "DATABASE_URL",
         alias = "POSTGRES_URL",
-        fallback = "sqlite://data/app.db",
+        fallback = "sqlite://data/quickstart.db",
         connect_timeout = "3s",
         migrations = "examples/migrations"
     )]
