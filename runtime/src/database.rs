@@ -229,11 +229,9 @@ impl Database {
     #[cfg(feature = "sqlite")]
     async fn build_fallback(&self, cause: &DatabaseError) -> Result<Pool, DatabaseError> {
         let config = &self.inner.runtime;
-        let choice = fallback::choose(
-            config.fallback_attribute.as_ref(),
-            config.data_dir.as_deref(),
-            &Places::system(),
-        );
+        let places = Places::system();
+        let attribute = crate::load::attribute_location(config.fallback, &places.cwd);
+        let choice = fallback::choose(attribute.as_ref(), config.data_dir.as_deref(), &places);
         tracing::warn!(
             target: "dbsettings",
             location = %choice.location,

@@ -8,7 +8,6 @@ use crate::connect::ConnectOptions;
 use crate::database::Database;
 use crate::options::PoolOptions;
 use crate::redact::redact;
-use crate::resolution::Location;
 use crate::resolution::{Origin, Resolution};
 
 /// The resolved, validated database URL plus how it was obtained.
@@ -31,8 +30,8 @@ pub(crate) struct Runtime {
     pub(crate) pool: PoolOptions,
     /// Built from the same source as the URL, so `from_vars` stays hermetic.
     pub(crate) connect: Option<ConnectOptions>,
-    /// For `on_unreachable = "fallback"`.
-    pub(crate) fallback_attribute: Option<Location>,
+    /// The `fallback` attribute, for `on_unreachable = "fallback"`.
+    pub(crate) fallback: Option<&'static str>,
     pub(crate) data_dir: Option<String>,
 }
 

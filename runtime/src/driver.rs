@@ -2,6 +2,7 @@
 //! same connect options the pool is built with.
 
 use crate::Backend;
+use crate::connect::ConnectOptions;
 use crate::resolution::{Rejection, Warning};
 use crate::source::Source;
 
@@ -104,37 +105,47 @@ fn culprit(url: &str, accepts: &dyn Fn(&str) -> bool) -> Option<String> {
         .and_then(|pair| printable_name(key_of(pair)))
 }
 
-/// Layer 5: does the backend's sqlx driver accept `url`?
+/// Layer 5: the backend's sqlx driver must accept `url`; its connect
+/// options (the ones the pool uses) are the result.
 pub(crate) fn accepts(
     url: &str,
     backend: Backend,
     source: &dyn Source,
     warnings: &mut Vec<Warning>,
-) -> Result<(), Rejection> {
-    let check: Box<dyn Fn(&str) -> bool + '_> = match backend {
+) -> Result<ConnectOptions, Rejection> {
+    let built: Result<ConnectOptions, sqlx::Error> = match backend {
         #[cfg(feature = "postgres")]
         Backend::Postgres => {
             let _ = filter_params(url, &|k| is_postgres_param(k), warnings);
-            Box::new(move |u: &str| postgres_options(u, source).is_ok())
+            postgres_options(url, source).map(ConnectOptions::Postgres)
         }
         #[cfg(feature = "mysql")]
         Backend::MySql => {
             let _ = filter_params(url, &|k| MYSQL_PARAMS.contains(&k), warnings);
-            Box::new(|u: &str| mysql_options(u).is_ok())
+            mysql_options(url).map(ConnectOptions::MySql)
         }
         #[cfg(feature = "sqlite")]
-        Backend::Sqlite => Box::new(|u: &str| sqlite_options(u).is_ok()),
+        Backend::Sqlite => crate::connect::sqlite_options(url).map(ConnectOptions::Sqlite),
         #[allow(unreachable_patterns)]
         _ => return Err(Rejection::DriverNotCompiled { backend }),
     };
-    if check(url) {
-        Ok(())
-    } else {
-        Err(Rejection::DriverRejected {
+    built.map_err(|_| {
+        // Only on failure: which parameter was it? Each is tried on its own.
+        let check = |u: &str| match backend {
+            #[cfg(feature = "postgres")]
+            Backend::Postgres => postgres_options(u, source).is_ok(),
+            #[cfg(feature = "mysql")]
+            Backend::MySql => mysql_options(u).is_ok(),
+            #[cfg(feature = "sqlite")]
+            Backend::Sqlite => sqlite_options(u).is_ok(),
+            #[allow(unreachable_patterns)]
+            _ => false,
+        };
+        Rejection::DriverRejected {
             backend,
-            parameter: culprit(url, &*check),
-        })
-    }
+            parameter: culprit(url, &check),
+        }
+    })
 }
 
 #[cfg(feature = "postgres")]
@@ -306,7 +317,7 @@ mod tests {
                 parameter: Some("sslmode".into())
             }
         );
-        accepts(
+        let _ = accepts(
             "postgresql://h/db?connect_timeout=10",
             Backend::Postgres,
             &Vars::default(),

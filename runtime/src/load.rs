@@ -252,21 +252,14 @@ pub(crate) fn resolve_url(
 ) -> Result<DatabaseUrl, Vec<Problem>> {
     let primary = spec.names.first().copied().unwrap_or("DATABASE_URL");
     let pool = options::resolve(&spec.pool, primary, source);
-    let attribute =
-        spec.fallback.and_then(
-            |f| match resolve::check(f, "", &places.cwd, source).outcome {
-                Ok(a) if a.backend == Backend::Sqlite => a.location,
-                _ => None,
-            },
-        );
     let data_dir = match source::lookup(source, &[fallback::DATA_DIR_VAR]) {
         Lookup::Found(f) => Some(f.value),
         _ => None,
     };
-    let runtime = |url: &str, backend: Backend, pool: options::PoolOptions| Runtime {
+    let runtime = |connect, pool| Runtime {
         pool,
-        connect: connect_options(url, backend, source),
-        fallback_attribute: attribute.clone(),
+        connect,
+        fallback: spec.fallback,
         data_dir: data_dir.clone(),
     };
     let (raw, origin) = raw_value(source, spec, primary);
@@ -293,8 +286,7 @@ pub(crate) fn resolve_url(
                         location: accepted.location,
                         candidates: Vec::new(),
                     };
-                    let pool = pool?;
-                    let runtime = runtime(&accepted.url, accepted.backend, pool);
+                    let runtime = runtime(Some(accepted.connect), pool?);
                     let url = DatabaseUrl::new(accepted.url, resolution, runtime);
                     crate::log::resolved(var, &url);
                     return Ok(url);
@@ -324,6 +316,7 @@ pub(crate) fn resolve_url(
         return Err(problems);
     }
     let pool = pool?;
+    let attribute = attribute_location(spec.fallback, &places.cwd);
     let choice = fallback::choose(attribute.as_ref(), data_dir.as_deref(), places);
     let warnings = if choice.location == Location::Memory {
         vec![crate::resolution::Warning::InMemory]
@@ -339,8 +332,8 @@ pub(crate) fn resolve_url(
         location: Some(choice.location),
         candidates: choice.candidates,
     };
-    let runtime = runtime(&choice.url, Backend::Sqlite, pool);
-    let url = DatabaseUrl::new(choice.url, resolution, runtime);
+    let connect = connect_options(&choice.url);
+    let url = DatabaseUrl::new(choice.url, resolution, runtime(connect, pool));
     crate::log::resolved(var, &url);
     Ok(url)
 }
@@ -374,23 +367,27 @@ fn raw_value(
     }
 }
 
-/// The driver's connect options for an accepted URL, built from `source`.
-fn connect_options(url: &str, backend: Backend, source: &dyn Source) -> Option<ConnectOptions> {
-    let _ = source;
-    match backend {
-        #[cfg(feature = "postgres")]
-        Backend::Postgres => crate::driver::postgres_options(url, source)
-            .ok()
-            .map(ConnectOptions::Postgres),
-        #[cfg(feature = "mysql")]
-        Backend::MySql => crate::driver::mysql_options(url)
-            .ok()
-            .map(ConnectOptions::MySql),
-        #[cfg(feature = "sqlite")]
-        Backend::Sqlite => crate::connect::sqlite_options(url)
-            .ok()
-            .map(ConnectOptions::Sqlite),
-        #[allow(unreachable_patterns)]
+/// The connect options of the SQLite fallback at `url`.
+fn connect_options(url: &str) -> Option<ConnectOptions> {
+    #[cfg(feature = "sqlite")]
+    return crate::connect::sqlite_options(url)
+        .ok()
+        .map(ConnectOptions::Sqlite);
+    #[cfg(not(feature = "sqlite"))]
+    {
+        let _ = url;
+        None
+    }
+}
+
+/// Where the `fallback` attribute puts the database (`None` without one).
+pub(crate) fn attribute_location(
+    fallback: Option<&str>,
+    cwd: &std::path::Path,
+) -> Option<Location> {
+    let f = fallback?;
+    match resolve::check(f, "", cwd, &source::Vars::default()).outcome {
+        Ok(a) if a.backend == Backend::Sqlite => a.location,
         _ => None,
     }
 }

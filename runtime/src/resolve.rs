@@ -17,6 +17,8 @@ pub(crate) struct Accepted {
     pub(crate) backend: Backend,
     pub(crate) location: Option<Location>,
     pub(crate) warnings: Vec<Warning>,
+    /// The driver's connect options, built by layer 5.
+    pub(crate) connect: crate::connect::ConnectOptions,
 }
 
 /// Why a value cannot be used.
@@ -241,7 +243,7 @@ fn validate(s: String, cwd: &Path, source: &dyn Source) -> Result<Accepted, Refu
             None
         }
     };
-    driver::accepts(&s, backend, source, &mut warnings).map_err(Refusal::Rejected)?;
+    let connect = driver::accepts(&s, backend, source, &mut warnings).map_err(Refusal::Rejected)?;
     if location == Some(Location::Memory) {
         warnings.push(Warning::InMemory);
     }
@@ -250,6 +252,7 @@ fn validate(s: String, cwd: &Path, source: &dyn Source) -> Result<Accepted, Refu
         backend,
         location,
         warnings,
+        connect,
     })
 }
 

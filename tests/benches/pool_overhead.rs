@@ -1,0 +1,197 @@
+//! Pool overhead: `SELECT 1` throughput with 8 tasks through
+//! `db.pool().await` against a hand-built sqlx pool with the same options,
+//! on the local PostgreSQL and on an SQLite file; and the cost of `pool()`
+//! once the pool is built, against cloning a stored pool.
+//!
+//! `cargo bench -p dbsettings-tests --bench pool_overhead`
+
+use std::str::FromStr;
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use dbsettings::{Database, DatabaseSettings, DatabaseUrl, Pool, sqlx};
+use sqlx::postgres::PgPoolOptions;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+
+const TASKS: u64 = 8;
+const QUERIES: u64 = 200;
+const PG_URL: &str = "postgresql://postgres@127.0.0.1:5432/test";
+
+#[derive(DatabaseSettings)]
+struct Settings {
+    #[settings(env = "DATABASE_URL", max_connections = 8)]
+    database_url: DatabaseUrl,
+}
+
+fn ours(url: &str) -> Database {
+    Settings::from_vars([("DATABASE_URL", url)])
+        .unwrap()
+        .database()
+}
+
+async fn select_one(pool: &Pool) {
+    let rows = match pool {
+        Pool::Postgres(p) => sqlx::query("SELECT 1")
+            .execute(p)
+            .await
+            .unwrap()
+            .rows_affected(),
+        Pool::Sqlite(p) => sqlx::query("SELECT 1")
+            .execute(p)
+            .await
+            .unwrap()
+            .rows_affected(),
+        _ => unreachable!(),
+    };
+    std::hint::black_box(rows);
+}
+
+/// 8 tasks, each fetching the pool through the handle for every query.
+async fn through_handle(db: &Database) -> Duration {
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..TASKS)
+        .map(|_| {
+            let db = db.clone();
+            tokio::spawn(async move {
+                for _ in 0..QUERIES {
+                    select_one(&db.pool().await.unwrap()).await;
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    started.elapsed()
+}
+
+/// The same with a pool held directly: the same query on the same path.
+async fn direct(pool: &Pool) -> Duration {
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..TASKS)
+        .map(|_| {
+            let pool = pool.clone();
+            tokio::spawn(async move {
+                for _ in 0..QUERIES {
+                    select_one(&pool).await;
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    started.elapsed()
+}
+
+fn postgres(c: &mut Criterion) {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let db = ours(PG_URL);
+    if rt.block_on(db.pool()).is_err() {
+        eprintln!("*** SKIPPED: PostgreSQL pool overhead: nothing answers at 127.0.0.1:5432 ***");
+        return;
+    }
+    let hand = Pool::Postgres(
+        rt.block_on(PgPoolOptions::new().max_connections(8).connect(PG_URL))
+            .unwrap(),
+    );
+    let mut g = c.benchmark_group("SELECT 1, 8 tasks, PostgreSQL");
+    g.throughput(Throughput::Elements(TASKS * QUERIES));
+    g.bench_function("dbsettings db.pool().await per query", |b| {
+        b.to_async(&rt).iter_custom(|n| {
+            let db = db.clone();
+            async move {
+                let mut total = Duration::ZERO;
+                for _ in 0..n {
+                    total += through_handle(&db).await;
+                }
+                total
+            }
+        });
+    });
+    g.bench_function("hand-built PgPool, same options", |b| {
+        b.to_async(&rt).iter_custom(|n| {
+            let hand = hand.clone();
+            async move {
+                let mut total = Duration::ZERO;
+                for _ in 0..n {
+                    total += direct(&hand).await;
+                }
+                total
+            }
+        });
+    });
+    g.finish();
+}
+
+fn sqlite(c: &mut Criterion) {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let db = ours(&format!("sqlite://{}/ours.db", dir.path().display()));
+    rt.block_on(db.pool()).unwrap();
+    let options =
+        SqliteConnectOptions::from_str(&format!("sqlite://{}/hand.db", dir.path().display()))
+            .unwrap()
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(10));
+    let hand = Pool::Sqlite(
+        rt.block_on(
+            SqlitePoolOptions::new()
+                .max_connections(8)
+                .connect_with(options),
+        )
+        .unwrap(),
+    );
+    let mut g = c.benchmark_group("SELECT 1, 8 tasks, SQLite");
+    g.throughput(Throughput::Elements(TASKS * QUERIES));
+    g.bench_function("dbsettings db.pool().await per query", |b| {
+        b.to_async(&rt).iter_custom(|n| {
+            let db = db.clone();
+            async move {
+                let mut total = Duration::ZERO;
+                for _ in 0..n {
+                    total += through_handle(&db).await;
+                }
+                total
+            }
+        });
+    });
+    g.bench_function("hand-built SqlitePool, same options", |b| {
+        b.to_async(&rt).iter_custom(|n| {
+            let hand = hand.clone();
+            async move {
+                let mut total = Duration::ZERO;
+                for _ in 0..n {
+                    total += direct(&hand).await;
+                }
+                total
+            }
+        });
+    });
+    g.finish();
+}
+
+fn pool_after_build(c: &mut Criterion) {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let db = ours("sqlite::memory:");
+    let stored = rt.block_on(db.pool()).unwrap();
+    let mut g = c.benchmark_group("getting the pool once built");
+    g.bench_function("dbsettings db.pool().await", |b| {
+        b.to_async(&rt).iter(|| db.pool());
+    });
+    g.bench_function("clone of a stored Pool", |b| {
+        b.iter(|| stored.clone());
+    });
+    g.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default()
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(4));
+    targets = postgres, sqlite, pool_after_build
+}
+criterion_main!(benches);
