@@ -24,6 +24,8 @@ pub(crate) struct Field<'a> {
 pub(crate) enum Kind<'a> {
     /// The `DatabaseUrl` field.
     Url,
+    /// `#[settings(nested)]`: another settings struct.
+    Nested,
     /// `Option<T>`: absent is `None`.
     Optional(&'a Type),
     /// Any other `FromStr` type.
@@ -72,11 +74,16 @@ impl<'a> Input<'a> {
             .iter()
             .filter_map(|f| {
                 let ident = f.ident.as_ref()?;
+                let attrs = attr::field_attrs(cx, &f.attrs);
+                let kind = match (attrs.nested, kind_of(&f.ty)) {
+                    (Some(_), Kind::Plain) => Kind::Nested,
+                    (_, kind) => kind,
+                };
                 Some(Field {
                     original: f,
                     ident,
-                    kind: kind_of(&f.ty),
-                    attrs: attr::field_attrs(cx, &f.attrs),
+                    kind,
+                    attrs,
                 })
             })
             .collect();

@@ -17,7 +17,9 @@ pub(crate) struct Sp<T> {
 /// Keys accepted on the struct.
 const STRUCT_KEYS: &[&str] = &["prefix"];
 /// Keys accepted on any field.
-const FIELD_KEYS: &[&str] = &["env", "alias", "default", "fallback", "strict"];
+const FIELD_KEYS: &[&str] = &[
+    "env", "alias", "default", "fallback", "strict", "libpq", "nested", "prefix",
+];
 
 /// Pool keys, which apply to the `DatabaseUrl` field only.
 pub(crate) const POOL_KEYS: &[&str] = &[
@@ -60,6 +62,14 @@ pub(crate) struct FieldAttrs {
     pub(crate) strict: Option<Span>,
     /// Pool attributes by key, with the key's span.
     pub(crate) pool: Vec<(&'static str, Span, PoolValue)>,
+    /// `libpq = false`
+    pub(crate) libpq: Option<(Span, bool)>,
+    /// `nested`
+    pub(crate) nested: Option<Span>,
+    /// `prefix = "REPLICA_"` with `nested`
+    pub(crate) prefix: Option<Sp<String>>,
+    /// The field's doc comment, line by line.
+    pub(crate) doc: Vec<String>,
 }
 
 /// Records `value` in `slot`, or a duplicate error pointing at both.
@@ -229,6 +239,17 @@ pub(crate) fn struct_attrs(cx: &mut Ctxt, attrs: &[Attribute]) -> StructAttrs {
 /// Parses a field's `#[settings(...)]` attributes.
 pub(crate) fn field_attrs(cx: &mut Ctxt, attrs: &[Attribute]) -> FieldAttrs {
     let mut out = FieldAttrs::default();
+    // /// doc comments, for the generated .env.example
+    for attr in attrs.iter().filter(|a| a.path().is_ident("doc")) {
+        if let syn::Meta::NameValue(nv) = &attr.meta
+            && let syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(s),
+                ..
+            }) = &nv.value
+        {
+            out.doc.push(s.value().trim().to_owned());
+        }
+    }
     for attr in attrs.iter().filter(|a| a.path().is_ident("settings")) {
         let result = attr.parse_nested_meta(|meta| {
             let span = meta.path.span();
@@ -272,6 +293,20 @@ pub(crate) fn field_attrs(cx: &mut Ctxt, attrs: &[Attribute]) -> FieldAttrs {
                 } else {
                     out.pool.push((key, span, value));
                 }
+            } else if meta.path.is_ident("libpq") {
+                // #[settings(libpq = false)]
+                let lit: syn::LitBool = meta.value()?.parse()?;
+                let first = out.libpq.map(|l| l.0);
+                set_once(cx, &mut out.libpq, (span, lit.value), "libpq", span, first);
+            } else if meta.path.is_ident("nested") {
+                // #[settings(nested)]
+                let first = out.nested;
+                set_once(cx, &mut out.nested, span, "nested", span, first);
+            } else if meta.path.is_ident("prefix") {
+                // #[settings(nested, prefix = "REPLICA_")]
+                let v = lit_str(&meta)?;
+                let first = out.prefix.as_ref().map(|p| p.span);
+                set_once(cx, &mut out.prefix, v, "prefix", span, first);
             } else if meta.path.is_ident("strict") {
                 // #[settings(strict)]
                 let first = out.strict;

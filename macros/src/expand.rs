@@ -43,6 +43,66 @@ fn names(input: &Input<'_>, field: &Field<'_>) -> Vec<String> {
         .collect()
 }
 
+/// A nested field's prefix: its own `prefix`, or the struct's prefix and
+/// the field name upper-cased, then `_`.
+fn nested_prefix(input: &Input<'_>, field: &Field<'_>) -> String {
+    field.attrs.prefix.as_ref().map_or_else(
+        || {
+            let outer = input.attrs.prefix.as_ref().map_or("", |p| p.value.as_str());
+            format!("{outer}{}_", field.name().to_uppercase())
+        },
+        |p| p.value.clone(),
+    )
+}
+
+/// What `__template` writes for one field.
+fn template_field(input: &Input<'_>, field: &Field<'_>) -> TokenStream {
+    let private = quote!(::dbsettings::__private);
+    let doc = &field.attrs.doc;
+    let names = names(input, field);
+    let kind = match field.kind {
+        Kind::Nested => {
+            let ty = &field.original.ty;
+            let prefix = nested_prefix(input, field);
+            let name = field.name();
+            return quote! {
+                #private::template_nested(__out, #name, &[#(#doc),*]);
+                <#ty as ::dbsettings::DatabaseSettings>::__template(
+                    &::std::format!("{}{}", __prefix, #prefix),
+                    __out,
+                );
+            };
+        }
+        Kind::Url => {
+            let fallback = field.attrs.fallback.as_ref().map_or_else(
+                || quote!(::core::option::Option::None),
+                |(_, l)| {
+                    let v = &l.value;
+                    quote!(::core::option::Option::Some(#v))
+                },
+            );
+            quote!(#private::TemplateKind::Url { fallback: #fallback })
+        }
+        Kind::Optional(_) => quote!(#private::TemplateKind::Optional),
+        Kind::Plain => match &field.attrs.default {
+            Some((_, expr)) => {
+                let text = match expr {
+                    syn::Expr::Lit(syn::ExprLit {
+                        lit: syn::Lit::Str(s),
+                        ..
+                    }) => s.value(),
+                    other => other.to_token_stream().to_string(),
+                };
+                quote!(#private::TemplateKind::Default(#text))
+            }
+            None => quote!(#private::TemplateKind::Required),
+        },
+    };
+    quote! {
+        #private::template_entry(__out, __prefix, &[#(#names),*], &[#(#doc),*], #kind);
+    }
+}
+
 /// A type as a compact string for messages, e.g. `u16` or `std::net::IpAddr`.
 fn type_name(ty: &syn::Type) -> String {
     ty.to_token_stream().to_string().replace(' ', "")
@@ -66,6 +126,7 @@ fn load_field(input: &Input<'_>, field: &Field<'_>) -> TokenStream {
                 quote!(#v)
             }));
             let strict = a.strict.is_some();
+            let libpq = a.libpq.is_none_or(|(_, on)| on);
             let pool = pool_spec(&a.pool);
             quote! {
                 #private::database_url(
@@ -76,9 +137,25 @@ fn load_field(input: &Input<'_>, field: &Field<'_>) -> TokenStream {
                         fallback: #fallback,
                         strict: #strict,
                         pool: #pool,
+                        libpq: #libpq,
                     },
                     &mut __collector,
                 )
+            }
+        }
+        Kind::Nested => {
+            let ty = &field.original.ty;
+            let prefix = nested_prefix(input, field);
+            quote_spanned! {ty.span()=>
+                match <#ty as ::dbsettings::DatabaseSettings>::from_source(
+                    &::dbsettings::source::Prefixed::new(__source, #prefix),
+                ) {
+                    ::core::result::Result::Ok(v) => ::core::option::Option::Some(v),
+                    ::core::result::Result::Err(e) => {
+                        __collector.absorb(e);
+                        ::core::option::Option::None
+                    }
+                }
             }
         }
         Kind::Optional(inner) => {
@@ -169,6 +246,11 @@ fn generate(input: &Input<'_>) -> TokenStream {
         .collect();
     let loads = input.fields.iter().map(|f| load_field(input, f));
     let idents = input.fields.iter().map(|f| f.ident);
+    let templates: Vec<_> = input
+        .fields
+        .iter()
+        .map(|f| template_field(input, f))
+        .collect();
     let url_ident = input
         .fields
         .iter()
@@ -193,6 +275,10 @@ fn generate(input: &Input<'_>) -> TokenStream {
 
             fn database_url(&self) -> &::dbsettings::DatabaseUrl {
                 &self.#url_ident
+            }
+
+            fn __template(__prefix: &str, __out: &mut ::std::string::String) {
+                #( #templates )*
             }
         }
     }

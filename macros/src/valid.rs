@@ -71,9 +71,67 @@ pub(crate) fn check(cx: &mut Ctxt, input: &Input<'_>) {
     }
 }
 
+/// Attributes around `nested`; true when the field is nested (and done).
+fn check_nested(cx: &mut Ctxt, field: &Field<'_>) -> bool {
+    let a = &field.attrs;
+    if let Some(span) = a.nested
+        && !matches!(field.kind, Kind::Nested)
+    {
+        cx.error(
+            span,
+            "`nested` applies to a field whose type derives DatabaseSettings, not a `DatabaseUrl` or `Option`",
+        );
+    }
+    if let Some(p) = &a.prefix {
+        if a.nested.is_none() {
+            cx.error(
+                p.span,
+                "`prefix` on a field needs `nested`; for the struct's own names put `prefix` on the struct",
+            );
+        } else {
+            check_name(cx, &p.value, p.span, "prefix");
+        }
+    }
+    if let Some((span, _)) = a.libpq
+        && !matches!(field.kind, Kind::Url)
+    {
+        cx.error(span, "`libpq` applies only to the `DatabaseUrl` field");
+    }
+    if matches!(field.kind, Kind::Nested) {
+        let keys = [
+            a.env.as_ref().map(|e| (e.span, "env")),
+            a.aliases.first().map(|e| (e.span, "alias")),
+            a.default.as_ref().map(|d| (d.0, "default")),
+            a.fallback.as_ref().map(|f| (f.0, "fallback")),
+            a.strict.map(|s| (s, "strict")),
+        ];
+        for (span, key) in keys.into_iter().flatten() {
+            cx.error(
+                span,
+                format_args!(
+                    "`{key}` does not apply to a nested field: its own fields name their variables"
+                ),
+            );
+        }
+        for (key, span, _) in &a.pool {
+            cx.error(
+                *span,
+                format_args!(
+                    "`{key}` does not apply to a nested field: set it on its `DatabaseUrl` field"
+                ),
+            );
+        }
+        return true;
+    }
+    false
+}
+
 /// Attributes that fit the field's kind.
 fn check_kind(cx: &mut Ctxt, field: &Field<'_>) {
     let a = &field.attrs;
+    if check_nested(cx, field) {
+        return;
+    }
     match field.kind {
         Kind::Url => {
             if let Some((span, expr)) = &a.default
@@ -103,6 +161,7 @@ fn check_kind(cx: &mut Ctxt, field: &Field<'_>) {
                 );
             }
         }
+        Kind::Nested => {}
         Kind::Optional(_) | Kind::Plain => {
             if let Some((span, _)) = &a.fallback {
                 cx.error(*span, "`fallback` applies only to the `DatabaseUrl` field");

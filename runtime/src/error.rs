@@ -22,6 +22,10 @@ impl Error {
         &self.problems
     }
 
+    pub(crate) fn into_problems(self) -> Vec<Problem> {
+        self.problems
+    }
+
     pub(crate) fn new(problems: Vec<Problem>) -> Self {
         debug_assert!(!problems.is_empty());
         Self { problems }

@@ -30,6 +30,9 @@ pub struct UrlSpec {
     pub strict: bool,
     /// The pool attributes.
     pub pool: PoolSpec,
+    /// Build a PostgreSQL URL from libpq's `PG*` variables when no URL
+    /// variable is set (`libpq = false` turns it off).
+    pub libpq: bool,
 }
 
 /// The problems collected while one settings value loads.
@@ -43,6 +46,13 @@ impl Collector {
     #[must_use]
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Takes in the problems of a nested settings struct.
+    pub fn absorb(&mut self, error: Error) {
+        for p in error.into_problems() {
+            self.push(p);
+        }
     }
 
     /// Every problem at once. Called when a field came back `None`, which
@@ -182,9 +192,9 @@ where
         Some(v) => Some(v),
         None => {
             collector.push(Problem::new(
-                names[0],
+                &source.name(names[0]),
                 ProblemKind::Missing {
-                    names: names.iter().map(|n| (*n).to_owned()).collect(),
+                    names: names.iter().map(|n| source.name(n)).collect(),
                 },
             ));
             None
@@ -252,10 +262,8 @@ pub(crate) fn resolve_url(
 ) -> Result<DatabaseUrl, Vec<Problem>> {
     let primary = spec.names.first().copied().unwrap_or("DATABASE_URL");
     let pool = options::resolve(&spec.pool, primary, source);
-    let data_dir = match source::lookup(source, &[fallback::DATA_DIR_VAR]) {
-        Lookup::Found(f) => Some(f.value),
-        _ => None,
-    };
+    let data_dir = source::global(source, fallback::DATA_DIR_VAR);
+    let primary = &source.name(primary);
     let runtime = |connect, pool| Runtime {
         pool,
         connect,
@@ -264,7 +272,7 @@ pub(crate) fn resolve_url(
     };
     let (raw, origin) = raw_value(source, spec, primary);
     let var = match &origin {
-        Origin::Env { var } | Origin::File { var, .. } => var.clone(),
+        Origin::Env { var } | Origin::File { var, .. } | Origin::DotEnv { var, .. } => var.clone(),
         _ => primary.to_owned(),
     };
     let var = var.as_str();
@@ -349,6 +357,11 @@ fn raw_value(
         Lookup::Found(found) => (Ok(found.value.clone()), found.origin),
         Lookup::Absent => match spec.default {
             Some(d) => (Ok(d.to_owned()), Origin::Default),
+            None if spec.libpq
+                && let Some(url) = libpq_url(source) =>
+            {
+                (Ok(url), Origin::Libpq)
+            }
             None => (
                 Err(FallbackReason::Missing {
                     var: primary.to_owned(),
@@ -365,6 +378,64 @@ fn raw_value(
             Origin::Default,
         ),
     }
+}
+
+/// A PostgreSQL URL from libpq's variables, when `PGHOST` or `PGDATABASE`
+/// is set: `PGUSER`, `PGPASSWORD`, `PGHOST` (a socket directory when it
+/// starts with `/`), `PGPORT`, `PGDATABASE`, `PGSSLMODE`.
+fn libpq_url(source: &dyn Source) -> Option<String> {
+    use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+    let get = |n: &str| {
+        source
+            .var(n)
+            .and_then(|v| v.into_string().ok())
+            .filter(|v| !v.is_empty())
+    };
+    let host = get("PGHOST");
+    let database = get("PGDATABASE");
+    if host.is_none() && database.is_none() {
+        return None;
+    }
+    let enc = |v: &str| utf8_percent_encode(v, NON_ALPHANUMERIC).to_string();
+    let mut url = String::from("postgresql://");
+    if let Some(user) = get("PGUSER") {
+        url.push_str(&enc(&user));
+        if let Some(pw) = get("PGPASSWORD") {
+            url.push(':');
+            url.push_str(&enc(&pw));
+        }
+        url.push('@');
+    }
+    let mut query = Vec::new();
+    match host.as_deref() {
+        Some(h) if h.starts_with('/') => {
+            url.push_str("localhost");
+            query.push(format!("host={h}"));
+        }
+        Some(h) if h.contains(':') && !h.starts_with('[') => {
+            url.push('[');
+            url.push_str(h);
+            url.push(']');
+        }
+        Some(h) => url.push_str(h),
+        None => url.push_str("localhost"),
+    }
+    if let Some(port) = get("PGPORT") {
+        url.push(':');
+        url.push_str(&port);
+    }
+    if let Some(db) = database {
+        url.push('/');
+        url.push_str(&enc(&db));
+    }
+    if let Some(mode) = get("PGSSLMODE") {
+        query.push(format!("sslmode={}", enc(&mode)));
+    }
+    if !query.is_empty() {
+        url.push('?');
+        url.push_str(&query.join("&"));
+    }
+    Some(url)
 }
 
 /// The connect options of the SQLite fallback at `url`.
@@ -422,6 +493,7 @@ mod tests {
             fallback_when_unreachable: false,
             migrations: None,
         },
+        libpq: true,
     };
 
     fn places(root: &std::path::Path) -> Places {
@@ -536,6 +608,50 @@ mod tests {
             url.resolution().fallback_reason(),
             Some(FallbackReason::Unreadable { var, .. }) if var == "DATABASE_URL_FILE"
         ));
+    }
+
+    #[test]
+    fn libpq_variables_build_a_url_when_none_is_set() {
+        let root = tempfile::tempdir().unwrap();
+        let src = Vars::new([
+            ("PGHOST", "db.internal"),
+            ("PGPORT", "6432"),
+            ("PGUSER", "app"),
+            ("PGPASSWORD", "p@ss#word"),
+            ("PGDATABASE", "orders"),
+            ("PGSSLMODE", "require"),
+        ]);
+        let url = resolve_url(&src, &SPEC, &places(root.path())).unwrap();
+        assert_eq!(url.resolution().origin(), &Origin::Libpq);
+        assert_eq!(url.backend(), Backend::Postgres);
+        assert_eq!(
+            url.expose_secret(),
+            "postgresql://app:p%40ss%23word@db.internal:6432/orders?sslmode=require"
+        );
+        assert!(!format!("{url} {url:?}").contains("p@ss"));
+
+        let socket = Vars::new([("PGHOST", "/var/run/postgresql"), ("PGUSER", "postgres")]);
+        let url = resolve_url(&socket, &SPEC, &places(root.path())).unwrap();
+        assert_eq!(
+            url.expose_secret(),
+            "postgresql://postgres@localhost?host=/var/run/postgresql"
+        );
+
+        let off = UrlSpec {
+            libpq: false,
+            ..SPEC
+        };
+        assert!(
+            resolve_url(&src, &off, &places(root.path()))
+                .unwrap()
+                .is_fallback()
+        );
+        let url_wins = Vars::new([
+            ("PGHOST", "db.internal"),
+            ("DATABASE_URL", "sqlite::memory:"),
+        ]);
+        let url = resolve_url(&url_wins, &SPEC, &places(root.path())).unwrap();
+        assert_eq!(url.backend(), Backend::Sqlite);
     }
 
     #[test]

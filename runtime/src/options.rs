@@ -136,7 +136,7 @@ fn read<T>(
             let parsed = parse(found.value.trim());
             if parsed.is_none() {
                 problems.push(Problem::new(
-                    name,
+                    &source.name(name),
                     ProblemKind::Invalid {
                         type_name: expected,
                         reason: format!("expected {expected}"),
@@ -249,7 +249,7 @@ pub(crate) fn resolve(
     }
     if o.min_connections > o.max_connections {
         problems.push(Problem::new(
-            &name("MIN_CONNECTIONS"),
+            &source.name(&name("MIN_CONNECTIONS")),
             ProblemKind::Invalid {
                 type_name: "u32",
                 reason: format!("it exceeds {} connections", o.max_connections),

@@ -24,6 +24,16 @@ pub enum Origin {
         /// The variable naming the file, e.g. `DATABASE_URL_FILE`.
         file_var: String,
     },
+    /// A `.env` file (feature `dotenv`), for a variable the process
+    /// environment did not set.
+    DotEnv {
+        /// The variable's name.
+        var: String,
+        /// The file.
+        file: PathBuf,
+    },
+    /// libpq's `PGHOST`, `PGDATABASE`, ... variables, with no URL set.
+    Libpq,
     /// The field's `default` attribute.
     Default,
     /// The SQLite fallback.
@@ -35,6 +45,8 @@ impl fmt::Display for Origin {
         match self {
             Self::Env { var } => write!(f, "environment variable `{var}`"),
             Self::File { file_var, .. } => write!(f, "the file named by `{file_var}`"),
+            Self::DotEnv { var, file } => write!(f, "`{var}` in {}", file.display()),
+            Self::Libpq => f.write_str("libpq's PG* variables"),
             Self::Default => f.write_str("the field's default"),
             Self::Fallback => f.write_str("the SQLite fallback"),
         }

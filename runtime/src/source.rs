@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::ffi::OsString;
 use std::io;
+use std::path::PathBuf;
 
 use crate::error::{Problem, ProblemKind};
 use crate::resolution::Origin;
@@ -16,11 +17,74 @@ use crate::resolution::Origin;
 pub trait Source {
     /// The raw value of the variable `name`, or `None` when it is absent.
     fn var(&self, name: &str) -> Option<OsString>;
+
+    /// The name the user sets for `name`: prefixes applied, for messages.
+    fn name(&self, name: &str) -> String {
+        name.to_owned()
+    }
+
+    /// A crate-wide switch such as `DBSETTINGS_STRICT`: never prefixed.
+    fn global(&self, name: &str) -> Option<OsString> {
+        self.var(name)
+    }
+
+    /// The file that supplied `name`, for sources that read files.
+    fn file_of(&self, name: &str) -> Option<PathBuf> {
+        let _ = name;
+        None
+    }
 }
 
 impl<S: Source + ?Sized> Source for &S {
     fn var(&self, name: &str) -> Option<OsString> {
         (**self).var(name)
+    }
+    fn name(&self, name: &str) -> String {
+        (**self).name(name)
+    }
+    fn global(&self, name: &str) -> Option<OsString> {
+        (**self).global(name)
+    }
+    fn file_of(&self, name: &str) -> Option<PathBuf> {
+        (**self).file_of(name)
+    }
+}
+
+/// Another source with every name prefixed: how a nested settings struct
+/// with `#[settings(nested, prefix = "REPLICA_")]` reads its fields.
+/// Prefixes compose when nested settings nest again.
+#[derive(Debug, Clone, Copy)]
+pub struct Prefixed<'a> {
+    inner: &'a dyn Source,
+    prefix: &'a str,
+}
+
+impl<'a> Prefixed<'a> {
+    /// `inner`, with `prefix` in front of every name.
+    #[must_use]
+    pub fn new(inner: &'a dyn Source, prefix: &'a str) -> Self {
+        Self { inner, prefix }
+    }
+}
+
+impl core::fmt::Debug for dyn Source + '_ {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("Source")
+    }
+}
+
+impl Source for Prefixed<'_> {
+    fn var(&self, name: &str) -> Option<OsString> {
+        self.inner.var(&format!("{}{name}", self.prefix))
+    }
+    fn name(&self, name: &str) -> String {
+        self.inner.name(&format!("{}{name}", self.prefix))
+    }
+    fn global(&self, name: &str) -> Option<OsString> {
+        self.inner.global(name)
+    }
+    fn file_of(&self, name: &str) -> Option<PathBuf> {
+        self.inner.file_of(&format!("{}{name}", self.prefix))
     }
 }
 
@@ -84,8 +148,8 @@ impl Found {
     /// The variable whose value (or file) this is, without `_FILE`.
     pub(crate) fn var(&self) -> &str {
         match &self.origin {
-            Origin::Env { var } | Origin::File { var, .. } => var,
-            Origin::Default | Origin::Fallback => "",
+            Origin::Env { var } | Origin::File { var, .. } | Origin::DotEnv { var, .. } => var,
+            _ => "",
         }
     }
 }
@@ -106,7 +170,7 @@ fn non_empty(source: &dyn Source, name: &str) -> Result<Option<String>, Problem>
         Some(raw) => raw
             .into_string()
             .map(Some)
-            .map_err(|_| Problem::new(name, ProblemKind::NotUnicode)),
+            .map_err(|_| Problem::new(&source.name(name), ProblemKind::NotUnicode)),
     }
 }
 
@@ -125,15 +189,20 @@ pub(crate) fn lookup(source: &dyn Source, names: &[&str]) -> Lookup {
         };
         match (direct, file) {
             (Some(_), Some(_)) => {
-                return Lookup::Problem(Problem::new(name, ProblemKind::Conflict { file_var }));
+                return Lookup::Problem(Problem::new(
+                    &source.name(name),
+                    ProblemKind::Conflict {
+                        file_var: source.name(&file_var),
+                    },
+                ));
             }
             (Some(value), None) => {
-                return Lookup::Found(Found {
-                    value,
-                    origin: Origin::Env {
-                        var: name.to_owned(),
-                    },
-                });
+                let var = source.name(name);
+                let origin = match source.file_of(name) {
+                    Some(file) => Origin::DotEnv { var, file },
+                    None => Origin::Env { var },
+                };
+                return Lookup::Found(Found { value, origin });
             }
             (None, Some(path)) => match read_secret_file(&path) {
                 Ok(value) if value.is_empty() => {}
@@ -141,8 +210,8 @@ pub(crate) fn lookup(source: &dyn Source, names: &[&str]) -> Lookup {
                     return Lookup::Found(Found {
                         value,
                         origin: Origin::File {
-                            var: name.to_owned(),
-                            file_var,
+                            var: source.name(name),
+                            file_var: source.name(&file_var),
                         },
                     });
                 }
@@ -151,7 +220,7 @@ pub(crate) fn lookup(source: &dyn Source, names: &[&str]) -> Lookup {
                         io::ErrorKind::InvalidData => ProblemKind::NotUnicode,
                         kind => ProblemKind::UnreadableFile { kind },
                     };
-                    return Lookup::Problem(Problem::new(&file_var, kind));
+                    return Lookup::Problem(Problem::new(&source.name(&file_var), kind));
                 }
             },
             (None, None) => {}
@@ -176,8 +245,20 @@ fn read_secret_file(path: &str) -> io::Result<String> {
 /// Reads a boolean switch such as `DBSETTINGS_STRICT`: `1`, `true`, `yes`, `on`
 /// (any case) are true; anything else, or absent, is false.
 pub(crate) fn switch(source: &dyn Source, name: &str) -> bool {
-    matches!(non_empty(source, name), Ok(Some(v))
-        if matches!(v.trim().to_ascii_lowercase().as_str(), "1" | "true" | "yes" | "on"))
+    global(source, name).is_some_and(|v| {
+        matches!(
+            v.trim().to_ascii_lowercase().as_str(),
+            "1" | "true" | "yes" | "on"
+        )
+    })
+}
+
+/// A crate-wide variable (never prefixed), empty meaning unset.
+pub(crate) fn global(source: &dyn Source, name: &str) -> Option<String> {
+    source
+        .global(name)
+        .and_then(|v| v.into_string().ok())
+        .filter(|v| !v.is_empty())
 }
 
 #[cfg(test)]

@@ -1,0 +1,186 @@
+//! Nested settings, the generated `.env.example` and libpq variables,
+//! through the public API and hermetically (`from_vars`).
+
+use dbsettings::{Backend, DatabaseSettings, DatabaseUrl, Origin, ProblemKind};
+
+/// A read replica's settings.
+#[derive(DatabaseSettings, Debug)]
+struct Replica {
+    /// Where the replica lives.
+    #[settings(env = "DATABASE_URL", fallback = "sqlite::memory:")]
+    database_url: DatabaseUrl,
+    /// Seconds of lag tolerated.
+    #[settings(default = 5)]
+    max_lag: u32,
+}
+
+#[derive(DatabaseSettings, Debug)]
+#[settings(prefix = "APP_")]
+#[allow(dead_code)]
+struct App {
+    /// The primary database.
+    #[settings(
+        env = "DATABASE_URL",
+        alias = "POSTGRES_URL",
+        fallback = "sqlite::memory:"
+    )]
+    database_url: DatabaseUrl,
+    /// The replica, under REPLICA_.
+    #[settings(nested, prefix = "REPLICA_")]
+    replica: Replica,
+    /// The archive, under APP_ARCHIVE_ (the struct's prefix, then the field).
+    #[settings(nested)]
+    archive: Replica,
+    /// The HTTP port.
+    #[settings(default = 7860)]
+    port: u16,
+    /// Required.
+    workers: usize,
+    /// The log filter.
+    log_level: Option<String>,
+}
+
+#[test]
+fn two_databases_live_in_one_struct_each_with_its_own_handle() {
+    let app = App::from_vars([
+        ("DATABASE_URL", "postgresql://app:pw@db:5432/app"),
+        ("REPLICA_DATABASE_URL", "mysql://ro:pw@replica:3306/app"),
+        ("REPLICA_MAX_LAG", "9"),
+        ("APP_WORKERS", "2"),
+    ])
+    .unwrap();
+    assert_eq!(app.database_url.backend(), Backend::Postgres);
+    assert_eq!(app.replica.database_url.backend(), Backend::MySql);
+    assert_eq!(app.replica.max_lag, 9);
+    assert_eq!(
+        app.replica.database_url.resolution().origin(),
+        &Origin::Env {
+            var: "REPLICA_DATABASE_URL".into()
+        }
+    );
+    assert!(app.archive.database_url.is_fallback());
+    assert_eq!(
+        app.archive
+            .database_url
+            .resolution()
+            .fallback_reason()
+            .unwrap()
+            .to_string(),
+        "`APP_ARCHIVE_DATABASE_URL` is not set"
+    );
+    assert_eq!(app.archive.max_lag, 5);
+    assert_eq!(app.database().backend(), Backend::Postgres);
+    assert_eq!(app.replica.database().backend(), Backend::MySql);
+}
+
+#[test]
+fn nested_problems_carry_their_full_names() {
+    let err =
+        App::from_vars([("REPLICA_MAX_LAG", "soon"), ("APP_ARCHIVE_MAX_LAG", "-1")]).unwrap_err();
+    let vars: Vec<&str> = err
+        .problems()
+        .iter()
+        .map(dbsettings::Problem::var)
+        .collect();
+    assert_eq!(
+        vars,
+        ["REPLICA_MAX_LAG", "APP_ARCHIVE_MAX_LAG", "APP_WORKERS"]
+    );
+    assert!(matches!(
+        err.problems()[2].kind(),
+        ProblemKind::Missing { .. }
+    ));
+    let text = err.to_string();
+    assert!(!text.contains("soon"), "{text}");
+}
+
+#[derive(DatabaseSettings, Debug)]
+struct Outer {
+    #[settings(fallback = "sqlite::memory:")]
+    database_url: DatabaseUrl,
+    #[settings(nested, prefix = "EU_")]
+    eu: Middle,
+}
+
+#[derive(DatabaseSettings, Debug)]
+struct Middle {
+    #[settings(fallback = "sqlite::memory:")]
+    database_url: DatabaseUrl,
+    #[settings(nested, prefix = "REPLICA_")]
+    replica: Replica,
+}
+
+#[test]
+fn prefixes_compose() {
+    let o =
+        Outer::from_vars([("EU_REPLICA_DATABASE_URL", "postgresql://x@eu-replica/db")]).unwrap();
+    assert_eq!(o.eu.replica.database_url.backend(), Backend::Postgres);
+    assert!(o.eu.database_url.is_fallback());
+}
+
+#[test]
+fn the_env_example_lists_every_variable_and_no_value() {
+    let text = App::env_example();
+    for needle in [
+        "# The primary database.\n",
+        "# Also read from: POSTGRES_URL.\n",
+        "DATABASE_URL=postgresql://user:password@localhost:5432/dbname\n",
+        "# Optional: when unset or unusable, SQLite (sqlite::memory:) is used instead.",
+        "# --- replica ---\n# The replica, under REPLICA_.\n",
+        "REPLICA_DATABASE_URL=postgresql://user:password@localhost:5432/dbname\n",
+        "# Seconds of lag tolerated.\n",
+        "# Optional, default: 5\n# REPLICA_MAX_LAG=5\n",
+        "APP_ARCHIVE_MAX_LAG=5",
+        "# Optional, default: 7860\n# APP_PORT=7860\n",
+        "# Required.\nAPP_WORKERS=\n",
+        "# Optional.\n# APP_LOG_LEVEL=\n",
+        "# APP_WORKERS_FILE may name a file holding the value instead.",
+    ] {
+        assert!(text.contains(needle), "missing {needle:?} in:\n{text}");
+    }
+    // Loading it back: a template is valid input (the required field aside).
+    let vars: Vec<(String, String)> = text
+        .lines()
+        .filter(|l| !l.starts_with('#') && l.contains('='))
+        .map(|l| {
+            let (k, v) = l.split_once('=').unwrap();
+            (
+                k.to_owned(),
+                if v.is_empty() {
+                    "1".to_owned()
+                } else {
+                    v.to_owned()
+                },
+            )
+        })
+        .collect();
+    let app = App::from_vars(vars).unwrap();
+    assert_eq!(app.database_url.backend(), Backend::Postgres);
+}
+
+#[derive(DatabaseSettings, Debug)]
+struct NoLibpq {
+    #[settings(fallback = "sqlite::memory:", libpq = false)]
+    database_url: DatabaseUrl,
+}
+
+#[test]
+fn libpq_variables_when_no_url_is_set() {
+    let pg = [
+        ("PGHOST", "db.internal"),
+        ("PGUSER", "app"),
+        ("PGPASSWORD", "Lib-Pq-Secret-1"),
+        ("PGDATABASE", "orders"),
+    ];
+    let app = App::from_vars(pg.iter().copied().chain([("APP_WORKERS", "1")])).unwrap();
+    assert_eq!(app.database_url.resolution().origin(), &Origin::Libpq);
+    assert_eq!(app.database_url.backend(), Backend::Postgres);
+    let shown = format!(
+        "{} {:?} {}",
+        app.database_url,
+        app.database_url,
+        app.database_url.resolution()
+    );
+    assert!(!shown.contains("Lib-Pq-Secret-1"), "{shown}");
+    assert!(NoLibpq::from_vars(pg).unwrap().database_url.is_fallback());
+}
