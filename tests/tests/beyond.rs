@@ -25,10 +25,10 @@ struct App {
         fallback = "sqlite::memory:"
     )]
     database_url: DatabaseUrl,
-    /// The replica, under REPLICA_.
+    /// The replica, under `REPLICA_`.
     #[settings(nested, prefix = "REPLICA_")]
     replica: Replica,
-    /// The archive, under APP_ARCHIVE_ (the struct's prefix, then the field).
+    /// The archive, under `APP_ARCHIVE_` (the struct's prefix, then the field).
     #[settings(nested)]
     archive: Replica,
     /// The HTTP port.
@@ -126,7 +126,7 @@ fn the_env_example_lists_every_variable_and_no_value() {
         "# Also read from: POSTGRES_URL.\n",
         "DATABASE_URL=postgresql://user:password@localhost:5432/dbname\n",
         "# Optional: when unset or unusable, SQLite (sqlite::memory:) is used instead.",
-        "# --- replica ---\n# The replica, under REPLICA_.\n",
+        "# --- replica ---\n# The replica, under `REPLICA_`.\n",
         "REPLICA_DATABASE_URL=postgresql://user:password@localhost:5432/dbname\n",
         "# Seconds of lag tolerated.\n",
         "# Optional, default: 5\n# REPLICA_MAX_LAG=5\n",
