@@ -4,6 +4,7 @@
 use core::time::Duration;
 use std::future::Future;
 use std::path::Path;
+#[cfg(feature = "sqlite")]
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::db_error::DatabaseError;

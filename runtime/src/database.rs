@@ -5,10 +5,14 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
-use crate::connect::{self, ConnectOptions, Target};
+use crate::connect::{self, Target};
+#[cfg(feature = "sqlite")]
+use crate::connect::ConnectOptions;
 use crate::database_url::Runtime;
 use crate::db_error::{DatabaseError, DatabaseErrorKind};
+#[cfg(feature = "sqlite")]
 use crate::fallback::{self, Places};
+#[cfg(feature = "sqlite")]
 use crate::options::Unreachable;
 use crate::{Backend, DatabaseUrl, Pool};
 

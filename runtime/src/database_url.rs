@@ -31,7 +31,9 @@ pub(crate) struct Runtime {
     /// Built from the same source as the URL, so `from_vars` stays hermetic.
     pub(crate) connect: Option<ConnectOptions>,
     /// The `fallback` attribute, for `on_unreachable = "fallback"`.
+    #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
     pub(crate) fallback: Option<&'static str>,
+    #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
     pub(crate) data_dir: Option<String>,
 }
 

@@ -74,6 +74,7 @@ pub(crate) fn printable_name(key: &str) -> Option<String> {
 }
 
 /// Keeps only the pairs whose key `known` accepts, warning about the others.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 fn filter_params(url: &str, known: &dyn Fn(&str) -> bool, warnings: &mut Vec<Warning>) -> String {
     let (base, pairs) = split_query(url);
     let mut kept = Vec::new();
@@ -107,6 +108,10 @@ fn culprit(url: &str, accepts: &dyn Fn(&str) -> bool) -> Option<String> {
 
 /// Layer 5: the backend's sqlx driver must accept `url`; its connect
 /// options (the ones the pool uses) are the result.
+#[cfg_attr(
+    not(all(feature = "postgres", feature = "mysql")),
+    allow(unused_variables, clippy::ptr_arg)
+)]
 pub(crate) fn accepts(
     url: &str,
     backend: Backend,

@@ -113,6 +113,12 @@ pub enum ProblemKind {
         /// Why the URL could not be used.
         reason: FallbackReason,
     },
+    /// A `.env` file has a line that does not parse (the problem's `var` is
+    /// the file).
+    DotEnvSyntax {
+        /// The line number, when it could be found.
+        line: Option<usize>,
+    },
     /// The database URL is missing or unusable and there is nothing to fall
     /// back to: the `sqlite` feature is off.
     NoFallback {
@@ -154,6 +160,14 @@ impl fmt::Display for Problem {
                 Ok(())
             }
             ProblemKind::NotUnicode => write!(f, "`{var}` is not valid UTF-8; set it to UTF-8 text"),
+            ProblemKind::DotEnvSyntax { line: Some(n) } => write!(
+                f,
+                "{var} line {n} is not `NAME=value`; fix or remove that line"
+            ),
+            ProblemKind::DotEnvSyntax { line: None } => write!(
+                f,
+                "{var} has a line that is not `NAME=value`; fix or remove it"
+            ),
             ProblemKind::Conflict { file_var } => write!(
                 f,
                 "both `{var}` and `{file_var}` are set; unset one of them"

@@ -161,6 +161,17 @@ pub trait DatabaseSettings: Sized {
         Self::from_source(&source::Vars::new(vars))
     }
 
+    /// Loads the settings from the process environment over the `.env` file
+    /// of the working directory (feature `dotenv`): a variable set in both
+    /// comes from the environment, a missing file is nothing, and the
+    /// environment is never written. Each value's origin says which file
+    /// supplied it.
+    #[cfg(feature = "dotenv")]
+    fn from_env_and_dotenv() -> Result<Self, Error> {
+        let dotenv = source::DotEnv::load(".env")?;
+        Self::from_source(&source::Layered::new(source::Environment, dotenv))
+    }
+
     /// The resolved database URL.
     fn database_url(&self) -> &DatabaseUrl;
 

@@ -137,6 +137,130 @@ impl Source for Vars {
     }
 }
 
+/// Two sources, the first winning: `Layered::new(Environment, dotenv)`
+/// lets the process environment override a `.env` file.
+#[derive(Debug, Clone)]
+pub struct Layered<A, B> {
+    first: A,
+    then: B,
+}
+
+impl<A: Source, B: Source> Layered<A, B> {
+    /// `first`, then `then` for what `first` does not set.
+    pub fn new(first: A, then: B) -> Self {
+        Self { first, then }
+    }
+}
+
+impl<A: Source, B: Source> Source for Layered<A, B> {
+    fn var(&self, name: &str) -> Option<OsString> {
+        self.first.var(name).or_else(|| self.then.var(name))
+    }
+    fn name(&self, name: &str) -> String {
+        self.first.name(name)
+    }
+    fn global(&self, name: &str) -> Option<OsString> {
+        self.first.global(name).or_else(|| self.then.global(name))
+    }
+    fn file_of(&self, name: &str) -> Option<PathBuf> {
+        if self.first.var(name).is_some() {
+            self.first.file_of(name)
+        } else {
+            self.then.file_of(name)
+        }
+    }
+}
+
+/// The variables of a `.env` file, read with dotenvy's iterator: nothing is
+/// written to the process environment. A missing file holds nothing.
+///
+/// dotenvy expands `${VAR}` in values from the process environment.
+#[cfg(feature = "dotenv")]
+#[derive(Clone)]
+pub struct DotEnv {
+    path: PathBuf,
+    vars: HashMap<String, String>,
+}
+
+#[cfg(feature = "dotenv")]
+impl DotEnv {
+    /// Reads `path`. A missing file is an empty source; a line that does not
+    /// parse is an error that names the file and the line, not its text.
+    pub fn load(path: impl AsRef<std::path::Path>) -> Result<Self, crate::Error> {
+        let path = path.as_ref().to_path_buf();
+        let shown = path.display().to_string();
+        let mut vars = HashMap::new();
+        let iter = match dotenvy::from_path_iter(&path) {
+            Ok(iter) => iter,
+            Err(e) if e.not_found() => return Ok(Self { path, vars }),
+            Err(dotenvy::Error::Io(e)) => {
+                return Err(crate::Error::new(vec![Problem::new(
+                    &shown,
+                    ProblemKind::UnreadableFile { kind: e.kind() },
+                )]));
+            }
+            Err(_) => return Err(dotenv_syntax(&shown, None)),
+        };
+        for item in iter {
+            match item {
+                Ok((k, v)) => {
+                    vars.insert(k, v);
+                }
+                Err(dotenvy::Error::LineParse(line, _)) => {
+                    let number = std::fs::read_to_string(&path).ok().and_then(|text| {
+                        text.lines()
+                            .position(|l| l.trim_end() == line.trim_end())
+                            .map(|i| i + 1)
+                    });
+                    return Err(dotenv_syntax(&shown, number));
+                }
+                Err(_) => return Err(dotenv_syntax(&shown, None)),
+            }
+        }
+        Ok(Self { path, vars })
+    }
+
+    /// The file.
+    #[must_use]
+    pub fn path(&self) -> &std::path::Path {
+        &self.path
+    }
+
+    /// The variables the file sets, sorted.
+    #[must_use]
+    pub fn names(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = self.vars.keys().map(String::as_str).collect();
+        names.sort_unstable();
+        names
+    }
+}
+
+#[cfg(feature = "dotenv")]
+fn dotenv_syntax(file: &str, line: Option<usize>) -> crate::Error {
+    crate::Error::new(vec![Problem::new(file, ProblemKind::DotEnvSyntax { line })])
+}
+
+#[cfg(feature = "dotenv")]
+impl core::fmt::Debug for DotEnv {
+    // Names only: values may be secrets.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("DotEnv")
+            .field("path", &self.path)
+            .field("names", &self.names())
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(feature = "dotenv")]
+impl Source for DotEnv {
+    fn var(&self, name: &str) -> Option<OsString> {
+        self.vars.get(name).map(OsString::from)
+    }
+    fn file_of(&self, name: &str) -> Option<PathBuf> {
+        self.vars.contains_key(name).then(|| self.path.clone())
+    }
+}
+
 /// A value found for one of a field's names.
 #[derive(Debug)]
 pub(crate) struct Found {

@@ -184,3 +184,95 @@ fn libpq_variables_when_no_url_is_set() {
     assert!(!shown.contains("Lib-Pq-Secret-1"), "{shown}");
     assert!(NoLibpq::from_vars(pg).unwrap().database_url.is_fallback());
 }
+
+mod dotenv {
+    use super::{App, Backend, DatabaseSettings, Origin};
+    use dbsettings::source::{DotEnv, Layered, Vars};
+
+    fn write(dir: &std::path::Path, text: &str) -> std::path::PathBuf {
+        let path = dir.join(".env");
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    #[test]
+    fn the_environment_wins_over_the_file_and_each_value_says_where_it_came_from() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(
+            dir.path(),
+            "# local development\nDATABASE_URL=\"postgresql://dev:devpw@localhost:5432/dev\"\nAPP_WORKERS=3\nAPP_PORT=8000\n",
+        );
+        let file = DotEnv::load(&path).unwrap();
+        assert_eq!(file.names(), ["APP_PORT", "APP_WORKERS", "DATABASE_URL"]);
+        assert!(!format!("{file:?}").contains("devpw"));
+        let env = Vars::new([("APP_WORKERS", "8")]);
+        let app = App::from_source(&Layered::new(env, file)).unwrap();
+        assert_eq!(app.workers, 8, "the environment wins");
+        assert_eq!(app.port, 8000, "the file fills the rest");
+        assert_eq!(app.database_url.backend(), Backend::Postgres);
+        assert_eq!(
+            app.database_url.resolution().origin(),
+            &Origin::DotEnv {
+                var: "DATABASE_URL".into(),
+                file: path.clone()
+            }
+        );
+        assert!(app.database_url.resolution().to_string().contains(".env"));
+    }
+
+    #[test]
+    fn a_missing_file_is_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = DotEnv::load(dir.path().join(".env")).unwrap();
+        assert!(file.names().is_empty());
+        let app = App::from_source(&Layered::new(Vars::new([("APP_WORKERS", "1")]), file)).unwrap();
+        assert!(app.database_url.is_fallback());
+    }
+
+    #[test]
+    fn a_bad_line_is_named_without_its_text() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(
+            dir.path(),
+            "APP_WORKERS=2\nthis is not an assignment Sekret-Value-42\n",
+        );
+        let err = DotEnv::load(&path).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("line 2"), "{text}");
+        assert!(text.contains(".env"), "{text}");
+        assert!(!text.contains("Sekret"), "{text}");
+    }
+
+    /// `from_env_and_dotenv` reads `.env` in the working directory: the test
+    /// runs itself as a child in a directory with one.
+    #[test]
+    fn from_env_and_dotenv_reads_the_working_directory() {
+        const CHILD: &str = "DBSETTINGS_DOTENV_CHILD";
+        if std::env::var_os(CHILD).is_some() {
+            let app = App::from_env_and_dotenv().unwrap();
+            assert_eq!(app.workers, 5);
+            assert_eq!(app.port, 9000, "the environment wins");
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "APP_WORKERS=5\nAPP_PORT=1\n");
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "dotenv::from_env_and_dotenv_reads_the_working_directory",
+            ])
+            .current_dir(dir.path())
+            .env(CHILD, "1")
+            .env("APP_PORT", "9000")
+            .env_remove("APP_WORKERS")
+            .env_remove("DATABASE_URL")
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && stdout.contains("1 passed"),
+            "{stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
