@@ -5,9 +5,9 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
-use crate::connect::{self, Target};
 #[cfg(feature = "sqlite")]
 use crate::connect::ConnectOptions;
+use crate::connect::{self, Target};
 use crate::database_url::Runtime;
 use crate::db_error::{DatabaseError, DatabaseErrorKind};
 #[cfg(feature = "sqlite")]
