@@ -72,6 +72,7 @@ mod connect;
 mod database;
 mod database_url;
 mod db_error;
+pub mod doctor;
 mod driver;
 mod error;
 mod fallback;

@@ -276,3 +276,74 @@ mod dotenv {
         );
     }
 }
+
+mod doctor {
+    use dbsettings::doctor::{Verdict, diagnose};
+    use dbsettings::source::Vars;
+    use dbsettings::{DatabaseSettings, DatabaseUrl};
+
+    #[derive(DatabaseSettings)]
+    struct Service {
+        #[settings(env = "DATABASE_URL", connect_timeout = "500ms")]
+        database_url: DatabaseUrl,
+    }
+
+    async fn run(vars: &[(&str, &str)]) -> (String, Verdict) {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().to_str().unwrap().to_owned();
+        let mut all: Vec<(&str, &str)> = vec![("DBSETTINGS_DATA_DIR", &data)];
+        all.extend_from_slice(vars);
+        let report = diagnose::<Service>(&Vars::new(all)).await;
+        (report.text, report.verdict)
+    }
+
+    #[tokio::test]
+    async fn a_rejected_url_is_explained_layer_by_layer_without_its_password() {
+        let secret = "Doc-Secret-77";
+        let url = format!("\"postgresql://app:{secret}#x@db:5432/app\"");
+        let (text, verdict) = run(&[("DATABASE_URL", &url)]).await;
+        assert_eq!(verdict, Verdict::FallsBack);
+        assert_eq!(verdict.code(), 1);
+        for needle in [
+            "layer 1, presence: ok",
+            "layer 2, normalisation: removed surrounding quotes",
+            "layer 3, shape: ok",
+            "layer 4, parse: stopped: `DATABASE_URL` was rejected: the password contains an unencoded `#`",
+            "hint: percent-encode `#` in the password as `%23`",
+            "layer 5, driver: not reached",
+            "fallback candidates:",
+            ": chosen",
+            "connect: ok",
+        ] {
+            assert!(text.contains(needle), "missing {needle:?} in:\n{text}");
+        }
+        assert!(
+            !text.contains(secret) && !text.contains("Doc-Secret"),
+            "{text}"
+        );
+    }
+
+    #[tokio::test]
+    async fn exit_codes() {
+        assert_eq!(
+            run(&[("DATABASE_URL", "sqlite::memory:")]).await.1,
+            Verdict::Usable
+        );
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let url = format!("postgresql://app:Doc-Secret-88@127.0.0.1:{port}/app");
+        let (text, verdict) = run(&[("DATABASE_URL", &url)]).await;
+        assert_eq!(verdict, Verdict::Unreachable, "{text}");
+        assert!(text.contains("connection refused"), "{text}");
+        assert!(!text.contains("Doc-Secret-88"), "{text}");
+        let (text, verdict) = run(&[("DBSETTINGS_STRICT", "1")]).await;
+        assert_eq!(
+            (verdict, verdict.code()),
+            (Verdict::StrictRefuses, 2),
+            "{text}"
+        );
+    }
+}
