@@ -51,13 +51,30 @@ impl Service {
     async fn start_as(env: &[(&str, &str)], uid: Option<u32>) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
-        let migrations = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("migrations");
-        let binary = env!("CARGO_BIN_EXE_todo_api");
+        let mut migrations = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("migrations");
+        let mut binary = PathBuf::from(env!("CARGO_BIN_EXE_todo_api"));
         let mut command = match uid {
-            None => Command::new(binary),
+            None => Command::new(&binary),
             Some(uid) => {
+                // As in the image: the binary and migrations are copied in,
+                // so the other user needs no access to the build tree.
+                let copied = dir.path().join("todo_api");
+                std::fs::copy(&binary, &copied).unwrap();
+                binary = copied;
+                let status = Command::new("cp")
+                    .arg("-r")
+                    .arg(&migrations)
+                    .arg(dir.path().join("migrations"))
+                    .status()
+                    .unwrap();
+                assert!(status.success());
+                migrations = dir.path().join("migrations");
                 let owned = Command::new("chown")
-                    .args([format!("{uid}:{uid}"), dir.path().display().to_string()])
+                    .args([
+                        "-R".to_owned(),
+                        format!("{uid}:{uid}"),
+                        dir.path().display().to_string(),
+                    ])
                     .status()
                     .unwrap();
                 assert!(owned.success());
@@ -66,7 +83,7 @@ impl Service {
                     format!("--reuid={uid}"),
                     format!("--regid={uid}"),
                     "--clear-groups".to_owned(),
-                    binary.to_owned(),
+                    binary.display().to_string(),
                 ]);
                 c
             }
