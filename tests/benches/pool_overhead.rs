@@ -115,6 +115,38 @@ fn interleaved(rt: &tokio::runtime::Runtime, what: &str, db: &Database, hand: &P
     );
 }
 
+/// Interleaved, then criterion: the handle against the pool held directly.
+fn compare(
+    c: &mut Criterion,
+    rt: &tokio::runtime::Runtime,
+    what: &str,
+    db: &Database,
+    hand: &Pool,
+) {
+    interleaved(rt, what, db, hand);
+    let mut g = c.benchmark_group(format!("SELECT 1, 8 tasks, {what}"));
+    g.throughput(Throughput::Elements(TASKS * QUERIES));
+    g.bench_function("dbsettings db.pool().await per query", |b| {
+        b.to_async(rt).iter_custom(|n| async move {
+            let mut total = Duration::ZERO;
+            for _ in 0..n {
+                total += through_handle(db).await;
+            }
+            total
+        });
+    });
+    g.bench_function("hand-built pool, same options", |b| {
+        b.to_async(rt).iter_custom(|n| async move {
+            let mut total = Duration::ZERO;
+            for _ in 0..n {
+                total += direct(hand).await;
+            }
+            total
+        });
+    });
+    g.finish();
+}
+
 fn postgres(c: &mut Criterion) {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let db = ours(PG_URL);
@@ -126,34 +158,7 @@ fn postgres(c: &mut Criterion) {
         rt.block_on(PgPoolOptions::new().max_connections(8).connect(PG_URL))
             .unwrap(),
     );
-    interleaved(&rt, "PostgreSQL", &db, &hand);
-    let mut g = c.benchmark_group("SELECT 1, 8 tasks, PostgreSQL");
-    g.throughput(Throughput::Elements(TASKS * QUERIES));
-    g.bench_function("dbsettings db.pool().await per query", |b| {
-        b.to_async(&rt).iter_custom(|n| {
-            let db = db.clone();
-            async move {
-                let mut total = Duration::ZERO;
-                for _ in 0..n {
-                    total += through_handle(&db).await;
-                }
-                total
-            }
-        });
-    });
-    g.bench_function("hand-built PgPool, same options", |b| {
-        b.to_async(&rt).iter_custom(|n| {
-            let hand = hand.clone();
-            async move {
-                let mut total = Duration::ZERO;
-                for _ in 0..n {
-                    total += direct(&hand).await;
-                }
-                total
-            }
-        });
-    });
-    g.finish();
+    compare(c, &rt, "PostgreSQL", &db, &hand);
 }
 
 fn sqlite(c: &mut Criterion) {
@@ -176,34 +181,7 @@ fn sqlite(c: &mut Criterion) {
         )
         .unwrap(),
     );
-    interleaved(&rt, "SQLite", &db, &hand);
-    let mut g = c.benchmark_group("SELECT 1, 8 tasks, SQLite");
-    g.throughput(Throughput::Elements(TASKS * QUERIES));
-    g.bench_function("dbsettings db.pool().await per query", |b| {
-        b.to_async(&rt).iter_custom(|n| {
-            let db = db.clone();
-            async move {
-                let mut total = Duration::ZERO;
-                for _ in 0..n {
-                    total += through_handle(&db).await;
-                }
-                total
-            }
-        });
-    });
-    g.bench_function("hand-built SqlitePool, same options", |b| {
-        b.to_async(&rt).iter_custom(|n| {
-            let hand = hand.clone();
-            async move {
-                let mut total = Duration::ZERO;
-                for _ in 0..n {
-                    total += direct(&hand).await;
-                }
-                total
-            }
-        });
-    });
-    g.finish();
+    compare(c, &rt, "SQLite", &db, &hand);
 }
 
 fn pool_after_build(c: &mut Criterion) {
