@@ -127,11 +127,16 @@ impl DatabaseError {
         detail: String,
         sqlx: Option<sqlx::Error>,
     ) -> Self {
-        let mut e = Self::new(DatabaseErrorKind::Migration, backend, target, detail, sqlx);
-        if let Some(inner) = Arc::get_mut(&mut e.inner) {
-            inner.migration = name;
+        Self {
+            inner: Arc::new(Inner {
+                kind: DatabaseErrorKind::Migration,
+                backend,
+                target: target.to_owned(),
+                detail,
+                migration: name,
+                sqlx,
+            }),
         }
-        e
     }
 
     /// What went wrong.

@@ -120,15 +120,9 @@ pub(crate) fn accepts(
 ) -> Result<ConnectOptions, Rejection> {
     let built: Result<ConnectOptions, sqlx::Error> = match backend {
         #[cfg(feature = "postgres")]
-        Backend::Postgres => {
-            let _ = filter_params(url, &|k| is_postgres_param(k), warnings);
-            postgres_options(url, source).map(ConnectOptions::Postgres)
-        }
+        Backend::Postgres => postgres_options(url, source, warnings).map(ConnectOptions::Postgres),
         #[cfg(feature = "mysql")]
-        Backend::MySql => {
-            let _ = filter_params(url, &|k| MYSQL_PARAMS.contains(&k), warnings);
-            mysql_options(url).map(ConnectOptions::MySql)
-        }
+        Backend::MySql => mysql_options(url, warnings).map(ConnectOptions::MySql),
         #[cfg(feature = "sqlite")]
         Backend::Sqlite => crate::connect::sqlite_options(url).map(ConnectOptions::Sqlite),
         #[allow(unreachable_patterns)]
@@ -138,9 +132,9 @@ pub(crate) fn accepts(
         // Only on failure: which parameter was it? Each is tried on its own.
         let check = |u: &str| match backend {
             #[cfg(feature = "postgres")]
-            Backend::Postgres => postgres_options(u, source).is_ok(),
+            Backend::Postgres => postgres_options(u, source, &mut Vec::new()).is_ok(),
             #[cfg(feature = "mysql")]
-            Backend::MySql => mysql_options(u).is_ok(),
+            Backend::MySql => mysql_options(u, &mut Vec::new()).is_ok(),
             #[cfg(feature = "sqlite")]
             Backend::Sqlite => sqlite_options(u).is_ok(),
             #[allow(unreachable_patterns)]
@@ -167,12 +161,13 @@ fn is_postgres_param(key: &str) -> bool {
 pub(crate) fn postgres_options(
     url: &str,
     source: &dyn Source,
+    warnings: &mut Vec<Warning>,
 ) -> Result<sqlx::postgres::PgConnectOptions, sqlx::Error> {
     use sqlx::postgres::{PgConnectOptions, PgSslMode};
     use std::str::FromStr;
 
     let parsed = url::Url::parse(url).map_err(sqlx::Error::config)?;
-    let filtered = filter_params(url, &|k| is_postgres_param(k), &mut Vec::new());
+    let filtered = filter_params(url, &|k| is_postgres_param(k), warnings);
     let mut options = PgConnectOptions::from_str(&filtered)?;
     let has = |key: &str| parsed.query_pairs().any(|(k, _)| k == key);
     let var = |name: &str| {
@@ -230,8 +225,11 @@ pub(crate) fn postgres_options(
 
 /// MySQL connect options for `url` (the MySQL driver reads no environment).
 #[cfg(feature = "mysql")]
-pub(crate) fn mysql_options(url: &str) -> Result<sqlx::mysql::MySqlConnectOptions, sqlx::Error> {
-    let filtered = filter_params(url, &|k| MYSQL_PARAMS.contains(&k), &mut Vec::new());
+pub(crate) fn mysql_options(
+    url: &str,
+    warnings: &mut Vec<Warning>,
+) -> Result<sqlx::mysql::MySqlConnectOptions, sqlx::Error> {
+    let filtered = filter_params(url, &|k| MYSQL_PARAMS.contains(&k), warnings);
     filtered.parse()
 }
 
@@ -275,13 +273,13 @@ mod tests {
             return;
         }
         let none = Vars::default();
-        let o = postgres_options("postgresql://h/db", &none).unwrap();
+        let o = postgres_options("postgresql://h/db", &none, &mut Vec::new()).unwrap();
         assert_eq!(o.get_port(), 5432);
         assert_ne!(o.get_username(), "ambient_user");
         assert!(matches!(o.get_ssl_mode(), PgSslMode::Prefer));
         assert_eq!(o.get_database(), Some("db"));
 
-        let o = postgres_options("postgresql://h", &none).unwrap();
+        let o = postgres_options("postgresql://h", &none, &mut Vec::new()).unwrap();
         assert_ne!(o.get_database(), Some("ambient_db"));
 
         let given = Vars::new([
@@ -290,14 +288,19 @@ mod tests {
             ("PGDATABASE", "given_db"),
             ("PGSSLMODE", "disable"),
         ]);
-        let o = postgres_options("postgresql://h", &given).unwrap();
+        let o = postgres_options("postgresql://h", &given, &mut Vec::new()).unwrap();
         assert_eq!(o.get_port(), 6000);
         assert_eq!(o.get_username(), "given_user");
         assert_eq!(o.get_database(), Some("given_db"));
         assert!(matches!(o.get_ssl_mode(), PgSslMode::Disable));
 
         // What the URL says always wins.
-        let o = postgres_options("postgresql://u@h:7000/x?sslmode=verify-full", &given).unwrap();
+        let o = postgres_options(
+            "postgresql://u@h:7000/x?sslmode=verify-full",
+            &given,
+            &mut Vec::new(),
+        )
+        .unwrap();
         assert_eq!(
             (o.get_port(), o.get_username(), o.get_database()),
             (7000, "u", Some("x"))

@@ -107,11 +107,11 @@ pub(crate) async fn update(
         "UPDATE todos SET title = COALESCE($1, title), done = COALESCE($2, done) WHERE id = $3",
         "UPDATE todos SET title = COALESCE(?, title), done = COALESCE(?, done) WHERE id = ?",
     );
-    let changed = on_pool!(pool, p => {
-        sqlx::query(q).bind(title).bind(done).bind(id).execute(p).await.map(|r| r.rows_affected())
+    on_pool!(pool, p => {
+        sqlx::query(q).bind(title).bind(done).bind(id).execute(p).await.map(drop)
     })?;
-    // MySQL counts rows changed, not matched: look the row up either way.
-    let _ = changed;
+    // Not rows_affected: MySQL counts rows changed, not matched, so a no-op
+    // update of an existing row would look missing. The lookup says.
     get(pool, id).await
 }
 
