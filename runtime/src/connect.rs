@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::db_error::DatabaseError;
 use crate::options::PoolOptions;
+use crate::redact::Secrets;
 use crate::{Backend, Pool};
 
 /// Connect options computed when the URL was resolved, from the same source
@@ -24,23 +25,12 @@ pub(crate) enum ConnectOptions {
     Sqlite(sqlx::sqlite::SqliteConnectOptions),
 }
 
-/// Where a pool connects, for messages: the redacted URL and the password to
+/// Where a pool connects, for messages: the redacted URL and the secrets to
 /// scrub from driver messages.
 pub(crate) struct Target<'a> {
     pub(crate) redacted: &'a str,
-    pub(crate) password: Option<String>,
+    pub(crate) secrets: &'a Secrets,
     pub(crate) backend: Backend,
-}
-
-/// The password of a server URL, percent-decoded.
-pub(crate) fn password_of(url: &str) -> Option<String> {
-    let parsed = url::Url::parse(url).ok()?;
-    let pw = parsed.password()?;
-    Some(
-        percent_encoding::percent_decode_str(pw)
-            .decode_utf8_lossy()
-            .into_owned(),
-    )
 }
 
 /// sqlx hands `[::1]` to the resolver as a name, which fails: the brackets
@@ -66,7 +56,7 @@ async fn bounded<T>(
             e,
             target.backend,
             target.redacted,
-            target.password.as_deref(),
+            target.secrets,
         )),
         Ok(Ok(v)) => Ok(v),
     }
@@ -167,10 +157,14 @@ async fn build_sqlite(
 ) -> Result<Pool, DatabaseError> {
     use sqlx::Connection as _;
     let memory = o.get_filename().starts_with(MEMORY_PREFIX);
+    // The probe gives up waiting for a lock before the connect timeout
+    // fires, so a file locked by another process is reported as locked,
+    // not as a server that did not answer.
+    let lock_wait = (pool.connect_timeout * 4 / 5).min(SQLITE_BUSY_TIMEOUT);
     let mut probe = bounded(
         target,
         pool.connect_timeout,
-        sqlx::SqliteConnection::connect_with(o),
+        sqlx::SqliteConnection::connect_with(&o.clone().busy_timeout(lock_wait)),
     )
     .await?;
     if !memory {
@@ -253,13 +247,13 @@ pub(crate) async fn migrate(
     match result {
         Ok(()) => Ok(count),
         Err(sqlx::migrate::MigrateError::ExecuteMigration(e, version)) => {
-            let detail = crate::db_error::scrub(&e.to_string(), target.password.as_deref());
+            let detail = target.secrets.scrub(&e.to_string());
             Err(fail(detail, name_of(version), Some(e)))
         }
         Err(sqlx::migrate::MigrateError::Execute(e)) => {
-            let detail = crate::db_error::scrub(&e.to_string(), target.password.as_deref());
+            let detail = target.secrets.scrub(&e.to_string());
             Err(fail(detail, None, Some(e)))
         }
-        Err(e) => Err(fail(e.to_string(), None, None)),
+        Err(e) => Err(fail(target.secrets.scrub(&e.to_string()), None, None)),
     }
 }

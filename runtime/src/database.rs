@@ -10,10 +10,8 @@ use crate::connect::ConnectOptions;
 use crate::connect::{self, Target};
 use crate::database_url::Runtime;
 use crate::db_error::{DatabaseError, DatabaseErrorKind};
-#[cfg(feature = "sqlite")]
-use crate::fallback::{self, Places};
-#[cfg(feature = "sqlite")]
-use crate::options::Unreachable;
+use crate::redact::Secrets;
+use crate::resolution::Resolution;
 use crate::{Backend, DatabaseUrl, Pool};
 
 /// A cheap, cloneable handle to a lazily built pool.
@@ -49,10 +47,13 @@ pub struct Database {
 }
 
 struct Inner {
-    url: String,
     redacted: String,
+    secrets: Secrets,
     backend: Backend,
+    resolution: Resolution,
     runtime: Arc<Runtime>,
+    /// Set once, when `on_unreachable = "fallback"` switched to SQLite.
+    switched: OnceLock<Switched>,
     pool: OnceLock<Pool>,
     /// One build at a time; holds the generation and error of the last
     /// failed build, so callers that waited for it share its result.
@@ -61,10 +62,19 @@ struct Inner {
     builds: AtomicU64,
 }
 
+/// What the handle runs on after an `on_unreachable = "fallback"` switch.
+#[derive(Debug)]
+pub(crate) struct Switched {
+    pub(crate) url: String,
+    pub(crate) redacted: String,
+    pub(crate) resolution: Resolution,
+}
+
 impl core::fmt::Debug for Database {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Database")
-            .field("url", &self.inner.redacted)
+            .field("url", &self.redacted_url())
+            .field("fallback", &self.is_fallback())
             .field("built", &self.inner.pool.get().is_some())
             .finish()
     }
@@ -77,10 +87,12 @@ impl Database {
     pub fn new(url: &DatabaseUrl) -> Self {
         Self {
             inner: Arc::new(Inner {
-                url: url.expose_secret().to_owned(),
-                redacted: url.redacted().to_owned(),
-                backend: url.backend(),
+                redacted: url.configured_redacted().to_owned(),
+                secrets: Secrets::of_url(url.configured_secret()),
+                backend: url.configured_resolution().backend,
+                resolution: url.configured_resolution().clone(),
                 runtime: Arc::clone(url.runtime()),
+                switched: OnceLock::new(),
                 pool: OnceLock::new(),
                 build: tokio::sync::Mutex::new(None),
                 failures: AtomicU64::new(0),
@@ -89,17 +101,62 @@ impl Database {
         }
     }
 
-    /// The backend of the configured URL (the pool's may differ after an
-    /// `on_unreachable = "fallback"` switch: see [`Pool::backend`]).
+    /// The backend this handle connects to: the configured URL's, or
+    /// SQLite after an `on_unreachable = "fallback"` switch.
     #[must_use]
     pub fn backend(&self) -> Backend {
-        self.inner.backend
+        self.resolution().backend
     }
 
-    /// The redacted URL this handle connects to.
+    /// The redacted URL this handle connects to (after a switch, the SQLite
+    /// fallback's).
     #[must_use]
     pub fn redacted_url(&self) -> &str {
-        &self.inner.redacted
+        self.switched()
+            .map_or(&self.inner.redacted, |s| &s.redacted)
+    }
+
+    /// Whether this handle runs on the SQLite fallback: because the URL was
+    /// unusable, or because `on_unreachable = "fallback"` switched when the
+    /// primary could not be reached.
+    #[must_use]
+    pub fn is_fallback(&self) -> bool {
+        self.resolution().fallback_reason().is_some()
+    }
+
+    /// How the database in use was chosen. After an `on_unreachable =
+    /// "fallback"` switch: the fallback, with the unreachable primary's
+    /// redacted error as the reason, and the SQLite location.
+    ///
+    /// A switch is for the life of the process: when the primary comes back,
+    /// the handle stays on SQLite (what was written there is not moved), and
+    /// the next start uses the primary again.
+    #[must_use]
+    pub fn resolution(&self) -> &Resolution {
+        self.switched()
+            .map_or(&self.inner.resolution, |s| &s.resolution)
+    }
+
+    /// `message` (a driver error from a query, say) without any
+    /// secret-bearing part of this handle's URL: user name, password and
+    /// secret parameters, raw and percent-decoded. Servers echo user names
+    /// in their errors, so log query errors through this.
+    ///
+    /// ```
+    /// # let settings = <Settings as dbsettings::DatabaseSettings>::from_vars([
+    /// #     ("DATABASE_URL", "postgresql://app;s3cret@localhost/db")]).unwrap();
+    /// # #[derive(dbsettings::DatabaseSettings)] struct Settings { database_url: dbsettings::DatabaseUrl }
+    /// let db = dbsettings::DatabaseSettings::database(&settings);
+    /// let said = r#"password authentication failed for user "app;s3cret""#;
+    /// assert_eq!(db.redact(said), r#"password authentication failed for user "****""#);
+    /// ```
+    #[must_use]
+    pub fn redact(&self, message: &str) -> String {
+        self.inner.secrets.scrub(message)
+    }
+
+    pub(crate) fn switched(&self) -> Option<&Switched> {
+        self.inner.switched.get()
     }
 
     /// The pool, built on first use.
@@ -124,6 +181,7 @@ impl Database {
 
     /// How many pool builds were started so far (diagnostics; concurrent
     /// first callers share one).
+    #[doc(hidden)]
     #[must_use]
     pub fn builds(&self) -> u64 {
         self.inner.builds.load(Ordering::Relaxed)
@@ -182,10 +240,9 @@ impl Database {
                 );
                 #[cfg(feature = "sqlite")]
                 if error.kind().is_unreachable()
-                    && inner.runtime.pool.on_unreachable == Unreachable::Fallback
-                    && inner.backend != Backend::Sqlite
+                    && let Some(choice) = &inner.runtime.unreachable_fallback
                 {
-                    match self.build_fallback(&error).await {
+                    match self.build_fallback(choice, &error).await {
                         Ok(pool) => {
                             *last_error = None;
                             return Ok(self.inner.pool.get_or_init(|| pool).clone());
@@ -208,7 +265,7 @@ impl Database {
         let config = &inner.runtime;
         let target = Target {
             redacted: &inner.redacted,
-            password: connect::password_of(&inner.url),
+            secrets: &inner.secrets,
             backend: inner.backend,
         };
         let options = config.connect.as_ref().ok_or_else(|| {
@@ -228,31 +285,57 @@ impl Database {
         Ok(pool)
     }
 
-    /// `on_unreachable = "fallback"`: the SQLite fallback, chosen as at
-    /// resolution, with the primary's failure as the reason.
+    /// `on_unreachable = "fallback"`: the SQLite fallback chosen at
+    /// resolution, with the primary's failure as the reason. Once it is
+    /// built, the handle reports it everywhere (`resolution`, `is_fallback`,
+    /// the `DatabaseUrl` it came from).
     #[cfg(feature = "sqlite")]
-    async fn build_fallback(&self, cause: &DatabaseError) -> Result<Pool, DatabaseError> {
-        let config = &self.inner.runtime;
-        let places = Places::system();
-        let attribute = crate::load::attribute_location(config.fallback, &places.cwd);
-        let choice = fallback::choose(attribute.as_ref(), config.data_dir.as_deref(), &places);
+    async fn build_fallback(
+        &self,
+        choice: &crate::fallback::Choice,
+        cause: &DatabaseError,
+    ) -> Result<Pool, DatabaseError> {
+        let inner = &*self.inner;
+        let config = &inner.runtime;
         tracing::warn!(
             target: "dbsettings",
             location = %choice.location,
-            "the primary database is unreachable ({}); falling back to SQLite as `on_unreachable = \"fallback\"` asks",
-            cause
+            "the primary database is unreachable ({cause}); falling back to SQLite as `on_unreachable = \"fallback\"` asks, until the process restarts"
         );
+        let none = Secrets::default();
         let target = Target {
             redacted: &choice.url,
-            password: None,
+            secrets: &none,
             backend: Backend::Sqlite,
         };
         let options = connect::sqlite_options(&choice.url)
-            .map_err(|e| DatabaseError::from_sqlx(e, Backend::Sqlite, &choice.url, None))?;
+            .map_err(|e| DatabaseError::from_sqlx(e, Backend::Sqlite, &choice.url, &none))?;
         let pool = connect::build(&ConnectOptions::Sqlite(options), &config.pool, &target).await?;
         if let Some(dir) = &config.pool.migrations {
             connect::migrate(&pool, dir, &target).await?;
         }
+        let mut resolution = Resolution {
+            origin: crate::resolution::Origin::Fallback,
+            backend: Backend::Sqlite,
+            fallback_reason: Some(crate::resolution::FallbackReason::Unreachable {
+                var: config.var.clone(),
+                kind: cause.kind(),
+                error: cause.to_string(),
+            }),
+            location: Some(choice.location.clone()),
+            candidates: choice.candidates.clone(),
+            ..inner.resolution.clone()
+        };
+        if choice.location == crate::resolution::Location::Memory {
+            resolution
+                .warnings
+                .push(crate::resolution::Warning::InMemory);
+        }
+        let _ = inner.switched.set(Switched {
+            url: choice.url.clone(),
+            redacted: crate::redact::redact(&choice.url),
+            resolution,
+        });
         Ok(pool)
     }
 }

@@ -5,7 +5,7 @@ use std::sync::{Arc, OnceLock};
 
 use crate::Backend;
 use crate::connect::ConnectOptions;
-use crate::database::Database;
+use crate::database::{Database, Switched};
 use crate::options::PoolOptions;
 use crate::redact::redact;
 use crate::resolution::{Origin, Resolution};
@@ -30,11 +30,13 @@ pub(crate) struct Runtime {
     pub(crate) pool: PoolOptions,
     /// Built from the same source as the URL, so `from_vars` stays hermetic.
     pub(crate) connect: Option<ConnectOptions>,
-    /// The `fallback` attribute, for `on_unreachable = "fallback"`.
+    /// The URL variable, for messages.
     #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
-    pub(crate) fallback: Option<&'static str>,
+    pub(crate) var: String,
+    /// With `on_unreachable = "fallback"` on a server URL: the SQLite
+    /// fallback, chosen at resolution like any other.
     #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
-    pub(crate) data_dir: Option<String>,
+    pub(crate) unreachable_fallback: Option<crate::fallback::Choice>,
 }
 
 impl DatabaseUrl {
@@ -53,6 +55,24 @@ impl DatabaseUrl {
         &self.runtime
     }
 
+    /// After an `on_unreachable = "fallback"` switch, what the handle runs on.
+    fn switched(&self) -> Option<&Switched> {
+        self.database.get().and_then(Database::switched)
+    }
+
+    /// The URL as resolved, before any switch.
+    pub(crate) fn configured_secret(&self) -> &str {
+        &self.url
+    }
+
+    pub(crate) fn configured_redacted(&self) -> &str {
+        &self.redacted
+    }
+
+    pub(crate) fn configured_resolution(&self) -> &Resolution {
+        &self.resolution
+    }
+
     /// The lazy pool handle for this URL: the same handle on every call (and
     /// for clones of this value), so the pool is built once.
     #[must_use]
@@ -66,49 +86,52 @@ impl DatabaseUrl {
         &self.runtime.pool
     }
 
-    /// The database the URL points at.
+    /// The database in use.
     #[must_use]
     pub fn backend(&self) -> Backend {
-        self.resolution.backend
+        self.resolution().backend
     }
 
-    /// Whether the SQLite fallback is used instead of a configured URL.
+    /// Whether the SQLite fallback is used instead of a configured URL:
+    /// because the URL was unusable, or because `on_unreachable =
+    /// "fallback"` switched when the primary could not be reached.
     #[must_use]
     pub fn is_fallback(&self) -> bool {
-        self.resolution.origin == Origin::Fallback
+        self.resolution().origin == Origin::Fallback
     }
 
     /// How the URL was obtained: source, normalisations, fallback reason,
-    /// warnings, SQLite location.
+    /// warnings, SQLite location. After an `on_unreachable = "fallback"`
+    /// switch, the fallback's (see [`Database::resolution`]).
     #[must_use]
     pub fn resolution(&self) -> &Resolution {
-        &self.resolution
+        self.switched().map_or(&self.resolution, |s| &s.resolution)
     }
 
     /// The final URL, password included. Hand it to a driver, never to a log.
     #[must_use]
     pub fn expose_secret(&self) -> &str {
-        &self.url
+        self.switched().map_or(&self.url, |s| &s.url)
     }
 
     /// The URL with its password hidden (the same text as `Display`).
     #[must_use]
     pub fn redacted(&self) -> &str {
-        &self.redacted
+        self.switched().map_or(&self.redacted, |s| &s.redacted)
     }
 }
 
 impl fmt::Display for DatabaseUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.redacted)
+        f.write_str(self.redacted())
     }
 }
 
 impl fmt::Debug for DatabaseUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("DatabaseUrl")
-            .field("url", &self.redacted)
-            .field("resolution", &self.resolution)
+            .field("url", &self.redacted())
+            .field("resolution", self.resolution())
             .field("pool_options", &self.runtime.pool)
             .finish_non_exhaustive()
     }

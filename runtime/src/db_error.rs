@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::Backend;
+use crate::redact::Secrets;
 
 /// What went wrong when connecting or migrating.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -31,6 +32,9 @@ pub enum DatabaseErrorKind {
     Migration,
     /// `pool()` ran outside a Tokio runtime.
     NoRuntime,
+    /// SQLite: another connection or process holds the database's lock
+    /// (`database is locked`) for longer than the connect timeout.
+    Locked,
     /// Anything else the driver reported.
     Other,
 }
@@ -54,6 +58,7 @@ impl DatabaseErrorKind {
             Self::Io => "an I/O error",
             Self::Migration => "a migration failed",
             Self::NoRuntime => "no Tokio runtime is running",
+            Self::Locked => "the database is locked by another connection or process",
             Self::Other => "the driver reported an error",
         }
     }
@@ -62,8 +67,12 @@ impl DatabaseErrorKind {
 /// A pool could not be built. Cheap to clone: concurrent first callers of
 /// `pool()` share one.
 ///
-/// `Display` and `Debug` are redacted. The driver's own error is available
-/// through [`sqlx_error`](Self::sqlx_error), unredacted.
+/// `Display` and `Debug` are redacted: the driver's message is scrubbed of
+/// the user name, the password and secret parameters, in every form. It
+/// deliberately has no [`source`](std::error::Error::source): the driver's
+/// error may carry them, and error reporters print the whole chain. The
+/// driver's own error is available through [`sqlx_error`](Self::sqlx_error),
+/// unredacted.
 #[derive(Clone)]
 pub struct DatabaseError {
     inner: Arc<Inner>,
@@ -98,15 +107,18 @@ impl DatabaseError {
         }
     }
 
-    /// Classifies a driver error, with `password` scrubbed from its message.
+    /// Classifies a driver error, with every secret-bearing part of the URL
+    /// (user name, password, secret parameters) scrubbed from its message:
+    /// servers echo user names, and a user name can hold a password whose
+    /// delimiter went missing.
     pub(crate) fn from_sqlx(
         error: sqlx::Error,
         backend: Backend,
         target: &str,
-        password: Option<&str>,
+        secrets: &Secrets,
     ) -> Self {
-        let kind = classify(&error);
-        let detail = scrub(&error.to_string(), password);
+        let kind = classify(&error, backend);
+        let detail = secrets.scrub(&error.to_string());
         Self::new(kind, backend, target, detail, Some(error))
     }
 
@@ -163,8 +175,11 @@ impl DatabaseError {
         self.inner.migration.as_deref()
     }
 
-    /// The driver's error, when there is one. Not redacted by this crate:
-    /// sqlx's messages do not carry passwords, but treat it with care.
+    /// The driver's error, when there is one, for matching on its type.
+    ///
+    /// **Not redacted**: servers echo the user name (which can hold a
+    /// password whose `:` or `@` went missing), so never print or log it;
+    /// `Display` and `Debug` of this error are the redacted forms.
     #[must_use]
     pub fn sqlx_error(&self) -> Option<&sqlx::Error> {
         self.inner.sqlx.as_ref()
@@ -200,23 +215,10 @@ impl fmt::Debug for DatabaseError {
 
 impl std::error::Error for DatabaseError {}
 
-/// Removes every copy of the password (plain and percent-encoded) from a
-/// driver message.
-pub(crate) fn scrub(message: &str, password: Option<&str>) -> String {
-    let mut out = message.to_owned();
-    if let Some(pw) = password.filter(|p| !p.is_empty()) {
-        out = out.replace(pw, crate::redact::MASK);
-        let encoded = percent_encoding::utf8_percent_encode(pw, percent_encoding::NON_ALPHANUMERIC)
-            .to_string();
-        out = out.replace(&encoded, crate::redact::MASK);
-    }
-    out
-}
-
-fn classify(error: &sqlx::Error) -> DatabaseErrorKind {
+fn classify(error: &sqlx::Error, backend: Backend) -> DatabaseErrorKind {
     use DatabaseErrorKind as K;
     match error {
-        sqlx::Error::Io(e) => classify_io(e),
+        sqlx::Error::Io(e) => classify_io(e, backend),
         sqlx::Error::Tls(_) => K::Tls,
         sqlx::Error::Database(db) => {
             let code = db.code();
@@ -234,6 +236,14 @@ fn classify(error: &sqlx::Error) -> DatabaseErrorKind {
                 }
                 // PostgreSQL invalid_catalog_name.
                 Some("3D000") => K::DatabaseMissing,
+                // SQLite's SQLITE_BUSY and SQLITE_LOCKED (and their extended
+                // codes): another connection or process holds the lock.
+                Some(c)
+                    if backend == Backend::Sqlite
+                        && matches!(c.parse::<u32>().map(|n| n & 0xff), Ok(5 | 6)) =>
+                {
+                    K::Locked
+                }
                 _ => {
                     let m = db.message().to_lowercase();
                     if m.contains("access denied") || m.contains("authentication") {
@@ -260,11 +270,19 @@ fn classify(error: &sqlx::Error) -> DatabaseErrorKind {
     }
 }
 
-fn classify_io(e: &io::Error) -> DatabaseErrorKind {
+fn classify_io(e: &io::Error, backend: Backend) -> DatabaseErrorKind {
     use DatabaseErrorKind as K;
     match e.kind() {
         io::ErrorKind::ConnectionRefused => K::Refused,
         io::ErrorKind::TimedOut => K::Timeout,
+        // The only files a server connect reads are TLS certificates and
+        // keys (`sslrootcert`, `PGSSLROOTCERT`, ...): a configuration
+        // mistake, not an outage to fall back from.
+        io::ErrorKind::NotFound | io::ErrorKind::PermissionDenied | io::ErrorKind::IsADirectory
+            if backend != Backend::Sqlite =>
+        {
+            K::Tls
+        }
         _ => {
             let m = e.to_string().to_lowercase();
             if m.contains("lookup address")

@@ -96,10 +96,7 @@ pub async fn diagnose<S: DatabaseSettings>(source: &dyn Source) -> Report {
                     out,
                     "connect: the first query failed after {:?}: {}",
                     started.elapsed(),
-                    crate::db_error::scrub(
-                        &e.to_string(),
-                        crate::connect::password_of(url.expose_secret()).as_deref()
-                    )
+                    crate::redact::Secrets::of_url(url.expose_secret()).scrub(&e.to_string())
                 );
                 Verdict::Unreachable
             }
@@ -129,16 +126,19 @@ fn explain(out: &mut String, url: &DatabaseUrl) {
     let source = match r.origin() {
         Origin::Fallback => match r.fallback_reason() {
             Some(FallbackReason::Missing { var, .. }) => format!("`{var}` (no value)"),
-            Some(FallbackReason::Rejected { var, .. } | FallbackReason::Unreadable { var, .. }) => {
-                format!("`{var}`")
-            }
+            Some(
+                FallbackReason::Rejected { var, .. }
+                | FallbackReason::Unreadable { var, .. }
+                | FallbackReason::Unreachable { var, .. },
+            ) => format!("`{var}`"),
             None => "the fallback".to_owned(),
         },
         other => other.to_string(),
     };
     let _ = writeln!(out, "  source: {source}");
     let stopped_at = match r.fallback_reason() {
-        None => 6,
+        // Every layer passed (for `Unreachable`, the connect failed after).
+        None | Some(FallbackReason::Unreachable { .. }) => 6,
         Some(FallbackReason::Missing { .. } | FallbackReason::Unreadable { .. }) => 1,
         Some(FallbackReason::Rejected { rejection, .. }) => rejection.layer(),
     };

@@ -73,19 +73,25 @@ pub(crate) fn printable_name(key: &str) -> Option<String> {
     ok.then(|| key.to_owned())
 }
 
-/// Keeps only the pairs whose key `known` accepts, warning about the others.
+/// Keeps only the pairs whose key `known` accepts, warning about the
+/// others: by name when some client knows the name, else only counted (a
+/// key no client uses may be the tail of a password that held a `&`).
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 fn filter_params(url: &str, known: &dyn Fn(&str) -> bool, warnings: &mut Vec<Warning>) -> String {
     let (base, pairs) = split_query(url);
     let mut kept = Vec::new();
+    let mut unknown = 0;
     for pair in pairs {
         if known(key_of(pair)) {
             kept.push(pair);
+        } else if let Some(name) = crate::redact::shown_name(key_of(pair)) {
+            warnings.push(Warning::IgnoredParameter { name: Some(name) });
         } else {
-            warnings.push(Warning::IgnoredParameter {
-                name: printable_name(key_of(pair)),
-            });
+            unknown += 1;
         }
+    }
+    if unknown > 0 {
+        warnings.push(Warning::UnknownParameters { count: unknown });
     }
     if kept.is_empty() {
         base.to_owned()
@@ -94,16 +100,20 @@ fn filter_params(url: &str, known: &dyn Fn(&str) -> bool, warnings: &mut Vec<War
     }
 }
 
-/// Finds which query parameter makes `accepts` fail, trying each on its own.
-fn culprit(url: &str, accepts: &dyn Fn(&str) -> bool) -> Option<String> {
+/// Finds which query parameter makes `accepts` fail, trying each on its own
+/// behind `stand_in`, a short URL of the same backend: behind the real base,
+/// a long URL with many parameters would be parsed once per parameter.
+fn culprit(url: &str, stand_in: &str, accepts: &dyn Fn(&str) -> bool) -> Option<String> {
     let (base, pairs) = split_query(url);
     if !accepts(base) {
         return None;
     }
+    let mut tried = std::collections::HashSet::new();
     pairs
         .into_iter()
-        .find(|pair| !accepts(&format!("{base}?{pair}")))
-        .and_then(|pair| printable_name(key_of(pair)))
+        .filter(|pair| tried.insert(*pair))
+        .find(|pair| !accepts(&format!("{stand_in}?{pair}")))
+        .and_then(|pair| crate::redact::shown_name(key_of(pair)))
 }
 
 /// Layer 5: the backend's sqlx driver must accept `url`; its connect
@@ -140,9 +150,16 @@ pub(crate) fn accepts(
             #[allow(unreachable_patterns)]
             _ => false,
         };
+        // With a user and a password, so that no check looks for the OS
+        // user or reads a password file.
+        let stand_in = match backend {
+            Backend::Sqlite => "sqlite:x.db",
+            Backend::MySql => "mysql://u:p@localhost/db",
+            Backend::Postgres => "postgresql://u:p@localhost/db",
+        };
         Rejection::DriverRejected {
             backend,
-            parameter: culprit(url, &check),
+            parameter: culprit(url, stand_in, &check),
         }
     })
 }
@@ -152,11 +169,17 @@ fn is_postgres_param(key: &str) -> bool {
     POSTGRES_PARAMS.contains(&key) || (key.starts_with("options[") && key.ends_with(']'))
 }
 
-/// PostgreSQL connect options for `url`, with every setting the URL leaves
-/// open taken from `source`'s libpq variables (`PGPORT`, `PGUSER`,
-/// `PGPASSWORD`, `PGDATABASE`, `PGSSLMODE`), never from the process
-/// environment behind its back: sqlx's own parser reads the ambient `PG*`
-/// variables, which would leak into a hermetic `from_vars`.
+/// PostgreSQL connect options for `url`, every setting the URL leaves open
+/// taken from `source`'s libpq variables, never from the process
+/// environment behind its back.
+///
+/// sqlx 0.9's `PgConnectOptions` starts from the ambient `PGHOST`, `PGPORT`,
+/// `PGUSER`, `PGPASSWORD` (and `PGPASSFILE`, `~/.pgpass`), `PGDATABASE`,
+/// `PGSSLMODE`, `PGSSLROOTCERT`, `PGSSLCERT`, `PGSSLKEY`, `PGAPPNAME` and
+/// `PGOPTIONS`, so each is set here from the source, or to its default when
+/// the source does not set it. Three have no way back to "unset" in sqlx's
+/// API (`PGOPTIONS`, `PGSSLCERT`, `PGSSLKEY`): when the process sets one the
+/// source does not, a [`Warning::AmbientVariable`] names it.
 #[cfg(feature = "postgres")]
 pub(crate) fn postgres_options(
     url: &str,
@@ -167,58 +190,108 @@ pub(crate) fn postgres_options(
     use std::str::FromStr;
 
     let parsed = url::Url::parse(url).map_err(sqlx::Error::config)?;
-    let filtered = filter_params(url, &|k| is_postgres_param(k), warnings);
-    let mut options = PgConnectOptions::from_str(&filtered)?;
-    let has = |key: &str| parsed.query_pairs().any(|(k, _)| k == key);
-    let var = |name: &str| {
-        source
-            .var(name)
-            .and_then(|v| v.into_string().ok())
-            .filter(|v| !v.is_empty())
-    };
-    let ambient = |name: &str| std::env::var_os(name).is_some();
+    let has = |keys: &[&str]| parsed.query_pairs().any(|(k, _)| keys.contains(&&*k));
+    let ambient = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
+    // What sqlx read from the process is what the source says.
+    let same = |name: &str| source.var(name).filter(|v| !v.is_empty()) == ambient(name);
 
-    if parsed.port().is_none() && !has("port") {
-        let port = var("PGPORT").and_then(|p| p.parse().ok()).unwrap_or(5432);
+    let mut filtered = filter_params(url, &|k| is_postgres_param(k), warnings);
+    let url_options = parsed
+        .query_pairs()
+        .any(|(k, _)| k == "options" || k.starts_with("options["));
+    if ambient("PGOPTIONS").is_some() && (url_options || !same("PGOPTIONS")) {
+        warnings.push(Warning::AmbientVariable { var: "PGOPTIONS" });
+    }
+    if !url_options
+        && !same("PGOPTIONS")
+        && let Some(o) = crate::source::text_var(source, "PGOPTIONS", warnings)
+    {
+        // libpq: the `options` parameter wins over PGOPTIONS, which applies
+        // only without one.
+        let enc = percent_encoding::utf8_percent_encode(&o, percent_encoding::NON_ALPHANUMERIC);
+        filtered.push(if filtered.contains('?') { '&' } else { '?' });
+        filtered.push_str("options=");
+        filtered.extend(enc);
+    }
+    let mut options = PgConnectOptions::from_str(&filtered)?;
+
+    if parsed.port().is_none() && !has(&["port"]) {
+        let port = crate::source::text_var(source, "PGPORT", warnings)
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(5432);
         options = options.port(port);
     }
-    let user_set = !parsed.username().is_empty() || has("user");
-    if !user_set {
-        match var("PGUSER") {
-            Some(user) => options = options.username(&user),
-            None if ambient("PGUSER") => {
-                let user = whoami::username().unwrap_or_else(|_| "postgres".to_owned());
-                options = options.username(&user);
-            }
-            None => {}
-        }
+    if parsed.username().is_empty() && !has(&["user"]) {
+        // libpq's rule: PGUSER, else the name of the OS user running the
+        // process.
+        let user = crate::source::text_var(source, "PGUSER", warnings)
+            .or_else(|| whoami::username().ok())
+            .unwrap_or_else(|| "postgres".to_owned());
+        options = options.username(&user);
     }
-    if parsed.password().is_none() && !has("password") {
-        match var("PGPASSWORD") {
+    if parsed.password().is_none() && !has(&["password"]) {
+        match crate::source::text_var(source, "PGPASSWORD", warnings) {
             Some(pw) => options = options.password(&pw),
-            // sqlx took the ambient password; an empty one is never valid,
-            // so the server asks as it would with none.
-            None if ambient("PGPASSWORD") => options = options.password(""),
-            None => {}
+            // The process environment is the source: sqlx looked in the
+            // password file as libpq does.
+            None if same("PGPASSWORD") && same("PGPASSFILE") && same("HOME") => {}
+            // An empty password is what the server gets when there is none.
+            None => options = options.password(""),
         }
     }
-    let database_set = !parsed.path().trim_start_matches('/').is_empty() || has("dbname");
-    if !database_set {
-        match var("PGDATABASE") {
-            Some(db) => options = options.database(&db),
-            None if ambient("PGDATABASE") => {
-                // PostgreSQL's own default: the database named after the user.
-                let user = options.get_username().to_owned();
-                options = options.database(&user);
-            }
-            None => {}
-        }
+    if parsed.path().trim_start_matches('/').is_empty() && !has(&["dbname"]) {
+        // PostgreSQL's own default: the database named after the user.
+        let db = crate::source::text_var(source, "PGDATABASE", warnings)
+            .unwrap_or_else(|| options.get_username().to_owned());
+        options = options.database(&db);
     }
-    if !has("sslmode") && !has("ssl-mode") {
-        let mode = var("PGSSLMODE")
+    if !has(&["sslmode", "ssl-mode"]) {
+        let mode = crate::source::text_var(source, "PGSSLMODE", warnings)
             .and_then(|m| m.parse().ok())
             .unwrap_or(PgSslMode::Prefer);
         options = options.ssl_mode(mode);
+    }
+    if !has(&["application_name"]) {
+        match crate::source::text_var(source, "PGAPPNAME", warnings) {
+            Some(name) => options = options.application_name(&name),
+            // Empty is what the server shows when no name is sent.
+            None if ambient("PGAPPNAME").is_some() => options = options.application_name(""),
+            None => {}
+        }
+    }
+    if !has(&["sslrootcert", "ssl-root-cert", "ssl-ca"]) {
+        match crate::source::text_var(source, "PGSSLROOTCERT", warnings) {
+            Some(cert) if cert.starts_with("-----BEGIN CERTIFICATE-----") => {
+                options = options.ssl_root_cert_from_pem(cert.into_bytes());
+            }
+            Some(cert) => options = options.ssl_root_cert(cert),
+            // No extra root certificate: sqlx's default.
+            None if ambient("PGSSLROOTCERT").is_some() => {
+                options = options.ssl_root_cert_from_pem(Vec::new());
+            }
+            None => {}
+        }
+    }
+    if !has(&["sslcert", "ssl-cert"]) {
+        match crate::source::text_var(source, "PGSSLCERT", warnings) {
+            Some(cert) if cert.starts_with("-----BEGIN CERTIFICATE-----") => {
+                options = options.ssl_client_cert_from_pem(cert.into_bytes());
+            }
+            Some(cert) => options = options.ssl_client_cert(cert),
+            None if ambient("PGSSLCERT").is_some() => {
+                warnings.push(Warning::AmbientVariable { var: "PGSSLCERT" });
+            }
+            None => {}
+        }
+    }
+    if !has(&["sslkey", "ssl-key"]) {
+        match crate::source::text_var(source, "PGSSLKEY", warnings) {
+            Some(key) => options = options.ssl_client_key(key),
+            None if ambient("PGSSLKEY").is_some() => {
+                warnings.push(Warning::AmbientVariable { var: "PGSSLKEY" });
+            }
+            None => {}
+        }
     }
     Ok(options)
 }

@@ -107,6 +107,15 @@ pub enum ProblemKind {
         /// Why, as the OS said it.
         kind: io::ErrorKind,
     },
+    /// The file named by a `_FILE` variable is larger than a setting can be
+    /// (it was not read past the limit).
+    FileTooLarge {
+        /// The limit, in bytes.
+        limit: u64,
+    },
+    /// The path named by a `_FILE` variable is not a regular file (a FIFO,
+    /// a device, a directory), so it was not opened.
+    NotAFile,
     /// Strict mode is on and the database URL is missing or unusable, so the
     /// SQLite fallback was refused.
     FallbackRefused {
@@ -175,6 +184,14 @@ impl fmt::Display for Problem {
             ProblemKind::UnreadableFile { kind } => write!(
                 f,
                 "the file named by `{var}` could not be read ({kind}); point `{var}` at a readable file or unset it"
+            ),
+            ProblemKind::FileTooLarge { limit } => write!(
+                f,
+                "the file named by `{var}` is larger than {limit} bytes, too large for a setting; point `{var}` at the file that holds only the value"
+            ),
+            ProblemKind::NotAFile => write!(
+                f,
+                "the path in `{var}` is not a regular file (a FIFO, device or directory); point `{var}` at a file that holds the value"
             ),
             ProblemKind::FallbackRefused { reason } => write!(
                 f,

@@ -95,9 +95,7 @@ pub(crate) fn choose(
         let skipped = if kind == CandidateKind::PersistentData && !places.persistent.is_dir() {
             Some(Skip::NotPresent)
         } else {
-            test_write(&path)
-                .err()
-                .map(|e| Skip::NotWritable { kind: e.kind() })
+            test_write(&path).err()
         };
         let chosen = skipped.is_none();
         candidates.push(Candidate {
@@ -125,18 +123,87 @@ pub(crate) fn choose(
     }
 }
 
-/// A real test write: the parent directories are created, a probe file is
-/// written and removed beside the database (SQLite writes its journal and WAL
-/// there), and an existing database file must open for writing.
-fn test_write(path: &Path) -> io::Result<()> {
+/// A real test write: the parent directories are created, an existing
+/// database file must open for writing, and a probe database beside it
+/// (same directory, same file system) must bootstrap as the pool will: WAL
+/// mode, its `-wal` and `-shm` files, and a write of several pages. A nearly
+/// full volume passes a plain file write and then fails every query with
+/// `disk I/O error`; this catches it here, so the next candidate is used.
+fn test_write(path: &Path) -> Result<(), Skip> {
+    let not_writable = |e: io::Error| Skip::NotWritable { kind: e.kind() };
     let parent = path.parent().unwrap_or(Path::new("."));
-    fs::create_dir_all(parent)?;
-    let probe = parent.join(format!(".dbsettings-probe-{}", std::process::id()));
-    fs::write(&probe, b"dbsettings write test")?;
-    fs::remove_file(&probe)?;
+    fs::create_dir_all(parent).map_err(not_writable)?;
     if path.exists() {
-        fs::OpenOptions::new().append(true).open(path)?;
+        fs::OpenOptions::new()
+            .append(true)
+            .open(path)
+            .map_err(not_writable)?;
     }
+    let probe = parent.join(format!(".dbsettings-probe-{}.db", std::process::id()));
+    let result = sqlite_probe(&probe);
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let mut name = probe.clone().into_os_string();
+        name.push(suffix);
+        let _ = fs::remove_file(name);
+    }
+    result
+}
+
+/// Bootstraps an SQLite database at `probe` on a thread of its own (with
+/// its own small runtime: the caller may or may not be inside one).
+#[cfg(feature = "sqlite")]
+fn sqlite_probe(probe: &Path) -> Result<(), Skip> {
+    use sqlx::Connection as _;
+    use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqliteJournalMode};
+
+    let run = || -> Result<(), Skip> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| Skip::NotWritable { kind: e.kind() })?;
+        runtime
+            .block_on(async {
+                let options = SqliteConnectOptions::new()
+                    .filename(probe)
+                    .create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal);
+                let mut conn = SqliteConnection::connect_with(&options).await?;
+                let wrote = async {
+                    sqlx::query("CREATE TABLE probe (b BLOB)")
+                        .execute(&mut conn)
+                        .await?;
+                    sqlx::query("INSERT INTO probe VALUES (zeroblob(16384))")
+                        .execute(&mut conn)
+                        .await
+                }
+                .await;
+                let _ = conn.close().await;
+                wrote.map(drop)
+            })
+            .map_err(|e: sqlx::Error| match e {
+                sqlx::Error::Io(e) => Skip::NotWritable { kind: e.kind() },
+                other => Skip::SqliteFailed {
+                    message: match other.as_database_error() {
+                        Some(db) => db.message().to_owned(),
+                        None => other.to_string(),
+                    },
+                },
+            })
+    };
+    std::thread::scope(|scope| scope.spawn(run).join()).unwrap_or_else(|_| {
+        Err(Skip::SqliteFailed {
+            message: "the probe panicked".to_owned(),
+        })
+    })
+}
+
+/// Without the SQLite driver there is no fallback to probe for.
+#[cfg(not(feature = "sqlite"))]
+#[allow(
+    clippy::unnecessary_wraps,
+    reason = "the same signature as with SQLite"
+)]
+fn sqlite_probe(_: &Path) -> Result<(), Skip> {
     Ok(())
 }
 

@@ -8,7 +8,8 @@ use crate::connect::ConnectOptions;
 use crate::database_url::Runtime;
 use crate::error::{Error, Problem, ProblemKind, Problems};
 use crate::fallback::{self, Places};
-use crate::options::{self, PoolSpec};
+use crate::options::{self, PoolSpec, Unreachable};
+use crate::redact::Secrets;
 use crate::resolution::{FallbackReason, Location, Origin, Resolution};
 use crate::resolve::{self, Refusal};
 use crate::source::{self, Lookup, Source};
@@ -93,7 +94,7 @@ where
             Ok(v) => Some(Some(v)),
             Err(e) => {
                 let padded = found.value.trim() != found.value;
-                let reason = scrub(&e.to_string(), &found.value);
+                let reason = Secrets::new([&found.value]).scrub(&e.to_string());
                 let var = match &found.origin {
                     Origin::File { file_var, .. } => file_var.as_str(),
                     _ => found.var(),
@@ -110,22 +111,6 @@ where
             }
         },
     }
-}
-
-/// A parser's message without any copy of the value in it.
-fn scrub(message: &str, value: &str) -> String {
-    let mut out = message.to_owned();
-    for v in [value, value.trim()] {
-        if v.is_empty() || !out.contains(v) {
-            continue;
-        }
-        if v.len() < 4 {
-            // Too short to cut out cleanly: drop the message rather than risk it.
-            return "the value was not accepted".to_owned();
-        }
-        out = out.replace(v, "****");
-    }
-    out
 }
 
 /// Text types a string-literal `default` converts into. Any other type needs
@@ -262,14 +247,10 @@ pub(crate) fn resolve_url(
 ) -> Result<DatabaseUrl, Vec<Problem>> {
     let primary = spec.names.first().copied().unwrap_or("DATABASE_URL");
     let pool = options::resolve(&spec.pool, primary, source);
-    let data_dir = source::global(source, fallback::DATA_DIR_VAR);
+    let mut source_warnings = Vec::new();
+    let data_dir = source::global_text(source, fallback::DATA_DIR_VAR, &mut source_warnings);
     let primary = &source.name(primary);
-    let runtime = |connect, pool| Runtime {
-        pool,
-        connect,
-        fallback: spec.fallback,
-        data_dir: data_dir.clone(),
-    };
+    let attribute = attribute_location(spec.fallback, &places.cwd);
     let (raw, origin) = raw_value(source, spec, primary);
     let var = match &origin {
         Origin::Env { var } | Origin::File { var, .. } | Origin::DotEnv { var, .. } => var.clone(),
@@ -285,16 +266,30 @@ pub(crate) fn resolve_url(
             normalizations = checked.normalizations;
             match checked.outcome {
                 Ok(accepted) => {
+                    let pool = pool?;
+                    // The fallback for an unreachable primary is chosen now,
+                    // like any other: the pool never re-runs resolution.
+                    let unreachable_fallback = (pool.on_unreachable == Unreachable::Fallback
+                        && accepted.backend != Backend::Sqlite
+                        && Backend::Sqlite.is_compiled_in())
+                    .then(|| fallback::choose(attribute.as_ref(), data_dir.as_deref(), places));
+                    let mut warnings = source_warnings;
+                    warnings.extend(accepted.warnings);
                     let resolution = Resolution {
                         origin,
                         backend: accepted.backend,
                         fallback_reason: None,
                         normalizations,
-                        warnings: accepted.warnings,
+                        warnings,
                         location: accepted.location,
                         candidates: Vec::new(),
                     };
-                    let runtime = runtime(Some(accepted.connect), pool?);
+                    let runtime = Runtime {
+                        pool,
+                        connect: Some(accepted.connect),
+                        var: var.to_owned(),
+                        unreachable_fallback,
+                    };
                     let url = DatabaseUrl::new(accepted.url, resolution, runtime);
                     crate::log::resolved(var, &url);
                     return Ok(url);
@@ -324,13 +319,11 @@ pub(crate) fn resolve_url(
         return Err(problems);
     }
     let pool = pool?;
-    let attribute = attribute_location(spec.fallback, &places.cwd);
     let choice = fallback::choose(attribute.as_ref(), data_dir.as_deref(), places);
-    let warnings = if choice.location == Location::Memory {
-        vec![crate::resolution::Warning::InMemory]
-    } else {
-        Vec::new()
-    };
+    let mut warnings = source_warnings;
+    if choice.location == Location::Memory {
+        warnings.push(crate::resolution::Warning::InMemory);
+    }
     let resolution = Resolution {
         origin: Origin::Fallback,
         backend: Backend::Sqlite,
@@ -340,8 +333,13 @@ pub(crate) fn resolve_url(
         location: Some(choice.location),
         candidates: choice.candidates,
     };
-    let connect = connect_options(&choice.url);
-    let url = DatabaseUrl::new(choice.url, resolution, runtime(connect, pool));
+    let runtime = Runtime {
+        pool,
+        connect: connect_options(&choice.url),
+        var: var.to_owned(),
+        unreachable_fallback: None,
+    };
+    let url = DatabaseUrl::new(choice.url, resolution, runtime);
     crate::log::resolved(var, &url);
     Ok(url)
 }
@@ -452,10 +450,7 @@ fn connect_options(url: &str) -> Option<ConnectOptions> {
 }
 
 /// Where the `fallback` attribute puts the database (`None` without one).
-pub(crate) fn attribute_location(
-    fallback: Option<&str>,
-    cwd: &std::path::Path,
-) -> Option<Location> {
+fn attribute_location(fallback: Option<&str>, cwd: &std::path::Path) -> Option<Location> {
     let f = fallback?;
     match resolve::check(f, "", cwd, &source::Vars::default()).outcome {
         Ok(a) if a.backend == Backend::Sqlite => a.location,
@@ -469,6 +464,10 @@ fn problem_summary(kind: &ProblemKind) -> String {
         ProblemKind::NotUnicode => "not valid UTF-8".to_owned(),
         ProblemKind::Conflict { file_var } => format!("`{file_var}` is set too"),
         ProblemKind::UnreadableFile { kind } => format!("the file cannot be read ({kind})"),
+        ProblemKind::FileTooLarge { limit } => {
+            format!("the file is larger than {limit} bytes, too large for a setting")
+        }
+        ProblemKind::NotAFile => "the path is not a regular file".to_owned(),
         other => format!("{other:?}"),
     }
 }
@@ -655,12 +654,17 @@ mod tests {
     }
 
     #[test]
-    fn scrub_removes_the_value() {
+    fn parse_errors_never_echo_the_value() {
+        let scrub = |m: &str, v: &str| Secrets::new([v]).scrub(m);
         assert_eq!(
             scrub("bad value 'hunter22'", "hunter22"),
             "bad value '****'"
         );
-        assert_eq!(scrub("invalid x", "x"), "the value was not accepted");
+        assert_eq!(
+            scrub("bad value ' hunter22 '", " hunter22 "),
+            "bad value '****'"
+        );
+        assert_eq!(scrub("invalid x", "x"), "invalid ****");
         assert_eq!(scrub("invalid digit", "abc1"), "invalid digit");
     }
 }

@@ -1,8 +1,7 @@
 //! Hiding passwords: every string this crate shows goes through here.
 
 /// Query parameters whose values are shown: settings the drivers know that
-/// hold no secret. Every other value is hidden, since an unknown parameter
-/// may be a pasted secret (or a password that lost its `@`).
+/// hold no secret.
 const PUBLIC_PARAMS: &[&str] = &[
     "sslmode",
     "ssl-mode",
@@ -18,7 +17,6 @@ const PUBLIC_PARAMS: &[&str] = &[
     "hostaddr",
     "port",
     "dbname",
-    "user",
     "application_name",
     "options",
     "statement-cache-capacity",
@@ -33,13 +31,151 @@ const PUBLIC_PARAMS: &[&str] = &[
     "vfs",
 ];
 
+/// Query parameters whose values are secrets (or name the user, which a
+/// server echoes): their values are hidden, and a driver message is scrubbed
+/// of them.
+const SECRET_PARAMS: &[&str] = &[
+    "password",
+    "sslpassword",
+    "passwd",
+    "pwd",
+    "pass",
+    "user",
+    "username",
+    "token",
+    "access_token",
+    "auth_token",
+    "secret",
+    "api_key",
+    "apikey",
+];
+
+/// Other parameter names that real URLs carry (libpq, JDBC, Prisma,
+/// SQLAlchemy and the MySQL connectors): named in warnings, values hidden.
+/// A key outside the three lists is never shown, not even its name: in
+/// `?password=ab&cd=1` the `cd` is part of a password that lost its `%26`.
+const KNOWN_PARAMS: &[&str] = &[
+    "connect_timeout",
+    "keepalives",
+    "keepalives_idle",
+    "keepalives_interval",
+    "keepalives_count",
+    "tcp_user_timeout",
+    "target_session_attrs",
+    "load_balance_hosts",
+    "gssencmode",
+    "gsslib",
+    "krbsrvname",
+    "requirepeer",
+    "require_auth",
+    "channel_binding",
+    "replication",
+    "fallback_application_name",
+    "client_encoding",
+    "service",
+    "passfile",
+    "sslcompression",
+    "sslcrl",
+    "sslcrldir",
+    "sslsni",
+    "ssl_min_protocol_version",
+    "ssl_max_protocol_version",
+    "sslnegotiation",
+    "pgbouncer",
+    "schema",
+    "connection_limit",
+    "pool_timeout",
+    "socket_timeout",
+    "statement_cache_size",
+    "sslaccept",
+    "sslidentity",
+    "currentSchema",
+    "ssl",
+    "sslfactory",
+    "loginTimeout",
+    "connectTimeout",
+    "prepareThreshold",
+    "useSSL",
+    "requireSSL",
+    "verifyServerCertificate",
+    "serverTimezone",
+    "allowPublicKeyRetrieval",
+    "autoReconnect",
+    "characterEncoding",
+    "useUnicode",
+    "reconnect",
+    "ssl_ca",
+    "ssl_cert",
+    "ssl_key",
+    "ssl_mode",
+    "ssl_verify_cert",
+    "ssl_verify_identity",
+    "read_timeout",
+    "write_timeout",
+    "unix_socket",
+    "check_same_thread",
+    "timeout",
+    "detect_types",
+    "isolation_level",
+    "cached_statements",
+    "uri",
+    "factory",
+    "autocommit",
+    "statement-cache-capacity",
+    "pool_size",
+    "max_overflow",
+    "sslrootkey",
+    "sslpasswordfile",
+    "journal",
+    "journal_mode",
+    "synchronous",
+    "foreign_keys",
+    "busy_timeout",
+    "_pragma",
+    "_journal_mode",
+    "_busy_timeout",
+    "_foreign_keys",
+    "_txlock",
+];
+
+/// What a query parameter's key tells about showing it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ParamKind {
+    /// A setting without a secret: key and value are shown.
+    Public,
+    /// A secret (or the user name): the key is shown, never the value.
+    Secret,
+    /// A known name: the key is shown, the value hidden.
+    Known,
+    /// Anything else: neither is shown.
+    Unknown,
+}
+
+/// How to show the parameter `key`.
+pub(crate) fn param_kind(key: &str) -> ParamKind {
+    if PUBLIC_PARAMS.contains(&key) || (key.starts_with("options[") && key.ends_with(']')) {
+        ParamKind::Public
+    } else if SECRET_PARAMS.contains(&key) {
+        ParamKind::Secret
+    } else if KNOWN_PARAMS.contains(&key) {
+        ParamKind::Known
+    } else {
+        ParamKind::Unknown
+    }
+}
+
+/// The key of a query pair, owned, when it is safe to repeat in a message.
+pub(crate) fn shown_name(key: &str) -> Option<String> {
+    (param_kind(key) != ParamKind::Unknown).then(|| key.to_owned())
+}
+
 /// What replaces a hidden secret.
 pub(crate) const MASK: &str = "****";
 
 /// Redacts a URL-like string: everything between the scheme and the last `@`
-/// is hidden, and so are the values of
-/// secret-looking query parameters. It works on strings that do not parse
-/// too, erring on the side of hiding more.
+/// is hidden, and so are the values of every query parameter but the
+/// public settings, and the names of parameters no driver knows. It works on
+/// strings that do not parse too, erring on the side of hiding more.
 pub(crate) fn redact(input: &str) -> String {
     let (head, rest) = split_scheme(input);
     let mut out = String::with_capacity(input.len());
@@ -64,14 +200,14 @@ pub(crate) fn redact(input: &str) -> String {
                 if i > 0 {
                     out.push('&');
                 }
-                match pair.split_once('=') {
-                    Some((key, _)) if PUBLIC_PARAMS.contains(&key) => out.push_str(pair),
-                    Some((key, _)) => {
+                match pair.split_once('=').map(|(key, _)| (key, param_kind(key))) {
+                    Some((_, ParamKind::Public)) => out.push_str(pair),
+                    Some((key, ParamKind::Secret | ParamKind::Known)) => {
                         out.push_str(key);
                         out.push('=');
                         out.push_str(MASK);
                     }
-                    None => out.push_str(MASK),
+                    Some((_, ParamKind::Unknown)) | None => out.push_str(MASK),
                 }
             }
         }
@@ -98,9 +234,131 @@ fn split_scheme(input: &str) -> (&str, &str) {
     }
 }
 
+/// The secret-bearing parts of a URL (or of any value), in every form a
+/// driver or a parser may echo them: raw and percent-decoded user name and
+/// password, the whole user info, and the values of secret parameters.
+/// [`scrub`](Self::scrub) removes them from a message.
+#[derive(Clone, Default)]
+pub(crate) struct Secrets {
+    /// Longest first, so a part inside another is not cut out first.
+    parts: Vec<String>,
+}
+
+impl core::fmt::Debug for Secrets {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "Secrets({} parts)", self.parts.len())
+    }
+}
+
+/// A part shorter than this is cut out only where it stands alone (between
+/// characters that are not letters or digits): cutting a one-letter user
+/// name out of every word would leave nothing to read.
+const SHORTEST_CUT: usize = 3;
+
+impl Secrets {
+    /// The given values (and their trimmed and percent-encoded forms).
+    pub(crate) fn new<I: IntoIterator<Item = S>, S: AsRef<str>>(values: I) -> Self {
+        let mut secrets = Self::default();
+        for v in values {
+            secrets.add(v.as_ref());
+        }
+        secrets
+    }
+
+    /// Every secret-bearing part of `url`. When the URL does not parse,
+    /// everything between the scheme and the last `@` counts.
+    pub(crate) fn of_url(url: &str) -> Self {
+        let mut secrets = Self::default();
+        let (_, rest) = split_scheme(url);
+        let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+        // The user info as written: up to the last `@` of the authority (or
+        // of the whole text, when a delimiter inside it ended the authority).
+        let userinfo = rest[..authority_end]
+            .rfind('@')
+            .or_else(|| rest.rfind('@'))
+            .map(|at| &rest[..at]);
+        if let Some(userinfo) = userinfo {
+            secrets.add(userinfo);
+            match userinfo.split_once(':') {
+                Some((user, password)) => {
+                    secrets.add(user);
+                    secrets.add(password);
+                }
+                None => secrets.add(userinfo),
+            }
+        }
+        // The forms the `url` crate writes them in, which drivers built on it
+        // may quote.
+        if let Ok(parsed) = url::Url::parse(url) {
+            secrets.add(parsed.username());
+            if let Some(password) = parsed.password() {
+                secrets.add(password);
+            }
+        }
+        if let Some((_, query)) = rest.split_once('?') {
+            for pair in query.split('&') {
+                if let Some((key, value)) = pair.split_once('=')
+                    && param_kind(key) == ParamKind::Secret
+                {
+                    secrets.add(value);
+                }
+            }
+        }
+        secrets
+    }
+
+    fn add(&mut self, raw: &str) {
+        let decoded = percent_encoding::percent_decode_str(raw)
+            .decode_utf8_lossy()
+            .into_owned();
+        let encoded =
+            percent_encoding::utf8_percent_encode(&decoded, percent_encoding::NON_ALPHANUMERIC)
+                .to_string();
+        for part in [raw.to_owned(), raw.trim().to_owned(), decoded, encoded] {
+            if !part.is_empty() && !self.parts.contains(&part) {
+                self.parts.push(part);
+            }
+        }
+        self.parts.sort_by_key(|p| core::cmp::Reverse(p.len()));
+    }
+
+    /// `message` with every part replaced by the mask.
+    pub(crate) fn scrub(&self, message: &str) -> String {
+        let mut out = message.to_owned();
+        for part in &self.parts {
+            if !out.contains(part.as_str()) {
+                continue;
+            }
+            out = if part.chars().count() < SHORTEST_CUT {
+                replace_standalone(&out, part)
+            } else {
+                out.replace(part.as_str(), MASK)
+            };
+        }
+        out
+    }
+}
+
+/// Replaces the occurrences of `part` that no letter or digit touches.
+fn replace_standalone(text: &str, part: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find(part) {
+        let before = rest[..i].chars().next_back();
+        let after = rest[i + part.len()..].chars().next();
+        let alone =
+            !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric);
+        out.push_str(&rest[..i]);
+        out.push_str(if alone { MASK } else { part });
+        rest = &rest[i + part.len()..];
+    }
+    out.push_str(rest);
+    out
+}
+
 #[cfg(test)]
 mod tests {
-    use super::redact;
+    use super::*;
 
     #[test]
     fn hides_the_user_info() {
@@ -130,15 +388,54 @@ mod tests {
     fn secret_query_parameters() {
         assert_eq!(
             redact("jdbc:postgresql://localhost:5432/app?user=u&password=p&sslmode=require"),
-            "jdbc:postgresql://localhost:5432/app?user=u&password=****&sslmode=require"
+            "jdbc:postgresql://localhost:5432/app?user=****&password=****&sslmode=require"
         );
     }
 
     #[test]
-    fn unknown_parameters_are_hidden() {
+    fn unknown_parameters_are_hidden_name_and_value() {
         assert_eq!(
             redact("postgresql://h/db?sslmode=require&x=secret&junk"),
-            "postgresql://h/db?sslmode=require&x=****&****"
+            "postgresql://h/db?sslmode=require&****&****"
+        );
+        // A password with an unencoded `&`: its tail is not shown as a key.
+        assert_eq!(
+            redact("postgresql://h/db?password=ab&REST=1"),
+            "postgresql://h/db?password=****&****"
+        );
+        assert_eq!(
+            redact("postgresql://h/db?user=me&connect_timeout=10"),
+            "postgresql://h/db?user=****&connect_timeout=****"
+        );
+    }
+
+    #[test]
+    fn secrets_are_scrubbed_in_every_form() {
+        let s = Secrets::of_url("postgresql://app%3BPASS:p%40ss@h/db?sslpassword=keypw");
+        let m = s.scrub(r#"role "app;PASS" (app%3BPASS), password p@ss / p%40ss, key keypw"#);
+        for leaked in ["app;PASS", "app%3BPASS", "p@ss", "p%40ss", "keypw"] {
+            assert!(!m.contains(leaked), "{leaked} in {m}");
+        }
+        assert_eq!(m, r#"role "****" (****), password **** / ****, key ****"#);
+    }
+
+    #[test]
+    fn a_user_name_without_a_delimiter_is_a_secret_too() {
+        // `app;PASSWORD` is one user name to the parser, but the password
+        // is in it, and servers echo user names.
+        let s = Secrets::of_url("mysql://app;PASSWORD@127.0.0.1/test");
+        assert_eq!(
+            s.scrub("Access denied for user 'app;PASSWORD'@'localhost'"),
+            "Access denied for user '****'@'localhost'"
+        );
+    }
+
+    #[test]
+    fn short_secrets_are_cut_where_they_stand_alone() {
+        let s = Secrets::of_url("postgresql://u:pw@h/db");
+        assert_eq!(
+            s.scrub(r#"authentication failed for user "u" (pw)"#),
+            r#"authentication failed for user "****" (****)"#
         );
     }
 

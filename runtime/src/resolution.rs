@@ -92,6 +92,17 @@ pub enum FallbackReason {
         /// Why, without the value.
         why: String,
     },
+    /// The URL was valid but its database could not be reached, and
+    /// `on_unreachable = "fallback"` switched to SQLite (for the life of the
+    /// process).
+    Unreachable {
+        /// The URL variable.
+        var: String,
+        /// What went wrong.
+        kind: crate::DatabaseErrorKind,
+        /// The redacted error.
+        error: String,
+    },
 }
 
 impl FallbackReason {
@@ -104,6 +115,9 @@ impl FallbackReason {
             )),
             Self::Rejected { rejection, .. } => rejection.hint(),
             Self::Unreadable { .. } => None,
+            Self::Unreachable { .. } => Some(
+                "the service stays on SQLite until it restarts; bring the database back, then restart to use it (what was written to SQLite is not moved)".to_owned(),
+            ),
         }
     }
 }
@@ -118,6 +132,9 @@ impl fmt::Display for FallbackReason {
             },
             Self::Rejected { var, rejection } => write!(f, "`{var}` was rejected: {rejection}"),
             Self::Unreadable { var, why } => write!(f, "`{var}` could not be read: {why}"),
+            Self::Unreachable { var, error, .. } => {
+                write!(f, "the database of `{var}` could not be reached: {error}")
+            }
         }
     }
 }
@@ -209,6 +226,15 @@ pub enum Rejection {
         /// Where.
         component: Component,
     },
+    /// Layer 4: percent-decoding gives a NUL character (`%00`), which no
+    /// driver can pass on.
+    EncodedNul {
+        /// Where.
+        component: Component,
+    },
+    /// Layer 4: a query parameter follows a password parameter and no driver
+    /// knows its name: the password holds an unencoded `&`.
+    PasswordParameterSplit,
     /// Layer 4: percent-decoding gives bytes that are not UTF-8.
     InvalidUtf8 {
         /// Where.
@@ -287,7 +313,9 @@ impl Rejection {
             ),
             Self::Fragment => "percent-encode `#` as `%23`".into(),
             Self::AtAfterHost => "percent-encode `@` as `%40`, and `/`, `?`, `#` in the user name or password as `%2F`, `%3F`, `%23`".into(),
-            Self::MissingHost => "add a host, or a Unix socket with ?host=/path/to/socket".into(),
+            Self::MissingHost => "add a host, or a Unix socket with ?host=/path/to/socket (PostgreSQL) or ?socket=/path/to/mysqld.sock (MySQL)".into(),
+            Self::EncodedNul { .. } => "remove the `%00`: no database name, path or credential can hold a NUL".into(),
+            Self::PasswordParameterSplit => "percent-encode `&` in the password as `%26` (and `=` as `%3D`)".into(),
             Self::InvalidPort => "use a port between 1 and 65535".into(),
             Self::MultipleHosts => "name one host; sqlx connects to a single host".into(),
             Self::InvalidPercentEncoding { .. } => {
@@ -358,6 +386,12 @@ impl fmt::Display for Rejection {
             Self::InvalidUtf8 { component } => {
                 write!(f, "its {component} is not UTF-8 once percent-decoded")
             }
+            Self::EncodedNul { component } => {
+                write!(f, "its {component} holds an encoded NUL (`%00`)")
+            }
+            Self::PasswordParameterSplit => f.write_str(
+                "a parameter no driver knows follows its password parameter (an unencoded `&` in the password?)",
+            ),
             Self::MissingPath => f.write_str("it names no SQLite file"),
             Self::DatabaseName => f.write_str("its database name contains `/`"),
             Self::MalformedQuery => {
@@ -462,9 +496,28 @@ pub enum Warning {
     InMemory,
     /// A query parameter the driver does not know; it is not passed on.
     IgnoredParameter {
-        /// The parameter's name, when it looks like a name (an odd one may
-        /// be a pasted secret, so it is not repeated).
+        /// The parameter's name, when it is a known name of some client
+        /// (libpq, JDBC, Prisma, ...); any other may be part of a pasted
+        /// secret, so it is not repeated.
         name: Option<String>,
+    },
+    /// Query parameters that neither the driver nor any known client uses:
+    /// not passed on, and not named (they may be part of a secret).
+    UnknownParameters {
+        /// How many.
+        count: usize,
+    },
+    /// A variable that was set but is not UTF-8, so it was not used.
+    NotUnicode {
+        /// The variable.
+        var: String,
+    },
+    /// sqlx 0.9 reads this variable from the process environment whatever
+    /// the source says, and offers no way to unset it: its value applies to
+    /// the connection although the source does not hold it.
+    AmbientVariable {
+        /// The variable.
+        var: &'static str,
     },
 }
 
@@ -480,8 +533,19 @@ impl fmt::Display for Warning {
                     "the driver does not know the parameter `{name}` and ignores it"
                 )
             }
-            Self::IgnoredParameter { name: None } => f.write_str(
-                "the driver does not know a parameter (with an unusual name) and ignores it",
+            Self::IgnoredParameter { name: None } | Self::UnknownParameters { count: 1 } => {
+                f.write_str("the driver does not know a parameter (not named here: it may be part of a secret) and ignores it")
+            }
+            Self::UnknownParameters { count } => write!(
+                f,
+                "the driver does not know {count} parameters (not named here: they may be part of a secret) and ignores them"
+            ),
+            Self::NotUnicode { var } => {
+                write!(f, "`{var}` is set but not UTF-8, so it was not used")
+            }
+            Self::AmbientVariable { var } => write!(
+                f,
+                "the process environment sets `{var}`, which sqlx 0.9 applies to every PostgreSQL connection even though this source does not set it"
             ),
         }
     }
@@ -558,6 +622,13 @@ pub enum Skip {
         /// The OS error kind.
         kind: io::ErrorKind,
     },
+    /// A probe database could not be set up there (WAL mode, its `-wal` and
+    /// `-shm` files, a write of several pages): a nearly full volume, or a
+    /// file system SQLite cannot lock.
+    SqliteFailed {
+        /// SQLite's message, such as `database or disk is full`.
+        message: String,
+    },
 }
 
 impl fmt::Display for Skip {
@@ -565,6 +636,9 @@ impl fmt::Display for Skip {
         match self {
             Self::NotPresent => f.write_str("not present"),
             Self::NotWritable { kind } => write!(f, "not writable ({kind})"),
+            Self::SqliteFailed { message } => {
+                write!(f, "SQLite cannot work there ({message})")
+            }
         }
     }
 }

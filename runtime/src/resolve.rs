@@ -148,8 +148,9 @@ fn normalise(raw: &str, var: &str, notes: &mut Vec<Normalization>) -> Result<Str
         s = scheme + &rest;
         match Backend::from_scheme(&s[..s.find(':').unwrap_or(0)]) {
             Some(Backend::Sqlite) => s = normalise_sqlite(&s, sqlalchemy, notes),
-            Some(Backend::Postgres) => s = normalise_socket_host(s, notes),
-            _ => {}
+            Some(Backend::Postgres) => s = normalise_socket_host(s, "host=", notes),
+            Some(Backend::MySql) => s = normalise_socket_host(s, "socket=", notes),
+            None => {}
         }
     }
     Ok(s)
@@ -210,9 +211,11 @@ fn normalise_sqlite(s: &str, sqlalchemy: bool, notes: &mut Vec<Normalization>) -
     out
 }
 
-/// `postgresql://user:pw@/db?host=/cloudsql/...`: an empty host with the
-/// socket in the query, which libpq accepts and the `url` crate does not.
-fn normalise_socket_host(s: String, notes: &mut Vec<Normalization>) -> String {
+/// `postgresql://user:pw@/db?host=/cloudsql/...` (or MySQL's
+/// `mysql://user@/db?socket=/run/mysqld/mysqld.sock`): an empty host with the
+/// socket in the query, which libpq and MySQL clients accept and the `url`
+/// crate does not. `socket_key` is the parameter, with its `=`.
+fn normalise_socket_host(s: String, socket_key: &str, notes: &mut Vec<Normalization>) -> String {
     let Some(start) = s.find("://").map(|i| i + 3) else {
         return s;
     };
@@ -221,7 +224,7 @@ fn normalise_socket_host(s: String, notes: &mut Vec<Normalization>) -> String {
     };
     let has_host_param = s[q + 1..]
         .split('&')
-        .any(|p| p.starts_with("host=") && p.len() > "host=".len());
+        .any(|p| p.starts_with(socket_key) && p.len() > socket_key.len());
     let authority_end = s[start..q].find('/').map_or(q, |i| start + i);
     if has_host_param && s[start..authority_end].ends_with('@') {
         notes.push(Normalization::SocketHost);
@@ -448,15 +451,7 @@ fn parse_server_url(s: &str, backend: Backend) -> Result<(), Rejection> {
         decode(pw, Component::Password)?;
     }
     if let Some(q) = url.query() {
-        // Every parameter is `name=value`: anything else is a corrupted URL
-        // (often a password that lost its `@`), which no driver reads.
-        let well_formed = q.split('&').filter(|p| !p.is_empty()).all(|p| {
-            p.split_once('=')
-                .is_some_and(|(k, _)| driver::printable_name(k).is_some())
-        });
-        if !well_formed {
-            return Err(Rejection::MalformedQuery);
-        }
+        check_query(q)?;
     }
     let database = decode(url.path(), Component::Path)?;
     if database.trim_start_matches('/').contains('/') {
@@ -491,6 +486,37 @@ fn parse_server_url(s: &str, backend: Backend) -> Result<(), Rejection> {
     Ok(())
 }
 
+/// Layer 4 for a server URL's query: every parameter is `name=value`
+/// (anything else is a corrupted URL, often a password that lost its `@`);
+/// after a password parameter, a key no client knows is the rest of a
+/// password with an unencoded `&`; a `port` is a number in 1..=65535.
+fn check_query(query: &str) -> Result<(), Rejection> {
+    use crate::redact::{ParamKind, param_kind};
+    let mut after_password = false;
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let Some((key, value)) = pair
+            .split_once('=')
+            .filter(|(k, _)| driver::printable_name(k).is_some())
+        else {
+            return Err(Rejection::MalformedQuery);
+        };
+        let kind = param_kind(key);
+        if after_password && kind == ParamKind::Unknown {
+            return Err(Rejection::PasswordParameterSplit);
+        }
+        after_password = matches!(key, "password" | "sslpassword" | "passwd" | "pwd" | "pass");
+        if percent_decode_str(value).any(|b| b == 0) {
+            return Err(Rejection::EncodedNul {
+                component: Component::Query,
+            });
+        }
+        if key == "port" && !value.parse::<u16>().is_ok_and(|p| p > 0) {
+            return Err(Rejection::InvalidPort);
+        }
+    }
+    Ok(())
+}
+
 /// A valid percent-escape is `%` and two hexadecimal digits.
 fn check_escapes(s: &str, component: Component) -> Result<(), Rejection> {
     let b = s.as_bytes();
@@ -503,13 +529,18 @@ fn check_escapes(s: &str, component: Component) -> Result<(), Rejection> {
     Ok(())
 }
 
-/// Checks the escapes of `s` and percent-decodes it as UTF-8.
+/// Checks the escapes of `s` and percent-decodes it as UTF-8, without NUL
+/// (which no driver can pass on: C strings end there).
 fn decode(s: &str, component: Component) -> Result<String, Rejection> {
     check_escapes(s, component)?;
-    percent_decode_str(s)
+    let decoded = percent_decode_str(s)
         .decode_utf8()
         .map(std::borrow::Cow::into_owned)
-        .map_err(|_| Rejection::InvalidUtf8 { component })
+        .map_err(|_| Rejection::InvalidUtf8 { component })?;
+    if decoded.contains('\0') {
+        return Err(Rejection::EncodedNul { component });
+    }
+    Ok(decoded)
 }
 
 /// A host name: dot-separated labels of letters, digits, `-` and `_`

@@ -340,9 +340,15 @@ pub(crate) fn lookup(source: &dyn Source, names: &[&str]) -> Lookup {
                     });
                 }
                 Err(error) => {
-                    let kind = match error.kind() {
-                        io::ErrorKind::InvalidData => ProblemKind::NotUnicode,
-                        kind => ProblemKind::UnreadableFile { kind },
+                    let kind = match error {
+                        FileError::Io(e) if e.kind() == io::ErrorKind::InvalidData => {
+                            ProblemKind::NotUnicode
+                        }
+                        FileError::Io(e) => ProblemKind::UnreadableFile { kind: e.kind() },
+                        FileError::NotAFile => ProblemKind::NotAFile,
+                        FileError::TooLarge => ProblemKind::FileTooLarge {
+                            limit: MAX_FILE_BYTES,
+                        },
                     };
                     return Lookup::Problem(Problem::new(&source.name(&file_var), kind));
                 }
@@ -353,10 +359,36 @@ pub(crate) fn lookup(source: &dyn Source, names: &[&str]) -> Lookup {
     Lookup::Absent
 }
 
+/// The most a `_FILE` secret may hold: a URL or a setting, not a megabyte.
+pub const MAX_FILE_BYTES: u64 = 64 * 1024;
+
+/// Why a `_FILE` secret was not read.
+enum FileError {
+    Io(io::Error),
+    NotAFile,
+    TooLarge,
+}
+
 /// Reads a Docker or Kubernetes secret file, stripping one trailing newline
-/// (`\n` or `\r\n`), as editors and `echo` add one.
-fn read_secret_file(path: &str) -> io::Result<String> {
-    let mut text = std::fs::read_to_string(path)?;
+/// (`\n` or `\r\n`), as editors and `echo` add one. Only a regular file
+/// (a symbolic link to one, as Kubernetes mounts them, is fine) of at most
+/// [`MAX_FILE_BYTES`]: a FIFO would block the start, and `/dev/zero` or a
+/// log file would exhaust memory.
+fn read_secret_file(path: &str) -> Result<String, FileError> {
+    use std::io::Read as _;
+    let meta = std::fs::metadata(path).map_err(FileError::Io)?;
+    if !meta.is_file() {
+        return Err(FileError::NotAFile);
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(FileError::Io)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(FileError::TooLarge);
+    }
+    let mut text =
+        String::from_utf8(bytes).map_err(|_| FileError::Io(io::ErrorKind::InvalidData.into()))?;
     if text.ends_with('\n') {
         text.pop();
         if text.ends_with('\r') {
@@ -383,6 +415,43 @@ pub(crate) fn global(source: &dyn Source, name: &str) -> Option<String> {
         .global(name)
         .and_then(|v| v.into_string().ok())
         .filter(|v| !v.is_empty())
+}
+
+/// A variable of `source` as text, empty meaning unset; one that is set but
+/// not UTF-8 is reported in `warnings`, not dropped in silence.
+#[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+pub(crate) fn text_var(
+    source: &dyn Source,
+    name: &str,
+    warnings: &mut Vec<crate::resolution::Warning>,
+) -> Option<String> {
+    match source.var(name)?.into_string() {
+        Ok(v) => (!v.is_empty()).then_some(v),
+        Err(_) => {
+            warnings.push(crate::resolution::Warning::NotUnicode {
+                var: source.name(name),
+            });
+            None
+        }
+    }
+}
+
+/// [`global`], reporting a value that is set but not UTF-8 in `warnings`
+/// rather than dropping it in silence.
+pub(crate) fn global_text(
+    source: &dyn Source,
+    name: &str,
+    warnings: &mut Vec<crate::resolution::Warning>,
+) -> Option<String> {
+    match source.global(name)?.into_string() {
+        Ok(v) => (!v.is_empty()).then_some(v),
+        Err(_) => {
+            warnings.push(crate::resolution::Warning::NotUnicode {
+                var: name.to_owned(),
+            });
+            None
+        }
+    }
 }
 
 #[cfg(test)]

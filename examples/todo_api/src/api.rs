@@ -93,17 +93,20 @@ impl From<DatabaseError> for ApiError {
     }
 }
 
-impl From<sqlx::Error> for ApiError {
-    fn from(e: sqlx::Error) -> Self {
+impl AppState {
+    /// A query's error as the client sees it; logged for the operator with
+    /// the URL's user name and password scrubbed (servers echo user names).
+    fn query_error(&self, e: &sqlx::Error) -> ApiError {
+        let said = self.db.redact(&e.to_string());
         match e {
             sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
-                tracing::warn!("database unavailable: {e}");
-                Self::Unavailable("the database did not answer".to_owned())
+                tracing::warn!("database unavailable: {said}");
+                ApiError::Unavailable("the database did not answer".to_owned())
             }
-            other => {
-                // Logged for the operator, never sent: it may quote SQL.
-                tracing::error!("database error: {other}");
-                Self::Internal
+            _ => {
+                // Logged, never sent: it may quote SQL.
+                tracing::error!("database error: {said}");
+                ApiError::Internal
             }
         }
     }
@@ -122,33 +125,30 @@ impl From<PathRejection> for ApiError {
 }
 
 async fn health(State(state): State<AppState>) -> Response {
+    // The pool first: an `on_unreachable = "fallback"` switch happens there,
+    // and the report below must describe the database actually in use.
+    let (status, error) = match state.db.pool().await {
+        Ok(pool) => match pool.ping().await {
+            Ok(()) => (StatusCode::OK, None),
+            Err(e) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Some(state.query_error(&e).detail()),
+            ),
+        },
+        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, Some(e.to_string())),
+    };
     let resolution = state.url.resolution();
     let mut body = json!({
-        "status": "ok",
+        "status": if error.is_some() { "unavailable" } else { "ok" },
         "backend": state.url.backend().name(),
         "fallback": state.url.is_fallback(),
         "reason": resolution.fallback_reason().map(ToString::to_string),
         "hint": resolution.fallback_reason().and_then(dbsettings::FallbackReason::hint),
         "location": resolution.location().map(ToString::to_string),
     });
-    let status = match state.db.pool().await {
-        Ok(pool) => match pool.ping().await {
-            Ok(()) => {
-                body["backend"] = Value::from(pool.backend().name());
-                StatusCode::OK
-            }
-            Err(e) => {
-                body["status"] = Value::from("unavailable");
-                body["error"] = Value::from(ApiError::from(e).detail());
-                StatusCode::SERVICE_UNAVAILABLE
-            }
-        },
-        Err(e) => {
-            body["status"] = Value::from("unavailable");
-            body["error"] = Value::from(e.to_string());
-            StatusCode::SERVICE_UNAVAILABLE
-        }
-    };
+    if let Some(error) = error {
+        body["error"] = Value::from(error);
+    }
     let mut response = (status, Json(body)).into_response();
     if status == StatusCode::SERVICE_UNAVAILABLE {
         response
@@ -197,7 +197,11 @@ fn valid_title(title: &str) -> Result<&str, ApiError> {
 
 async fn list(State(state): State<AppState>) -> Result<Json<Vec<Todo>>, ApiError> {
     let pool = state.db.pool().await?;
-    Ok(Json(store::list(&pool).await?))
+    Ok(Json(
+        store::list(&pool)
+            .await
+            .map_err(|e| state.query_error(&e))?,
+    ))
 }
 
 async fn create(
@@ -209,7 +213,11 @@ async fn create(
     let pool = state.db.pool().await?;
     Ok((
         StatusCode::CREATED,
-        Json(store::create(&pool, title, new.done).await?),
+        Json(
+            store::create(&pool, title, new.done)
+                .await
+                .map_err(|e| state.query_error(&e))?,
+        ),
     ))
 }
 
@@ -220,7 +228,8 @@ async fn read(
     let Path(id) = id?;
     let pool = state.db.pool().await?;
     store::get(&pool, id)
-        .await?
+        .await
+        .map_err(|e| state.query_error(&e))?
         .map(Json)
         .ok_or(ApiError::NotFound("no such todo"))
 }
@@ -235,7 +244,8 @@ async fn update(
     let title = changes.title.as_deref().map(valid_title).transpose()?;
     let pool = state.db.pool().await?;
     store::update(&pool, id, title, changes.done)
-        .await?
+        .await
+        .map_err(|e| state.query_error(&e))?
         .map(Json)
         .ok_or(ApiError::NotFound("no such todo"))
 }
@@ -246,7 +256,10 @@ async fn remove(
 ) -> Result<StatusCode, ApiError> {
     let Path(id) = id?;
     let pool = state.db.pool().await?;
-    if store::delete(&pool, id).await? {
+    if store::delete(&pool, id)
+        .await
+        .map_err(|e| state.query_error(&e))?
+    {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::NotFound("no such todo"))

@@ -23,7 +23,7 @@ pub use api::{AppState, router};
 #[derive(DatabaseSettings, Debug)]
 pub struct Settings {
     /// The database. Without a usable `DATABASE_URL`: SQLite in
-    /// `./data/todo.db`, or `/data/todo.db` on a Space with persistent storage.
+    /// `./data/app.db`, or `/data/app.db` on a Space with persistent storage.
     #[settings(
         env = "DATABASE_URL",
         alias = "POSTGRES_URL",
