@@ -35,7 +35,7 @@ pub(crate) enum Kind<'a> {
 impl<'a> Input<'a> {
     /// Reads the struct, or explains why it cannot derive (not a struct
     /// with named fields). Attribute errors go to `cx`.
-    pub(crate) fn from_syn(cx: &mut Ctxt, input: &'a DeriveInput) -> Option<Self> {
+    pub(crate) fn from_syn(cx: &Ctxt, input: &'a DeriveInput) -> Option<Self> {
         let attrs = attr::struct_attrs(cx, &input.attrs);
         let fields = match &input.data {
             Data::Struct(data) => match &data.fields {

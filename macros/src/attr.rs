@@ -74,7 +74,7 @@ pub(crate) struct FieldAttrs {
 
 /// Records `value` in `slot`, or a duplicate error pointing at both.
 fn set_once<T>(
-    cx: &mut Ctxt,
+    cx: &Ctxt,
     slot: &mut Option<T>,
     value: T,
     key: &str,
@@ -209,7 +209,7 @@ fn unknown(
 }
 
 /// Parses the struct's `#[settings(...)]` attributes.
-pub(crate) fn struct_attrs(cx: &mut Ctxt, attrs: &[Attribute]) -> StructAttrs {
+pub(crate) fn struct_attrs(cx: &Ctxt, attrs: &[Attribute]) -> StructAttrs {
     let mut out = StructAttrs::default();
     for attr in attrs.iter().filter(|a| a.path().is_ident("settings")) {
         let result = attr.parse_nested_meta(|meta| {
@@ -237,7 +237,7 @@ pub(crate) fn struct_attrs(cx: &mut Ctxt, attrs: &[Attribute]) -> StructAttrs {
 }
 
 /// Parses a field's `#[settings(...)]` attributes.
-pub(crate) fn field_attrs(cx: &mut Ctxt, attrs: &[Attribute]) -> FieldAttrs {
+pub(crate) fn field_attrs(cx: &Ctxt, attrs: &[Attribute]) -> FieldAttrs {
     let mut out = FieldAttrs::default();
     // /// doc comments, for the generated .env.example
     for attr in attrs.iter().filter(|a| a.path().is_ident("doc")) {

@@ -12,10 +12,10 @@ use crate::ctxt::Ctxt;
 use crate::{fallback, valid};
 
 pub(crate) fn derive(input: &DeriveInput) -> TokenStream {
-    let mut cx = Ctxt::default();
-    let parsed = Input::from_syn(&mut cx, input);
+    let cx = Ctxt::new();
+    let parsed = Input::from_syn(&cx, input);
     if let Some(parsed) = &parsed {
-        valid::check(&mut cx, parsed);
+        valid::check(&cx, parsed);
     }
     match (cx.finish(), parsed) {
         (Ok(()), Some(parsed)) => generate(&parsed),

@@ -8,7 +8,7 @@ use proc_macro2::Span;
 use crate::ast::{Field, Input, Kind};
 use crate::ctxt::Ctxt;
 
-pub(crate) fn check(cx: &mut Ctxt, input: &Input<'_>) {
+pub(crate) fn check(cx: &Ctxt, input: &Input<'_>) {
     if let Some(prefix) = &input.attrs.prefix {
         check_name(cx, &prefix.value, prefix.span, "prefix");
     }
@@ -72,7 +72,7 @@ pub(crate) fn check(cx: &mut Ctxt, input: &Input<'_>) {
 }
 
 /// Attributes around `nested`; true when the field is nested (and done).
-fn check_nested(cx: &mut Ctxt, field: &Field<'_>) -> bool {
+fn check_nested(cx: &Ctxt, field: &Field<'_>) -> bool {
     let a = &field.attrs;
     if let Some(span) = a.nested
         && !matches!(field.kind, Kind::Nested)
@@ -127,7 +127,7 @@ fn check_nested(cx: &mut Ctxt, field: &Field<'_>) -> bool {
 }
 
 /// Attributes that fit the field's kind.
-fn check_kind(cx: &mut Ctxt, field: &Field<'_>) {
+fn check_kind(cx: &Ctxt, field: &Field<'_>) {
     let a = &field.attrs;
     if check_nested(cx, field) {
         return;
@@ -196,7 +196,7 @@ fn is_str_lit(expr: &syn::Expr) -> bool {
 }
 
 /// An environment variable name: not empty, no `=`, NUL or white space.
-fn check_name(cx: &mut Ctxt, name: &str, span: Span, key: &str) {
+fn check_name(cx: &Ctxt, name: &str, span: Span, key: &str) {
     if name.is_empty() {
         cx.error(span, format_args!("`{key}` must not be empty"));
     } else if let Some(c) = name
@@ -211,7 +211,7 @@ fn check_name(cx: &mut Ctxt, name: &str, span: Span, key: &str) {
 }
 
 /// The fallback is an SQLite URL: `sqlite::memory:` or `sqlite:` and a path.
-fn check_fallback(cx: &mut Ctxt, url: &str, span: Span) {
+fn check_fallback(cx: &Ctxt, url: &str, span: Span) {
     let ok = url
         .strip_prefix("sqlite:")
         .map(|rest| rest.trim_start_matches('/'))
