@@ -75,7 +75,7 @@ impl<'a> Input<'a> {
             .filter_map(|f| {
                 let ident = f.ident.as_ref()?;
                 let attrs = attr::field_attrs(cx, &f.attrs);
-                let kind = match (attrs.nested, kind_of(&f.ty)) {
+                let kind = match (attrs.nested.key(), kind_of(&f.ty)) {
                     (Some(_), Kind::Plain) => Kind::Nested,
                     (_, kind) => kind,
                 };

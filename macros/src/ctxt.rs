@@ -46,6 +46,19 @@ impl Ctxt {
     }
 }
 
+/// Where `span` starts, as "at line 5, column 22", for a message that must
+/// name a second place: one `syn::Error` carries one span, and rustc counts
+/// each combined error as a separate error. Outside the compiler (unit tests)
+/// positions are unknown, and the place is only "earlier".
+pub(crate) fn located(span: Span) -> String {
+    if proc_macro::is_available() {
+        let span = span.unwrap();
+        format!("at line {}, column {}", span.line(), span.column())
+    } else {
+        "earlier".to_owned()
+    }
+}
+
 impl Drop for Ctxt {
     fn drop(&mut self) {
         assert!(

@@ -7,7 +7,7 @@ use syn::DeriveInput;
 use syn::spanned::Spanned;
 
 use crate::ast::{Field, Input, Kind};
-use crate::attr::PoolValue;
+use crate::attr::{OnUnreachable, PoolAttrs};
 use crate::ctxt::Ctxt;
 use crate::{fallback, valid};
 
@@ -31,24 +31,24 @@ pub(crate) fn derive(input: &DeriveInput) -> TokenStream {
 /// The variable names of a field: `env` (or the prefixed, upper-cased field
 /// name), then its aliases.
 fn names(input: &Input<'_>, field: &Field<'_>) -> Vec<String> {
-    let primary = field.attrs.env.as_ref().map_or_else(
+    let primary = field.attrs.env.value().map_or_else(
         || {
-            let prefix = input.attrs.prefix.as_ref().map_or("", |p| p.value.as_str());
+            let prefix = input.attrs.prefix.value().map_or("", |p| p.value.as_str());
             format!("{prefix}{}", field.name().to_uppercase())
         },
         |e| e.value.clone(),
     );
     std::iter::once(primary)
-        .chain(field.attrs.aliases.iter().map(|a| a.value.clone()))
+        .chain(field.attrs.aliases.iter().map(|a| a.value.value.clone()))
         .collect()
 }
 
 /// A nested field's prefix: its own `prefix`, or the struct's prefix and
 /// the field name upper-cased, then `_`.
 fn nested_prefix(input: &Input<'_>, field: &Field<'_>) -> String {
-    field.attrs.prefix.as_ref().map_or_else(
+    field.attrs.prefix.value().map_or_else(
         || {
-            let outer = input.attrs.prefix.as_ref().map_or("", |p| p.value.as_str());
+            let outer = input.attrs.prefix.value().map_or("", |p| p.value.as_str());
             format!("{outer}{}_", field.name().to_uppercase())
         },
         |p| p.value.clone(),
@@ -74,9 +74,9 @@ fn template_field(input: &Input<'_>, field: &Field<'_>) -> TokenStream {
             };
         }
         Kind::Url => {
-            let fallback = field.attrs.fallback.as_ref().map_or_else(
+            let fallback = field.attrs.fallback.value().map_or_else(
                 || quote!(::core::option::Option::None),
-                |(_, l)| {
+                |l| {
                     let v = &l.value;
                     quote!(::core::option::Option::Some(#v))
                 },
@@ -84,8 +84,8 @@ fn template_field(input: &Input<'_>, field: &Field<'_>) -> TokenStream {
             quote!(#private::TemplateKind::Url { fallback: #fallback })
         }
         Kind::Optional(_) => quote!(#private::TemplateKind::Optional),
-        Kind::Plain => match &field.attrs.default {
-            Some((_, expr)) => {
+        Kind::Plain => match field.attrs.default.value() {
+            Some(expr) => {
                 let text = match expr {
                     syn::Expr::Lit(syn::ExprLit {
                         lit: syn::Lit::Str(s),
@@ -120,13 +120,13 @@ fn load_field(input: &Input<'_>, field: &Field<'_>) -> TokenStream {
                     |v| quote!(::core::option::Option::Some(#v)),
                 )
             };
-            let default = opt(a.default.as_ref().map(|(_, e)| e.to_token_stream()));
-            let fallback = opt(a.fallback.as_ref().map(|(_, l)| {
+            let default = opt(a.default.value().map(ToTokens::to_token_stream));
+            let fallback = opt(a.fallback.value().map(|l| {
                 let v = &l.value;
                 quote!(#v)
             }));
-            let strict = a.strict.is_some();
-            let libpq = a.libpq.is_none_or(|(_, on)| on);
+            let strict = a.strict.key().is_some();
+            let libpq = a.libpq.value().is_none_or(|on| *on);
             let pool = pool_spec(&a.pool);
             quote! {
                 #private::database_url(
@@ -167,11 +167,11 @@ fn load_field(input: &Input<'_>, field: &Field<'_>) -> TokenStream {
         Kind::Plain => {
             let ty = &field.original.ty;
             let tn = type_name(ty);
-            match &field.attrs.default {
+            match field.attrs.default.value() {
                 None => quote_spanned! {ty.span()=>
                     #private::required::<#ty>(__source, &[#(#names),*], #tn, &mut __collector)
                 },
-                Some((_, expr)) => {
+                Some(expr) => {
                     // A string literal suits text fields (`TextDefault`); any
                     // other expression must have the field's type. Either way
                     // the compiler checks it, pointing at the literal.
@@ -202,29 +202,20 @@ fn load_field(input: &Input<'_>, field: &Field<'_>) -> TokenStream {
 }
 
 /// The `PoolSpec` literal of the URL field's pool attributes.
-fn pool_spec(attrs: &[(&'static str, proc_macro2::Span, PoolValue)]) -> TokenStream {
-    let get = |key: &str| attrs.iter().find(|(k, ..)| *k == key).map(|(_, _, v)| v);
-    let some = |v: TokenStream| quote!(::core::option::Option::Some(#v));
-    let none = quote!(::core::option::Option::None);
-    let count = |key: &str| match get(key) {
-        Some(PoolValue::Count(n)) => some(quote!(#n)),
-        _ => none.clone(),
+fn pool_spec(pool: &PoolAttrs) -> TokenStream {
+    let opt = |v: Option<TokenStream>| {
+        v.map_or_else(
+            || quote!(::core::option::Option::None),
+            |v| quote!(::core::option::Option::Some(#v)),
+        )
     };
-    let millis = |key: &str| match get(key) {
-        Some(PoolValue::Millis(n)) => some(quote!(#n)),
-        _ => none.clone(),
-    };
-    let (max, min) = (count("max_connections"), count("min_connections"));
-    let (connect, acquire, idle) = (
-        millis("connect_timeout"),
-        millis("acquire_timeout"),
-        millis("idle_timeout"),
-    );
-    let fallback = matches!(get("on_unreachable"), Some(PoolValue::Fallback(true)));
-    let migrations = match get("migrations") {
-        Some(PoolValue::Text(t)) => some(quote!(#t)),
-        _ => none,
-    };
+    let max = opt(pool.max_connections.value().map(|n| quote!(#n)));
+    let min = opt(pool.min_connections.value().map(|n| quote!(#n)));
+    let connect = opt(pool.connect_timeout.value().map(|ms| quote!(#ms)));
+    let acquire = opt(pool.acquire_timeout.value().map(|ms| quote!(#ms)));
+    let idle = opt(pool.idle_timeout.value().map(|ms| quote!(#ms)));
+    let fallback = pool.on_unreachable.value() == Some(&OnUnreachable::Fallback);
+    let migrations = opt(pool.migrations.value().map(|dir| quote!(#dir)));
     quote! {
         ::dbsettings::__private::PoolSpec {
             max_connections: #max,

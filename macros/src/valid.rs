@@ -9,7 +9,7 @@ use crate::ast::{Field, Input, Kind};
 use crate::ctxt::Ctxt;
 
 pub(crate) fn check(cx: &Ctxt, input: &Input<'_>) {
-    if let Some(prefix) = &input.attrs.prefix {
+    if let Some(prefix) = input.attrs.prefix.value() {
         check_name(cx, &prefix.value, prefix.span, "prefix");
     }
 
@@ -39,17 +39,18 @@ pub(crate) fn check(cx: &Ctxt, input: &Input<'_>) {
     let mut seen: HashMap<String, Span> = HashMap::new();
     for field in &input.fields {
         let a = &field.attrs;
-        if let Some(env) = &a.env {
+        if let Some(env) = a.env.value() {
             check_name(cx, &env.value, env.span, "env");
         }
         for alias in &a.aliases {
-            check_name(cx, &alias.value, alias.span, "alias");
+            check_name(cx, &alias.value.value, alias.value.span, "alias");
         }
         let names = a
             .env
-            .iter()
-            .map(|e| (e.value.clone(), e.span))
-            .chain(a.aliases.iter().map(|e| (e.value.clone(), e.span)));
+            .value()
+            .into_iter()
+            .chain(a.aliases.iter().map(|alias| &alias.value))
+            .map(|name| (name.value.clone(), name.span));
         for (name, span) in names {
             if name.is_empty() {
                 continue;
@@ -74,7 +75,7 @@ pub(crate) fn check(cx: &Ctxt, input: &Input<'_>) {
 /// Attributes around `nested`; true when the field is nested (and done).
 fn check_nested(cx: &Ctxt, field: &Field<'_>) -> bool {
     let a = &field.attrs;
-    if let Some(span) = a.nested
+    if let Some(span) = a.nested.key()
         && !matches!(field.kind, Kind::Nested)
     {
         cx.error(
@@ -82,30 +83,30 @@ fn check_nested(cx: &Ctxt, field: &Field<'_>) -> bool {
             "`nested` applies to a field whose type derives DatabaseSettings, not a `DatabaseUrl` or `Option`",
         );
     }
-    if let Some(p) = &a.prefix {
-        if a.nested.is_none() {
+    if let Some(p) = a.prefix.given() {
+        if a.nested.key().is_none() {
             cx.error(
-                p.span,
+                p.key,
                 "`prefix` on a field needs `nested`; for the struct's own names put `prefix` on the struct",
             );
         } else {
-            check_name(cx, &p.value, p.span, "prefix");
+            check_name(cx, &p.value.value, p.value.span, "prefix");
         }
     }
-    if let Some((span, _)) = a.libpq
+    if let Some(span) = a.libpq.key()
         && !matches!(field.kind, Kind::Url)
     {
         cx.error(span, "`libpq` applies only to the `DatabaseUrl` field");
     }
     if matches!(field.kind, Kind::Nested) {
         let keys = [
-            a.env.as_ref().map(|e| (e.span, "env")),
-            a.aliases.first().map(|e| (e.span, "alias")),
-            a.default.as_ref().map(|d| (d.0, "default")),
-            a.fallback.as_ref().map(|f| (f.0, "fallback")),
-            a.strict.map(|s| (s, "strict")),
+            a.env.given_key(),
+            a.aliases.first().map(|alias| ("alias", alias.key)),
+            a.default.given_key(),
+            a.fallback.given_key(),
+            a.strict.given_key(),
         ];
-        for (span, key) in keys.into_iter().flatten() {
+        for (key, span) in keys.into_iter().flatten() {
             cx.error(
                 span,
                 format_args!(
@@ -113,9 +114,9 @@ fn check_nested(cx: &Ctxt, field: &Field<'_>) -> bool {
                 ),
             );
         }
-        for (key, span, _) in &a.pool {
+        for (key, span) in a.pool.given_keys() {
             cx.error(
-                *span,
+                span,
                 format_args!(
                     "`{key}` does not apply to a nested field: set it on its `DatabaseUrl` field"
                 ),
@@ -134,52 +135,50 @@ fn check_kind(cx: &Ctxt, field: &Field<'_>) {
     }
     match field.kind {
         Kind::Url => {
-            if let Some((span, expr)) = &a.default
-                && !is_str_lit(expr)
+            if let Some(default) = a.default.given()
+                && !is_str_lit(&default.value)
             {
                 cx.error(
-                    *span,
+                    default.key,
                     "the `default` of the `DatabaseUrl` field must be a string literal URL",
                 );
             }
-            if let Some((_, lit)) = &a.fallback {
+            if let Some(lit) = a.fallback.value() {
                 check_fallback(cx, &lit.value, lit.span);
             }
-            let count = |key| {
-                a.pool.iter().find_map(|(k, span, v)| match v {
-                    crate::attr::PoolValue::Count(n) if *k == key => Some((*span, *n)),
-                    _ => None,
-                })
-            };
-            if let (Some((span, min)), Some((_, max))) =
-                (count("min_connections"), count("max_connections"))
-                && min > max
+            if let (Some(min), Some(&max)) = (
+                a.pool.min_connections.given(),
+                a.pool.max_connections.value(),
+            ) && min.value > max
             {
                 cx.error(
-                    span,
-                    format_args!("`min_connections` ({min}) exceeds `max_connections` ({max})"),
+                    min.key,
+                    format_args!(
+                        "`min_connections` ({}) exceeds `max_connections` ({max})",
+                        min.value
+                    ),
                 );
             }
         }
         Kind::Nested => {}
         Kind::Optional(_) | Kind::Plain => {
-            if let Some((span, _)) = &a.fallback {
-                cx.error(*span, "`fallback` applies only to the `DatabaseUrl` field");
+            if let Some(span) = a.fallback.key() {
+                cx.error(span, "`fallback` applies only to the `DatabaseUrl` field");
             }
-            if let Some(span) = a.strict {
+            if let Some(span) = a.strict.key() {
                 cx.error(span, "`strict` applies only to the `DatabaseUrl` field");
             }
-            for (key, span, _) in &a.pool {
+            for (key, span) in a.pool.given_keys() {
                 cx.error(
-                    *span,
+                    span,
                     format_args!("`{key}` applies only to the `DatabaseUrl` field"),
                 );
             }
         }
     }
-    if let (Kind::Optional(_), Some((span, _))) = (&field.kind, &a.default) {
+    if let (Kind::Optional(_), Some(span)) = (&field.kind, a.default.key()) {
         cx.error(
-            *span,
+            span,
             "an `Option` field has no `default`: absent is `None`; remove `default` or drop the `Option`",
         );
     }
