@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use proc_macro2::Span;
 
 use crate::ast::{Field, Input, Kind};
-use crate::ctxt::Ctxt;
+use crate::ctxt::{Ctxt, located};
 
 pub(crate) fn check(cx: &Ctxt, input: &Input<'_>) {
     if let Some(prefix) = input.attrs.prefix.value() {
@@ -26,17 +26,20 @@ pub(crate) fn check(cx: &Ctxt, input: &Input<'_>) {
         [_] => {}
         [first, rest @ ..] => {
             for extra in rest {
-                let mut e = syn::Error::new(
+                cx.error(
                     extra.ty_span(),
-                    "only one `DatabaseUrl` field is allowed; a second database belongs in its own settings struct",
+                    format_args!(
+                        "only one `DatabaseUrl` field is allowed, and `{}` is one ({}); a second database belongs in its own settings struct",
+                        first.name(),
+                        located(first.ty_span()),
+                    ),
                 );
-                e.combine(syn::Error::new(first.ty_span(), "first `DatabaseUrl` field here"));
-                cx.push(e);
             }
         }
     }
 
-    let mut seen: HashMap<String, Span> = HashMap::new();
+    // Each variable name, with where it is given and by which field.
+    let mut seen: HashMap<String, (Span, &syn::Ident)> = HashMap::new();
     for field in &input.fields {
         let a = &field.attrs;
         if let Some(env) = a.env.value() {
@@ -55,16 +58,24 @@ pub(crate) fn check(cx: &Ctxt, input: &Input<'_>) {
             if name.is_empty() {
                 continue;
             }
-            if let Some(first) = seen.insert(name.clone(), span) {
-                let mut e = syn::Error::new(
-                    span,
-                    format_args!("the variable `{name}` is already read by another field"),
-                );
-                e.combine(syn::Error::new(
-                    first,
-                    format_args!("`{name}` first used here"),
-                ));
-                cx.push(e);
+            match seen.get(&name) {
+                Some((first, owner)) => {
+                    let by = if *owner == field.ident {
+                        "this field".to_owned()
+                    } else {
+                        format!("the field `{owner}`")
+                    };
+                    cx.error(
+                        span,
+                        format_args!(
+                            "the variable `{name}` is already read by {by} ({})",
+                            located(*first)
+                        ),
+                    );
+                }
+                None => {
+                    seen.insert(name, (span, field.ident));
+                }
             }
         }
 
