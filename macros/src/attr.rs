@@ -221,8 +221,11 @@ fn lit_str(meta: &ParseNestedMeta<'_>) -> syn::Result<Sp<String>> {
     })
 }
 
-/// Parses `500ms`, `5s`, `2m`, `1h` or a bare number of seconds.
+/// Parses `500ms`, `5s`, `2m`, `1h` or a bare number of seconds, into
+/// milliseconds. The format is pinned by `duration_table.txt`, which the
+/// runtime's parser of the same variables is tested against too.
 pub(crate) fn parse_millis(text: &str) -> Option<u64> {
+    let text = text.trim();
     let split = text
         .find(|c: char| !c.is_ascii_digit())
         .unwrap_or(text.len());
@@ -263,7 +266,7 @@ fn connections(meta: &ParseNestedMeta<'_>, key: &str, min: u32) -> syn::Result<u
 fn duration(meta: &ParseNestedMeta<'_>, key: &str) -> syn::Result<u64> {
     let lit: syn::Lit = meta.value()?.parse()?;
     let ms = match &lit {
-        syn::Lit::Str(s) => parse_millis(s.value().trim()),
+        syn::Lit::Str(s) => parse_millis(&s.value()),
         syn::Lit::Int(i) => i
             .base10_parse::<u64>()
             .ok()
@@ -447,7 +450,7 @@ pub(crate) fn field_attrs(cx: &Ctxt, attrs: &[Attribute]) -> FieldAttrs {
 
 #[cfg(test)]
 mod tests {
-    use super::{POOL_KEYS, PoolAttrs, distance};
+    use super::{POOL_KEYS, PoolAttrs, distance, parse_millis};
 
     #[test]
     fn distances() {
@@ -455,6 +458,32 @@ mod tests {
         assert_eq!(distance("enb", "env"), 1);
         assert_eq!(distance("", "env"), 3);
         assert_eq!(distance("strict", "strict"), 0);
+    }
+
+    /// Every case of the table shared with the runtime's duration parser.
+    #[test]
+    fn parse_millis_follows_the_duration_table() {
+        let mut cases = 0;
+        for (i, line) in include_str!("duration_table.txt").lines().enumerate() {
+            if line.trim().is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let line_no = i + 1;
+            let (input, expected) = line
+                .strip_prefix('"')
+                .and_then(|rest| rest.split_once('"'))
+                .unwrap_or_else(|| panic!("line {line_no}: no quoted input"));
+            let expected = match expected.trim() {
+                "none" => None,
+                ms => Some(
+                    ms.parse::<u64>()
+                        .unwrap_or_else(|_| panic!("line {line_no}: bad expectation {ms:?}")),
+                ),
+            };
+            assert_eq!(parse_millis(input), expected, "line {line_no}: {input:?}");
+            cases += 1;
+        }
+        assert!(cases >= 12, "the table has only {cases} cases");
     }
 
     #[test]
