@@ -248,8 +248,11 @@ fn generate(input: &Input<'_>) -> TokenStream {
         .find(|f| matches!(f.kind, Kind::Url))
         .map(|f| f.ident);
 
+    // `unused_qualifications`: the absolute paths are longer than the user's
+    // imports may need, and must not warn under `#![deny(warnings)]`.
     quote! {
         #[automatically_derived]
+        #[allow(unused_qualifications)]
         impl #impl_generics ::dbsettings::DatabaseSettings for #ident #ty_generics #where_clause {
             fn from_source(
                 __source: &dyn ::dbsettings::__private::Source,

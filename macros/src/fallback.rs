@@ -11,6 +11,7 @@ pub(crate) fn stand_in(input: &DeriveInput) -> TokenStream {
     let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
     quote! {
         #[automatically_derived]
+        #[allow(unused_qualifications)]
         impl #impl_generics ::dbsettings::DatabaseSettings for #ident #ty_generics #where_clause {
             fn from_source(
                 _: &dyn ::dbsettings::__private::Source,
