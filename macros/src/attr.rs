@@ -77,7 +77,7 @@ impl<T> Attr<T> {
 }
 
 /// Keys accepted on the struct.
-const STRUCT_KEYS: &[&str] = &["prefix"];
+const STRUCT_KEYS: &[&str] = &["prefix", "crate"];
 /// Keys accepted on any field.
 const FIELD_KEYS: &[&str] = &[
     "env", "alias", "default", "fallback", "strict", "libpq", "nested", "prefix",
@@ -188,6 +188,20 @@ impl PoolAttrs {
 pub(crate) struct StructAttrs {
     /// `prefix = "APP_"`
     pub(crate) prefix: Attr<Sp<String>>,
+    /// `crate = "facade::dbsettings"`; `None` when given but not a path.
+    krate: Attr<Option<syn::Path>>,
+}
+
+impl StructAttrs {
+    /// The path generated code names the runtime crate by: `crate = "..."`,
+    /// or `::dbsettings`. `None` when `crate` is given but is not a path,
+    /// so that no code is written against a guess.
+    pub(crate) fn crate_path(&self) -> Option<syn::Path> {
+        match self.krate.value() {
+            None => Some(syn::parse_quote!(::dbsettings)),
+            Some(given) => given.clone(),
+        }
+    }
 }
 
 /// `#[settings(...)]` on a field.
@@ -239,6 +253,19 @@ pub(crate) fn parse_millis(text: &str) -> Option<u64> {
         _ => return None,
     };
     n.checked_mul(factor)
+}
+
+/// `crate = "facade::dbsettings"`: a path, such as serde's `crate = "..."`.
+/// Its tokens take the span of the string literal, so a path that does not
+/// resolve is reported there.
+fn crate_path(meta: &ParseNestedMeta<'_>) -> syn::Result<syn::Path> {
+    let lit: LitStr = meta.value()?.parse()?;
+    lit.parse().map_err(|_| {
+        syn::Error::new(
+            lit.span(),
+            "`crate` expects the path to the dbsettings crate, such as \"facade::dbsettings\"",
+        )
+    })
 }
 
 /// An error at `lit` saying what `key` expects.
@@ -354,6 +381,7 @@ fn unknown(
 pub(crate) fn struct_attrs(cx: &Ctxt, attrs: &[Attribute]) -> StructAttrs {
     let mut out = StructAttrs {
         prefix: Attr::new("prefix"),
+        krate: Attr::new("crate"),
     };
     for attr in attrs.iter().filter(|a| a.path().is_ident("settings")) {
         let result = attr.parse_nested_meta(|meta| {
@@ -361,6 +389,12 @@ pub(crate) fn struct_attrs(cx: &Ctxt, attrs: &[Attribute]) -> StructAttrs {
             if meta.path.is_ident("prefix") {
                 // #[settings(prefix = "APP_")]
                 out.prefix.set(cx, key, lit_str(&meta)?);
+                Ok(())
+            } else if meta.path.is_ident("crate") {
+                // #[settings(crate = "facade::dbsettings")], for a crate that
+                // re-exports dbsettings or a renamed dependency
+                let path = crate_path(&meta).map_err(|e| cx.push(e)).ok();
+                out.krate.set(cx, key, path);
                 Ok(())
             } else {
                 Err(unknown(

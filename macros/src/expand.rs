@@ -1,5 +1,7 @@
 //! Code generation: the only file that writes Rust with `quote!`. Generated
-//! code names everything by absolute path so user items cannot shadow it.
+//! code names everything by absolute path so user items cannot shadow it:
+//! `::core::…`, `::std::…`, and the runtime crate as `__dbsettings`, bound
+//! once to `::dbsettings` or to the struct's `#[settings(crate = "...")]`.
 
 use proc_macro2::TokenStream;
 use quote::{ToTokens, format_ident, quote, quote_spanned};
@@ -7,24 +9,44 @@ use syn::DeriveInput;
 use syn::spanned::Spanned;
 
 use crate::ast::{Field, Input, Kind};
-use crate::attr::{OnUnreachable, PoolAttrs};
+use crate::attr::{self, OnUnreachable, PoolAttrs};
 use crate::ctxt::Ctxt;
 use crate::{fallback, valid};
 
 pub(crate) fn derive(input: &DeriveInput) -> TokenStream {
     let cx = Ctxt::new();
-    let parsed = Input::from_syn(&cx, input);
+    let attrs = attr::struct_attrs(&cx, &input.attrs);
+    let krate = attrs.crate_path();
+    let parsed = Input::from_syn(&cx, input, attrs);
     if let Some(parsed) = &parsed {
         valid::check(&cx, parsed);
     }
-    match (cx.finish(), parsed) {
-        (Ok(()), Some(parsed)) => generate(&parsed),
-        (Err(errors), _) => {
-            let mut out = errors.to_compile_error();
-            out.extend(fallback::stand_in(input));
+    match (cx.finish(), parsed, krate) {
+        (Ok(()), Some(parsed), Some(krate)) => in_scope_of(&krate, &generate(&parsed)),
+        (errors, _, krate) => {
+            let mut out = errors
+                .err()
+                .map_or_else(TokenStream::new, |e| e.to_compile_error());
+            // Without a usable crate path there is nothing to name the
+            // trait by, and the errors stand alone.
+            if let Some(krate) = krate {
+                out.extend(in_scope_of(&krate, &fallback::stand_in(input)));
+            }
             out
         }
-        (Ok(()), None) => fallback::stand_in(input),
+    }
+}
+
+/// Wraps `code` in an anonymous `const` that names the runtime crate
+/// `__dbsettings`, as serde does: the path from `crate = "..."` is written
+/// once, so a path that does not resolve is one error, and every use keeps
+/// the span it is given.
+fn in_scope_of(krate: &syn::Path, code: &TokenStream) -> TokenStream {
+    quote! {
+        const _: () = {
+            use #krate as __dbsettings;
+            #code
+        };
     }
 }
 
@@ -57,7 +79,7 @@ fn nested_prefix(input: &Input<'_>, field: &Field<'_>) -> String {
 
 /// What `__template` writes for one field.
 fn template_field(input: &Input<'_>, field: &Field<'_>) -> TokenStream {
-    let private = quote!(::dbsettings::__private);
+    let private = quote!(__dbsettings::__private);
     let doc = &field.attrs.doc;
     let names = names(input, field);
     let kind = match field.kind {
@@ -67,7 +89,7 @@ fn template_field(input: &Input<'_>, field: &Field<'_>) -> TokenStream {
             let name = field.name();
             return quote! {
                 #private::template_nested(__out, #name, &[#(#doc),*]);
-                <#ty as ::dbsettings::DatabaseSettings>::__template(
+                <#ty as __dbsettings::DatabaseSettings>::__template(
                     &::std::format!("{}{}", __prefix, #prefix),
                     __out,
                 );
@@ -110,7 +132,7 @@ fn type_name(ty: &syn::Type) -> String {
 
 fn load_field(input: &Input<'_>, field: &Field<'_>) -> TokenStream {
     let names = names(input, field);
-    let private = quote!(::dbsettings::__private);
+    let private = quote!(__dbsettings::__private);
     match field.kind {
         Kind::Url => {
             let a = &field.attrs;
@@ -147,8 +169,8 @@ fn load_field(input: &Input<'_>, field: &Field<'_>) -> TokenStream {
             let ty = &field.original.ty;
             let prefix = nested_prefix(input, field);
             quote_spanned! {ty.span()=>
-                match <#ty as ::dbsettings::DatabaseSettings>::from_source(
-                    &::dbsettings::source::Prefixed::new(__source, #prefix),
+                match <#ty as __dbsettings::DatabaseSettings>::from_source(
+                    &__dbsettings::source::Prefixed::new(__source, #prefix),
                 ) {
                     ::core::result::Result::Ok(v) => ::core::option::Option::Some(v),
                     ::core::result::Result::Err(e) => {
@@ -181,7 +203,7 @@ fn load_field(input: &Input<'_>, field: &Field<'_>) -> TokenStream {
                     }) = expr
                     {
                         quote_spanned! {expr.span()=>
-                            ::dbsettings::__private::text_default(#expr)
+                            __dbsettings::__private::text_default(#expr)
                         }
                     } else {
                         quote_spanned!(expr.span()=> #expr)
@@ -217,7 +239,7 @@ fn pool_spec(pool: &PoolAttrs) -> TokenStream {
     let fallback = pool.on_unreachable.value() == Some(&OnUnreachable::Fallback);
     let migrations = opt(pool.migrations.value().map(|dir| quote!(#dir)));
     quote! {
-        ::dbsettings::__private::PoolSpec {
+        __dbsettings::__private::PoolSpec {
             max_connections: #max,
             min_connections: #min,
             connect_timeout_ms: #connect,
@@ -253,11 +275,11 @@ fn generate(input: &Input<'_>) -> TokenStream {
     quote! {
         #[automatically_derived]
         #[allow(unused_qualifications)]
-        impl #impl_generics ::dbsettings::DatabaseSettings for #ident #ty_generics #where_clause {
+        impl #impl_generics __dbsettings::DatabaseSettings for #ident #ty_generics #where_clause {
             fn from_source(
-                __source: &dyn ::dbsettings::__private::Source,
-            ) -> ::core::result::Result<Self, ::dbsettings::Error> {
-                let mut __collector = ::dbsettings::__private::Collector::new();
+                __source: &dyn __dbsettings::__private::Source,
+            ) -> ::core::result::Result<Self, __dbsettings::Error> {
+                let mut __collector = __dbsettings::__private::Collector::new();
                 #( let #vars = #loads; )*
                 match (#(#vars,)*) {
                     (#(::core::option::Option::Some(#vars),)*) => {
@@ -267,7 +289,7 @@ fn generate(input: &Input<'_>) -> TokenStream {
                 }
             }
 
-            fn database_url(&self) -> &::dbsettings::DatabaseUrl {
+            fn database_url(&self) -> &__dbsettings::DatabaseUrl {
                 &self.#url_ident
             }
 
