@@ -82,6 +82,8 @@ const STRUCT_KEYS: &[&str] = &["prefix", "crate"];
 const FIELD_KEYS: &[&str] = &[
     "env", "alias", "default", "fallback", "strict", "libpq", "nested", "prefix",
 ];
+/// Field keys that apply to the `DatabaseUrl` field only, besides the pool keys.
+const URL_KEYS: &[&str] = &["fallback", "strict", "libpq"];
 /// Pool keys, which apply to the `DatabaseUrl` field only: the names of
 /// [`PoolAttrs`]'s slots, for messages.
 const POOL_KEYS: &[&str] = &[
@@ -283,7 +285,11 @@ fn connections(meta: &ParseNestedMeta<'_>, key: &str, min: u32) -> syn::Result<u
         syn::Lit::Int(i) => match i.base10_parse::<u32>() {
             Ok(n) if n < min => expects(&lit, key, &format!("at least {min} connection")),
             Ok(n) => Ok(n),
-            Err(_) => expects(&lit, key, "a number of connections (u32)"),
+            Err(_) => expects(
+                &lit,
+                key,
+                &format!("a number of connections from {min} to {}", u32::MAX),
+            ),
         },
         _ => expects(&lit, key, "a number of connections, such as 10"),
     }
@@ -356,9 +362,15 @@ fn unknown(
         ToString::to_string,
     );
     if elsewhere.contains(&key.as_str()) {
+        let there = if place == "field" {
+            "the struct"
+        } else if URL_KEYS.contains(&key.as_str()) || POOL_KEYS.contains(&key.as_str()) {
+            "the `DatabaseUrl` field"
+        } else {
+            "a field"
+        };
         return meta.error(format_args!(
-            "`{key}` is not allowed on a {place}; it belongs on the {}",
-            if place == "field" { "struct" } else { "field" }
+            "`{key}` is not allowed on a {place}; it belongs on {there}"
         ));
     }
     let close = keys

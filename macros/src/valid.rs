@@ -205,17 +205,28 @@ fn is_str_lit(expr: &syn::Expr) -> bool {
     )
 }
 
-/// An environment variable name: not empty, no `=`, NUL or white space.
+/// An environment variable name, or the start of one for a `prefix`: not
+/// empty, no `=`, NUL or white space.
 fn check_name(cx: &Ctxt, name: &str, span: Span, key: &str) {
+    let what = if key == "prefix" {
+        "the start of a variable name"
+    } else {
+        "a variable name"
+    };
     if name.is_empty() {
         cx.error(span, format_args!("`{key}` must not be empty"));
     } else if let Some(c) = name
         .chars()
         .find(|c| *c == '=' || *c == '\0' || c.is_whitespace())
     {
+        let found = match c {
+            '=' => "`=`",
+            '\0' => "a NUL character",
+            _ => "white space",
+        };
         cx.error(
             span,
-            format_args!("`{key}` must be a valid variable name; it contains {c:?}"),
+            format_args!("`{key}` must be {what}, which cannot contain {found}"),
         );
     }
 }
