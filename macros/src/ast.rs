@@ -33,10 +33,10 @@ pub(crate) enum Kind<'a> {
 }
 
 impl<'a> Input<'a> {
-    /// Reads the struct, or explains why it cannot derive (not a struct
-    /// with named fields). Attribute errors go to `cx`.
-    pub(crate) fn from_syn(cx: &mut Ctxt, input: &'a DeriveInput) -> Option<Self> {
-        let attrs = attr::struct_attrs(cx, &input.attrs);
+    /// Reads the struct, whose attributes `attrs` are already read, or
+    /// explains why it cannot derive (not a struct with named fields).
+    /// Attribute errors go to `cx`.
+    pub(crate) fn from_syn(cx: &Ctxt, input: &'a DeriveInput, attrs: StructAttrs) -> Option<Self> {
         let fields = match &input.data {
             Data::Struct(data) => match &data.fields {
                 Fields::Named(named) => &named.named,
@@ -75,7 +75,7 @@ impl<'a> Input<'a> {
             .filter_map(|f| {
                 let ident = f.ident.as_ref()?;
                 let attrs = attr::field_attrs(cx, &f.attrs);
-                let kind = match (attrs.nested, kind_of(&f.ty)) {
+                let kind = match (attrs.nested.key(), kind_of(&f.ty)) {
                     (Some(_), Kind::Plain) => Kind::Nested,
                     (_, kind) => kind,
                 };

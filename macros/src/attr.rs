@@ -5,24 +5,88 @@ use syn::meta::ParseNestedMeta;
 use syn::spanned::Spanned;
 use syn::{Attribute, LitStr};
 
-use crate::ctxt::Ctxt;
+use crate::ctxt::{Ctxt, located};
 
-/// A value with the span of the tokens it came from.
+/// A value with the span of the tokens it came from (clap's `Sp<T>`).
 #[derive(Clone)]
 pub(crate) struct Sp<T> {
     pub(crate) value: T,
     pub(crate) span: Span,
 }
 
+/// A key as written: the span of the key, and its value.
+pub(crate) struct Keyed<T> {
+    pub(crate) key: Span,
+    pub(crate) value: T,
+}
+
+/// A key that may be given once (serde's `Attr<T>`). The slot reports a
+/// second occurrence itself, as one error at the second key.
+pub(crate) struct Attr<T> {
+    name: &'static str,
+    given: Option<Keyed<T>>,
+}
+
+impl<T> Attr<T> {
+    const fn new(name: &'static str) -> Self {
+        Self { name, given: None }
+    }
+
+    /// Records `value` read at `key`, or reports a duplicate there, saying
+    /// where the first one is.
+    fn set(&mut self, cx: &Ctxt, key: Span, value: T) {
+        match &self.given {
+            Some(first) => cx.error(
+                key,
+                format_args!(
+                    "duplicate `{}` in #[settings(...)]; the first is {}",
+                    self.name,
+                    located(first.key)
+                ),
+            ),
+            None => self.given = Some(Keyed { key, value }),
+        }
+    }
+
+    /// Like `set` for a value that may have failed to parse: the failure is
+    /// reported and parsing goes on, so every mistake shows at once.
+    fn set_or_report(&mut self, cx: &Ctxt, key: Span, value: syn::Result<T>) {
+        match value {
+            Ok(value) => self.set(cx, key, value),
+            Err(e) => cx.push(e),
+        }
+    }
+
+    pub(crate) fn given(&self) -> Option<&Keyed<T>> {
+        self.given.as_ref()
+    }
+
+    pub(crate) fn value(&self) -> Option<&T> {
+        self.given.as_ref().map(|g| &g.value)
+    }
+
+    /// The span of the key, when given.
+    pub(crate) fn key(&self) -> Option<Span> {
+        self.given.as_ref().map(|g| g.key)
+    }
+
+    /// The key's name and span, when given.
+    pub(crate) fn given_key(&self) -> Option<(&'static str, Span)> {
+        self.key().map(|key| (self.name, key))
+    }
+}
+
 /// Keys accepted on the struct.
-const STRUCT_KEYS: &[&str] = &["prefix"];
+const STRUCT_KEYS: &[&str] = &["prefix", "crate"];
 /// Keys accepted on any field.
 const FIELD_KEYS: &[&str] = &[
     "env", "alias", "default", "fallback", "strict", "libpq", "nested", "prefix",
 ];
-
-/// Pool keys, which apply to the `DatabaseUrl` field only.
-pub(crate) const POOL_KEYS: &[&str] = &[
+/// Field keys that apply to the `DatabaseUrl` field only, besides the pool keys.
+const URL_KEYS: &[&str] = &["fallback", "strict", "libpq"];
+/// Pool keys, which apply to the `DatabaseUrl` field only: the names of
+/// [`PoolAttrs`]'s slots, for messages.
+const POOL_KEYS: &[&str] = &[
     "max_connections",
     "min_connections",
     "connect_timeout",
@@ -32,64 +96,137 @@ pub(crate) const POOL_KEYS: &[&str] = &[
     "migrations",
 ];
 
-/// A pool attribute's value, checked as far as a literal allows.
-#[derive(Clone)]
-pub(crate) enum PoolValue {
-    /// `max_connections = 10`
-    Count(u32),
-    /// `connect_timeout = "500ms"` or `= 5` (seconds), in milliseconds
-    Millis(u64),
-    /// `on_unreachable = "fallback"`: true for fallback
-    Fallback(bool),
-    /// `migrations = "migrations"`
-    Text(String),
+/// `on_unreachable = "error"` or `"fallback"`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OnUnreachable {
+    /// The default: `pool()` returns the error and the next call retries.
+    Error,
+    /// Switch to the fallback database.
+    Fallback,
+}
+
+/// The pool attributes of the `DatabaseUrl` field, each checked as far as a
+/// literal allows.
+pub(crate) struct PoolAttrs {
+    pub(crate) max_connections: Attr<u32>,
+    pub(crate) min_connections: Attr<u32>,
+    /// In milliseconds, like the two timeouts below.
+    pub(crate) connect_timeout: Attr<u64>,
+    pub(crate) acquire_timeout: Attr<u64>,
+    pub(crate) idle_timeout: Attr<u64>,
+    pub(crate) on_unreachable: Attr<OnUnreachable>,
+    pub(crate) migrations: Attr<String>,
+}
+
+impl PoolAttrs {
+    const fn new() -> Self {
+        Self {
+            max_connections: Attr::new("max_connections"),
+            min_connections: Attr::new("min_connections"),
+            connect_timeout: Attr::new("connect_timeout"),
+            acquire_timeout: Attr::new("acquire_timeout"),
+            idle_timeout: Attr::new("idle_timeout"),
+            on_unreachable: Attr::new("on_unreachable"),
+            migrations: Attr::new("migrations"),
+        }
+    }
+
+    /// The keys given, with their spans, in declaration order.
+    pub(crate) fn given_keys(&self) -> impl Iterator<Item = (&'static str, Span)> {
+        [
+            self.max_connections.given_key(),
+            self.min_connections.given_key(),
+            self.connect_timeout.given_key(),
+            self.acquire_timeout.given_key(),
+            self.idle_timeout.given_key(),
+            self.on_unreachable.given_key(),
+            self.migrations.given_key(),
+        ]
+        .into_iter()
+        .flatten()
+    }
+
+    /// Reads `meta` if it is a pool key; false when it is not one. A bad
+    /// value is reported and parsing goes on.
+    fn parse(&mut self, cx: &Ctxt, meta: &ParseNestedMeta<'_>) -> bool {
+        let key = meta.path.span();
+        let path = &meta.path;
+        if path.is_ident("max_connections") {
+            // #[settings(max_connections = 10)]
+            let n = connections(meta, "max_connections", 1);
+            self.max_connections.set_or_report(cx, key, n);
+        } else if path.is_ident("min_connections") {
+            // #[settings(min_connections = 2)]
+            let n = connections(meta, "min_connections", 0);
+            self.min_connections.set_or_report(cx, key, n);
+        } else if path.is_ident("connect_timeout") {
+            // #[settings(connect_timeout = "500ms")] or `= 5` (seconds)
+            let ms = duration(meta, "connect_timeout");
+            self.connect_timeout.set_or_report(cx, key, ms);
+        } else if path.is_ident("acquire_timeout") {
+            // #[settings(acquire_timeout = "5s")]
+            let ms = duration(meta, "acquire_timeout");
+            self.acquire_timeout.set_or_report(cx, key, ms);
+        } else if path.is_ident("idle_timeout") {
+            // #[settings(idle_timeout = "10m")]
+            let ms = duration(meta, "idle_timeout");
+            self.idle_timeout.set_or_report(cx, key, ms);
+        } else if path.is_ident("on_unreachable") {
+            // #[settings(on_unreachable = "fallback")] or `= "error"`
+            let policy = on_unreachable(meta);
+            self.on_unreachable.set_or_report(cx, key, policy);
+        } else if path.is_ident("migrations") {
+            // #[settings(migrations = "migrations")]
+            let dir = directory(meta, "migrations");
+            self.migrations.set_or_report(cx, key, dir);
+        } else {
+            return false;
+        }
+        true
+    }
 }
 
 /// `#[settings(...)]` on the struct.
-#[derive(Default)]
 pub(crate) struct StructAttrs {
-    pub(crate) prefix: Option<Sp<String>>,
+    /// `prefix = "APP_"`
+    pub(crate) prefix: Attr<Sp<String>>,
+    /// `crate = "facade::dbsettings"`; `None` when given but not a path.
+    krate: Attr<Option<syn::Path>>,
+}
+
+impl StructAttrs {
+    /// The path generated code names the runtime crate by: `crate = "..."`,
+    /// or `::dbsettings`. `None` when `crate` is given but is not a path,
+    /// so that no code is written against a guess.
+    pub(crate) fn crate_path(&self) -> Option<syn::Path> {
+        match self.krate.value() {
+            None => Some(syn::parse_quote!(::dbsettings)),
+            Some(given) => given.clone(),
+        }
+    }
 }
 
 /// `#[settings(...)]` on a field.
-#[derive(Default)]
 pub(crate) struct FieldAttrs {
-    pub(crate) env: Option<Sp<String>>,
-    pub(crate) aliases: Vec<Sp<String>>,
-    /// The span of the `default` key, and its expression.
-    pub(crate) default: Option<(Span, syn::Expr)>,
-    pub(crate) fallback: Option<(Span, Sp<String>)>,
-    pub(crate) strict: Option<Span>,
-    /// Pool attributes by key, with the key's span.
-    pub(crate) pool: Vec<(&'static str, Span, PoolValue)>,
+    /// `env = "DATABASE_URL"`
+    pub(crate) env: Attr<Sp<String>>,
+    /// `alias = "POSTGRES_URL"`, repeatable
+    pub(crate) aliases: Vec<Keyed<Sp<String>>>,
+    /// `default = 7860`
+    pub(crate) default: Attr<syn::Expr>,
+    /// `fallback = "sqlite://data/app.db"`
+    pub(crate) fallback: Attr<Sp<String>>,
+    /// `strict`
+    pub(crate) strict: Attr<()>,
+    pub(crate) pool: PoolAttrs,
     /// `libpq = false`
-    pub(crate) libpq: Option<(Span, bool)>,
+    pub(crate) libpq: Attr<bool>,
     /// `nested`
-    pub(crate) nested: Option<Span>,
+    pub(crate) nested: Attr<()>,
     /// `prefix = "REPLICA_"` with `nested`
-    pub(crate) prefix: Option<Sp<String>>,
+    pub(crate) prefix: Attr<Sp<String>>,
     /// The field's doc comment, line by line.
     pub(crate) doc: Vec<String>,
-}
-
-/// Records `value` in `slot`, or a duplicate error pointing at both.
-fn set_once<T>(
-    cx: &mut Ctxt,
-    slot: &mut Option<T>,
-    value: T,
-    key: &str,
-    span: Span,
-    first: Option<Span>,
-) {
-    if slot.is_some() {
-        let mut e = syn::Error::new(span, format_args!("duplicate `{key}` in #[settings(...)]"));
-        if let Some(first) = first {
-            e.combine(syn::Error::new(first, format_args!("first `{key}` here")));
-        }
-        cx.push(e);
-    } else {
-        *slot = Some(value);
-    }
 }
 
 fn lit_str(meta: &ParseNestedMeta<'_>) -> syn::Result<Sp<String>> {
@@ -100,8 +237,11 @@ fn lit_str(meta: &ParseNestedMeta<'_>) -> syn::Result<Sp<String>> {
     })
 }
 
-/// Parses `500ms`, `5s`, `2m`, `1h` or a bare number of seconds.
+/// Parses `500ms`, `5s`, `2m`, `1h` or a bare number of seconds, into
+/// milliseconds. The format is pinned by `duration_table.txt`, which the
+/// runtime's parser of the same variables is tested against too.
 pub(crate) fn parse_millis(text: &str) -> Option<u64> {
+    let text = text.trim();
     let split = text
         .find(|c: char| !c.is_ascii_digit())
         .unwrap_or(text.len());
@@ -117,46 +257,81 @@ pub(crate) fn parse_millis(text: &str) -> Option<u64> {
     n.checked_mul(factor)
 }
 
-fn pool_value(meta: &ParseNestedMeta<'_>, key: &str) -> syn::Result<PoolValue> {
-    let lit: syn::Lit = meta.value()?.parse()?;
-    let bad = |what: &str| {
-        Err(syn::Error::new(
+/// `crate = "facade::dbsettings"`: a path, such as serde's `crate = "..."`.
+/// Its tokens take the span of the string literal, so a path that does not
+/// resolve is reported there.
+fn crate_path(meta: &ParseNestedMeta<'_>) -> syn::Result<syn::Path> {
+    let lit: LitStr = meta.value()?.parse()?;
+    lit.parse().map_err(|_| {
+        syn::Error::new(
             lit.span(),
-            format_args!("`{key}` expects {what}"),
-        ))
+            "`crate` expects the path to the dbsettings crate, such as \"facade::dbsettings\"",
+        )
+    })
+}
+
+/// An error at `lit` saying what `key` expects.
+fn expects<T>(lit: &syn::Lit, key: &str, what: &str) -> syn::Result<T> {
+    Err(syn::Error::new(
+        lit.span(),
+        format_args!("`{key}` expects {what}"),
+    ))
+}
+
+/// `max_connections = 10`: a number of connections, at least `min`.
+fn connections(meta: &ParseNestedMeta<'_>, key: &str, min: u32) -> syn::Result<u32> {
+    let lit: syn::Lit = meta.value()?.parse()?;
+    match &lit {
+        syn::Lit::Int(i) => match i.base10_parse::<u32>() {
+            Ok(n) if n < min => expects(&lit, key, &format!("at least {min} connection")),
+            Ok(n) => Ok(n),
+            Err(_) => expects(
+                &lit,
+                key,
+                &format!("a number of connections from {min} to {}", u32::MAX),
+            ),
+        },
+        _ => expects(&lit, key, "a number of connections, such as 10"),
+    }
+}
+
+/// `connect_timeout = "500ms"` or `= 5` (seconds), in milliseconds.
+fn duration(meta: &ParseNestedMeta<'_>, key: &str) -> syn::Result<u64> {
+    let lit: syn::Lit = meta.value()?.parse()?;
+    let ms = match &lit {
+        syn::Lit::Str(s) => parse_millis(&s.value()),
+        syn::Lit::Int(i) => i
+            .base10_parse::<u64>()
+            .ok()
+            .and_then(|n| n.checked_mul(1000)),
+        _ => None,
     };
-    match key {
-        "max_connections" | "min_connections" => match &lit {
-            syn::Lit::Int(i) => match i.base10_parse::<u32>() {
-                Ok(0) if key == "max_connections" => bad("at least 1 connection"),
-                Ok(n) => Ok(PoolValue::Count(n)),
-                Err(_) => bad("a number of connections (u32)"),
-            },
-            _ => bad("a number of connections, such as 10"),
-        },
-        "connect_timeout" | "acquire_timeout" | "idle_timeout" => {
-            let ms = match &lit {
-                syn::Lit::Str(s) => parse_millis(s.value().trim()),
-                syn::Lit::Int(i) => i
-                    .base10_parse::<u64>()
-                    .ok()
-                    .and_then(|n| n.checked_mul(1000)),
-                _ => None,
-            };
-            match ms {
-                Some(ms) => Ok(PoolValue::Millis(ms)),
-                None => bad("a duration such as \"500ms\", \"5s\" or \"2m\""),
-            }
-        }
-        "on_unreachable" => match &lit {
-            syn::Lit::Str(s) if s.value() == "fallback" => Ok(PoolValue::Fallback(true)),
-            syn::Lit::Str(s) if s.value() == "error" => Ok(PoolValue::Fallback(false)),
-            _ => bad("\"error\" (the default) or \"fallback\""),
-        },
-        _ => match &lit {
-            syn::Lit::Str(s) if !s.value().trim().is_empty() => Ok(PoolValue::Text(s.value())),
-            _ => bad("a directory such as \"migrations\""),
-        },
+    ms.map_or_else(
+        || expects(&lit, key, "a duration such as \"500ms\", \"5s\" or \"2m\""),
+        Ok,
+    )
+}
+
+/// `on_unreachable = "error"` or `"fallback"`.
+fn on_unreachable(meta: &ParseNestedMeta<'_>) -> syn::Result<OnUnreachable> {
+    let lit: syn::Lit = meta.value()?.parse()?;
+    match &lit {
+        syn::Lit::Str(s) if s.value() == "error" => Ok(OnUnreachable::Error),
+        syn::Lit::Str(s) if s.value() == "fallback" => Ok(OnUnreachable::Fallback),
+        _ => expects(
+            &lit,
+            "on_unreachable",
+            "\"error\" (the default) or \"fallback\"",
+        ),
+    }
+}
+
+/// `migrations = "migrations"`: a directory, not empty.
+fn directory(meta: &ParseNestedMeta<'_>, key: &str) -> syn::Result<String> {
+    let lit: syn::Lit = meta.value()?.parse()?;
+    match &lit {
+        syn::Lit::Str(s) if !s.value().trim().is_empty() => Ok(s.value()),
+        _ => expects(&lit, key, "a directory such as \"migrations\""),
     }
 }
 
@@ -187,9 +362,15 @@ fn unknown(
         ToString::to_string,
     );
     if elsewhere.contains(&key.as_str()) {
+        let there = if place == "field" {
+            "the struct"
+        } else if URL_KEYS.contains(&key.as_str()) || POOL_KEYS.contains(&key.as_str()) {
+            "the `DatabaseUrl` field"
+        } else {
+            "a field"
+        };
         return meta.error(format_args!(
-            "`{key}` is not allowed on a {place}; it belongs on the {}",
-            if place == "field" { "struct" } else { "field" }
+            "`{key}` is not allowed on a {place}; it belongs on {there}"
         ));
     }
     let close = keys
@@ -209,16 +390,23 @@ fn unknown(
 }
 
 /// Parses the struct's `#[settings(...)]` attributes.
-pub(crate) fn struct_attrs(cx: &mut Ctxt, attrs: &[Attribute]) -> StructAttrs {
-    let mut out = StructAttrs::default();
+pub(crate) fn struct_attrs(cx: &Ctxt, attrs: &[Attribute]) -> StructAttrs {
+    let mut out = StructAttrs {
+        prefix: Attr::new("prefix"),
+        krate: Attr::new("crate"),
+    };
     for attr in attrs.iter().filter(|a| a.path().is_ident("settings")) {
         let result = attr.parse_nested_meta(|meta| {
+            let key = meta.path.span();
             if meta.path.is_ident("prefix") {
                 // #[settings(prefix = "APP_")]
-                let span = meta.path.span();
-                let v = lit_str(&meta)?;
-                let first = out.prefix.as_ref().map(|p| p.span);
-                set_once(cx, &mut out.prefix, v, "prefix", span, first);
+                out.prefix.set(cx, key, lit_str(&meta)?);
+                Ok(())
+            } else if meta.path.is_ident("crate") {
+                // #[settings(crate = "facade::dbsettings")], for a crate that
+                // re-exports dbsettings or a renamed dependency
+                let path = crate_path(&meta).map_err(|e| cx.push(e)).ok();
+                out.krate.set(cx, key, path);
                 Ok(())
             } else {
                 Err(unknown(
@@ -237,8 +425,19 @@ pub(crate) fn struct_attrs(cx: &mut Ctxt, attrs: &[Attribute]) -> StructAttrs {
 }
 
 /// Parses a field's `#[settings(...)]` attributes.
-pub(crate) fn field_attrs(cx: &mut Ctxt, attrs: &[Attribute]) -> FieldAttrs {
-    let mut out = FieldAttrs::default();
+pub(crate) fn field_attrs(cx: &Ctxt, attrs: &[Attribute]) -> FieldAttrs {
+    let mut out = FieldAttrs {
+        env: Attr::new("env"),
+        aliases: Vec::new(),
+        default: Attr::new("default"),
+        fallback: Attr::new("fallback"),
+        strict: Attr::new("strict"),
+        pool: PoolAttrs::new(),
+        libpq: Attr::new("libpq"),
+        nested: Attr::new("nested"),
+        prefix: Attr::new("prefix"),
+        doc: Vec::new(),
+    };
     // /// doc comments, for the generated .env.example
     for attr in attrs.iter().filter(|a| a.path().is_ident("doc")) {
         if let syn::Meta::NameValue(nv) = &attr.meta
@@ -252,65 +451,36 @@ pub(crate) fn field_attrs(cx: &mut Ctxt, attrs: &[Attribute]) -> FieldAttrs {
     }
     for attr in attrs.iter().filter(|a| a.path().is_ident("settings")) {
         let result = attr.parse_nested_meta(|meta| {
-            let span = meta.path.span();
+            let key = meta.path.span();
             if meta.path.is_ident("env") {
                 // #[settings(env = "DATABASE_URL")]
-                let v = lit_str(&meta)?;
-                let first = out.env.as_ref().map(|e| e.span);
-                set_once(cx, &mut out.env, v, "env", span, first);
+                out.env.set(cx, key, lit_str(&meta)?);
             } else if meta.path.is_ident("alias") {
                 // #[settings(alias = "POSTGRES_URL")], repeatable, tried in order
-                out.aliases.push(lit_str(&meta)?);
+                let value = lit_str(&meta)?;
+                out.aliases.push(Keyed { key, value });
             } else if meta.path.is_ident("default") {
                 // #[settings(default = 7860)] or #[settings(default = "info")]
-                let expr: syn::Expr = meta.value()?.parse()?;
-                let first = out.default.as_ref().map(|d| d.0);
-                set_once(cx, &mut out.default, (span, expr), "default", span, first);
+                out.default.set(cx, key, meta.value()?.parse()?);
             } else if meta.path.is_ident("fallback") {
                 // #[settings(fallback = "sqlite://data/app.db")]
-                let v = lit_str(&meta)?;
-                let first = out.fallback.as_ref().map(|f| f.0);
-                set_once(cx, &mut out.fallback, (span, v), "fallback", span, first);
-            } else if let Some(key) = POOL_KEYS.iter().copied().find(|k| meta.path.is_ident(k)) {
+                out.fallback.set(cx, key, lit_str(&meta)?);
+            } else if out.pool.parse(cx, &meta) {
                 // #[settings(max_connections = 10, connect_timeout = "500ms",
                 //            on_unreachable = "fallback", migrations = "migrations")]
-                // A bad value is reported and parsing goes on, so every
-                // mistake in the attribute shows at once.
-                let value = match pool_value(&meta, key) {
-                    Ok(v) => v,
-                    Err(e) => {
-                        cx.push(e);
-                        return Ok(());
-                    }
-                };
-                if let Some((_, first, _)) = out.pool.iter().find(|(k, ..)| *k == key) {
-                    let mut e = syn::Error::new(
-                        span,
-                        format_args!("duplicate `{key}` in #[settings(...)]"),
-                    );
-                    e.combine(syn::Error::new(*first, format_args!("first `{key}` here")));
-                    cx.push(e);
-                } else {
-                    out.pool.push((key, span, value));
-                }
             } else if meta.path.is_ident("libpq") {
                 // #[settings(libpq = false)]
                 let lit: syn::LitBool = meta.value()?.parse()?;
-                let first = out.libpq.map(|l| l.0);
-                set_once(cx, &mut out.libpq, (span, lit.value), "libpq", span, first);
+                out.libpq.set(cx, key, lit.value);
             } else if meta.path.is_ident("nested") {
                 // #[settings(nested)]
-                let first = out.nested;
-                set_once(cx, &mut out.nested, span, "nested", span, first);
+                out.nested.set(cx, key, ());
             } else if meta.path.is_ident("prefix") {
                 // #[settings(nested, prefix = "REPLICA_")]
-                let v = lit_str(&meta)?;
-                let first = out.prefix.as_ref().map(|p| p.span);
-                set_once(cx, &mut out.prefix, v, "prefix", span, first);
+                out.prefix.set(cx, key, lit_str(&meta)?);
             } else if meta.path.is_ident("strict") {
                 // #[settings(strict)]
-                let first = out.strict;
-                set_once(cx, &mut out.strict, span, "strict", span, first);
+                out.strict.set(cx, key, ());
             } else {
                 let keys = [FIELD_KEYS, POOL_KEYS].concat();
                 return Err(unknown(&meta, &keys, STRUCT_KEYS, "field"));
@@ -326,7 +496,7 @@ pub(crate) fn field_attrs(cx: &mut Ctxt, attrs: &[Attribute]) -> FieldAttrs {
 
 #[cfg(test)]
 mod tests {
-    use super::distance;
+    use super::{POOL_KEYS, PoolAttrs, distance, parse_millis};
 
     #[test]
     fn distances() {
@@ -334,5 +504,46 @@ mod tests {
         assert_eq!(distance("enb", "env"), 1);
         assert_eq!(distance("", "env"), 3);
         assert_eq!(distance("strict", "strict"), 0);
+    }
+
+    /// Every case of the table shared with the runtime's duration parser.
+    #[test]
+    fn parse_millis_follows_the_duration_table() {
+        let mut cases = 0;
+        for (i, line) in include_str!("duration_table.txt").lines().enumerate() {
+            if line.trim().is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let line_no = i + 1;
+            let (input, expected) = line
+                .strip_prefix('"')
+                .and_then(|rest| rest.split_once('"'))
+                .unwrap_or_else(|| panic!("line {line_no}: no quoted input"));
+            let expected = match expected.trim() {
+                "none" => None,
+                ms => Some(
+                    ms.parse::<u64>()
+                        .unwrap_or_else(|_| panic!("line {line_no}: bad expectation {ms:?}")),
+                ),
+            };
+            assert_eq!(parse_millis(input), expected, "line {line_no}: {input:?}");
+            cases += 1;
+        }
+        assert!(cases >= 12, "the table has only {cases} cases");
+    }
+
+    #[test]
+    fn pool_keys_name_the_pool_slots() {
+        let pool = PoolAttrs::new();
+        let names = [
+            pool.max_connections.name,
+            pool.min_connections.name,
+            pool.connect_timeout.name,
+            pool.acquire_timeout.name,
+            pool.idle_timeout.name,
+            pool.on_unreachable.name,
+            pool.migrations.name,
+        ];
+        assert_eq!(names, POOL_KEYS);
     }
 }

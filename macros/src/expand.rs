@@ -1,5 +1,7 @@
 //! Code generation: the only file that writes Rust with `quote!`. Generated
-//! code names everything by absolute path so user items cannot shadow it.
+//! code names everything by absolute path so user items cannot shadow it:
+//! `::core::…`, `::std::…`, and the runtime crate as `__dbsettings`, bound
+//! once to `::dbsettings` or to the struct's `#[settings(crate = "...")]`.
 
 use proc_macro2::TokenStream;
 use quote::{ToTokens, format_ident, quote, quote_spanned};
@@ -7,48 +9,68 @@ use syn::DeriveInput;
 use syn::spanned::Spanned;
 
 use crate::ast::{Field, Input, Kind};
-use crate::attr::PoolValue;
+use crate::attr::{self, OnUnreachable, PoolAttrs};
 use crate::ctxt::Ctxt;
 use crate::{fallback, valid};
 
 pub(crate) fn derive(input: &DeriveInput) -> TokenStream {
-    let mut cx = Ctxt::default();
-    let parsed = Input::from_syn(&mut cx, input);
+    let cx = Ctxt::new();
+    let attrs = attr::struct_attrs(&cx, &input.attrs);
+    let krate = attrs.crate_path();
+    let parsed = Input::from_syn(&cx, input, attrs);
     if let Some(parsed) = &parsed {
-        valid::check(&mut cx, parsed);
+        valid::check(&cx, parsed);
     }
-    match (cx.finish(), parsed) {
-        (Ok(()), Some(parsed)) => generate(&parsed),
-        (Err(errors), _) => {
-            let mut out = errors.to_compile_error();
-            out.extend(fallback::stand_in(input));
+    match (cx.finish(), parsed, krate) {
+        (Ok(()), Some(parsed), Some(krate)) => in_scope_of(&krate, &generate(&parsed)),
+        (errors, _, krate) => {
+            let mut out = errors
+                .err()
+                .map_or_else(TokenStream::new, |e| e.to_compile_error());
+            // Without a usable crate path there is nothing to name the
+            // trait by, and the errors stand alone.
+            if let Some(krate) = krate {
+                out.extend(in_scope_of(&krate, &fallback::stand_in(input)));
+            }
             out
         }
-        (Ok(()), None) => fallback::stand_in(input),
+    }
+}
+
+/// Wraps `code` in an anonymous `const` that names the runtime crate
+/// `__dbsettings`, as serde does: the path from `crate = "..."` is written
+/// once, so a path that does not resolve is one error, and every use keeps
+/// the span it is given.
+fn in_scope_of(krate: &syn::Path, code: &TokenStream) -> TokenStream {
+    quote! {
+        const _: () = {
+            use #krate as __dbsettings;
+            #code
+        };
     }
 }
 
 /// The variable names of a field: `env` (or the prefixed, upper-cased field
 /// name), then its aliases.
 fn names(input: &Input<'_>, field: &Field<'_>) -> Vec<String> {
-    let primary = field.attrs.env.as_ref().map_or_else(
+    let primary = field.attrs.env.value().map_or_else(
         || {
-            let prefix = input.attrs.prefix.as_ref().map_or("", |p| p.value.as_str());
+            let prefix = input.attrs.prefix.value().map_or("", |p| p.value.as_str());
             format!("{prefix}{}", field.name().to_uppercase())
         },
         |e| e.value.clone(),
     );
     std::iter::once(primary)
-        .chain(field.attrs.aliases.iter().map(|a| a.value.clone()))
+        .chain(field.attrs.aliases.iter().map(|a| a.value.value.clone()))
         .collect()
 }
 
 /// A nested field's prefix: its own `prefix`, or the struct's prefix and
 /// the field name upper-cased, then `_`.
 fn nested_prefix(input: &Input<'_>, field: &Field<'_>) -> String {
-    field.attrs.prefix.as_ref().map_or_else(
+    field.attrs.prefix.value().map_or_else(
         || {
-            let outer = input.attrs.prefix.as_ref().map_or("", |p| p.value.as_str());
+            let outer = input.attrs.prefix.value().map_or("", |p| p.value.as_str());
             format!("{outer}{}_", field.name().to_uppercase())
         },
         |p| p.value.clone(),
@@ -57,7 +79,7 @@ fn nested_prefix(input: &Input<'_>, field: &Field<'_>) -> String {
 
 /// What `__template` writes for one field.
 fn template_field(input: &Input<'_>, field: &Field<'_>) -> TokenStream {
-    let private = quote!(::dbsettings::__private);
+    let private = quote!(__dbsettings::__private);
     let doc = &field.attrs.doc;
     let names = names(input, field);
     let kind = match field.kind {
@@ -67,16 +89,16 @@ fn template_field(input: &Input<'_>, field: &Field<'_>) -> TokenStream {
             let name = field.name();
             return quote! {
                 #private::template_nested(__out, #name, &[#(#doc),*]);
-                <#ty as ::dbsettings::DatabaseSettings>::__template(
+                <#ty as __dbsettings::DatabaseSettings>::__template(
                     &::std::format!("{}{}", __prefix, #prefix),
                     __out,
                 );
             };
         }
         Kind::Url => {
-            let fallback = field.attrs.fallback.as_ref().map_or_else(
+            let fallback = field.attrs.fallback.value().map_or_else(
                 || quote!(::core::option::Option::None),
-                |(_, l)| {
+                |l| {
                     let v = &l.value;
                     quote!(::core::option::Option::Some(#v))
                 },
@@ -84,8 +106,8 @@ fn template_field(input: &Input<'_>, field: &Field<'_>) -> TokenStream {
             quote!(#private::TemplateKind::Url { fallback: #fallback })
         }
         Kind::Optional(_) => quote!(#private::TemplateKind::Optional),
-        Kind::Plain => match &field.attrs.default {
-            Some((_, expr)) => {
+        Kind::Plain => match field.attrs.default.value() {
+            Some(expr) => {
                 let text = match expr {
                     syn::Expr::Lit(syn::ExprLit {
                         lit: syn::Lit::Str(s),
@@ -110,7 +132,7 @@ fn type_name(ty: &syn::Type) -> String {
 
 fn load_field(input: &Input<'_>, field: &Field<'_>) -> TokenStream {
     let names = names(input, field);
-    let private = quote!(::dbsettings::__private);
+    let private = quote!(__dbsettings::__private);
     match field.kind {
         Kind::Url => {
             let a = &field.attrs;
@@ -120,13 +142,13 @@ fn load_field(input: &Input<'_>, field: &Field<'_>) -> TokenStream {
                     |v| quote!(::core::option::Option::Some(#v)),
                 )
             };
-            let default = opt(a.default.as_ref().map(|(_, e)| e.to_token_stream()));
-            let fallback = opt(a.fallback.as_ref().map(|(_, l)| {
+            let default = opt(a.default.value().map(ToTokens::to_token_stream));
+            let fallback = opt(a.fallback.value().map(|l| {
                 let v = &l.value;
                 quote!(#v)
             }));
-            let strict = a.strict.is_some();
-            let libpq = a.libpq.is_none_or(|(_, on)| on);
+            let strict = a.strict.key().is_some();
+            let libpq = a.libpq.value().is_none_or(|on| *on);
             let pool = pool_spec(&a.pool);
             quote! {
                 #private::database_url(
@@ -147,8 +169,8 @@ fn load_field(input: &Input<'_>, field: &Field<'_>) -> TokenStream {
             let ty = &field.original.ty;
             let prefix = nested_prefix(input, field);
             quote_spanned! {ty.span()=>
-                match <#ty as ::dbsettings::DatabaseSettings>::from_source(
-                    &::dbsettings::source::Prefixed::new(__source, #prefix),
+                match <#ty as __dbsettings::DatabaseSettings>::from_source(
+                    &__dbsettings::source::Prefixed::new(__source, #prefix),
                 ) {
                     ::core::result::Result::Ok(v) => ::core::option::Option::Some(v),
                     ::core::result::Result::Err(e) => {
@@ -167,11 +189,11 @@ fn load_field(input: &Input<'_>, field: &Field<'_>) -> TokenStream {
         Kind::Plain => {
             let ty = &field.original.ty;
             let tn = type_name(ty);
-            match &field.attrs.default {
+            match field.attrs.default.value() {
                 None => quote_spanned! {ty.span()=>
                     #private::required::<#ty>(__source, &[#(#names),*], #tn, &mut __collector)
                 },
-                Some((_, expr)) => {
+                Some(expr) => {
                     // A string literal suits text fields (`TextDefault`); any
                     // other expression must have the field's type. Either way
                     // the compiler checks it, pointing at the literal.
@@ -181,7 +203,7 @@ fn load_field(input: &Input<'_>, field: &Field<'_>) -> TokenStream {
                     }) = expr
                     {
                         quote_spanned! {expr.span()=>
-                            ::dbsettings::__private::text_default(#expr)
+                            __dbsettings::__private::text_default(#expr)
                         }
                     } else {
                         quote_spanned!(expr.span()=> #expr)
@@ -202,31 +224,22 @@ fn load_field(input: &Input<'_>, field: &Field<'_>) -> TokenStream {
 }
 
 /// The `PoolSpec` literal of the URL field's pool attributes.
-fn pool_spec(attrs: &[(&'static str, proc_macro2::Span, PoolValue)]) -> TokenStream {
-    let get = |key: &str| attrs.iter().find(|(k, ..)| *k == key).map(|(_, _, v)| v);
-    let some = |v: TokenStream| quote!(::core::option::Option::Some(#v));
-    let none = quote!(::core::option::Option::None);
-    let count = |key: &str| match get(key) {
-        Some(PoolValue::Count(n)) => some(quote!(#n)),
-        _ => none.clone(),
+fn pool_spec(pool: &PoolAttrs) -> TokenStream {
+    let opt = |v: Option<TokenStream>| {
+        v.map_or_else(
+            || quote!(::core::option::Option::None),
+            |v| quote!(::core::option::Option::Some(#v)),
+        )
     };
-    let millis = |key: &str| match get(key) {
-        Some(PoolValue::Millis(n)) => some(quote!(#n)),
-        _ => none.clone(),
-    };
-    let (max, min) = (count("max_connections"), count("min_connections"));
-    let (connect, acquire, idle) = (
-        millis("connect_timeout"),
-        millis("acquire_timeout"),
-        millis("idle_timeout"),
-    );
-    let fallback = matches!(get("on_unreachable"), Some(PoolValue::Fallback(true)));
-    let migrations = match get("migrations") {
-        Some(PoolValue::Text(t)) => some(quote!(#t)),
-        _ => none,
-    };
+    let max = opt(pool.max_connections.value().map(|n| quote!(#n)));
+    let min = opt(pool.min_connections.value().map(|n| quote!(#n)));
+    let connect = opt(pool.connect_timeout.value().map(|ms| quote!(#ms)));
+    let acquire = opt(pool.acquire_timeout.value().map(|ms| quote!(#ms)));
+    let idle = opt(pool.idle_timeout.value().map(|ms| quote!(#ms)));
+    let fallback = pool.on_unreachable.value() == Some(&OnUnreachable::Fallback);
+    let migrations = opt(pool.migrations.value().map(|dir| quote!(#dir)));
     quote! {
-        ::dbsettings::__private::PoolSpec {
+        __dbsettings::__private::PoolSpec {
             max_connections: #max,
             min_connections: #min,
             connect_timeout_ms: #connect,
@@ -257,13 +270,16 @@ fn generate(input: &Input<'_>) -> TokenStream {
         .find(|f| matches!(f.kind, Kind::Url))
         .map(|f| f.ident);
 
+    // `unused_qualifications`: the absolute paths are longer than the user's
+    // imports may need, and must not warn under `#![deny(warnings)]`.
     quote! {
         #[automatically_derived]
-        impl #impl_generics ::dbsettings::DatabaseSettings for #ident #ty_generics #where_clause {
+        #[allow(unused_qualifications)]
+        impl #impl_generics __dbsettings::DatabaseSettings for #ident #ty_generics #where_clause {
             fn from_source(
-                __source: &dyn ::dbsettings::__private::Source,
-            ) -> ::core::result::Result<Self, ::dbsettings::Error> {
-                let mut __collector = ::dbsettings::__private::Collector::new();
+                __source: &dyn __dbsettings::__private::Source,
+            ) -> ::core::result::Result<Self, __dbsettings::Error> {
+                let mut __collector = __dbsettings::__private::Collector::new();
                 #( let #vars = #loads; )*
                 match (#(#vars,)*) {
                     (#(::core::option::Option::Some(#vars),)*) => {
@@ -273,7 +289,7 @@ fn generate(input: &Input<'_>) -> TokenStream {
                 }
             }
 
-            fn database_url(&self) -> &::dbsettings::DatabaseUrl {
+            fn database_url(&self) -> &__dbsettings::DatabaseUrl {
                 &self.#url_ident
             }
 

@@ -6,10 +6,10 @@ use std::collections::HashMap;
 use proc_macro2::Span;
 
 use crate::ast::{Field, Input, Kind};
-use crate::ctxt::Ctxt;
+use crate::ctxt::{Ctxt, located};
 
-pub(crate) fn check(cx: &mut Ctxt, input: &Input<'_>) {
-    if let Some(prefix) = &input.attrs.prefix {
+pub(crate) fn check(cx: &Ctxt, input: &Input<'_>) {
+    if let Some(prefix) = input.attrs.prefix.value() {
         check_name(cx, &prefix.value, prefix.span, "prefix");
     }
 
@@ -26,44 +26,56 @@ pub(crate) fn check(cx: &mut Ctxt, input: &Input<'_>) {
         [_] => {}
         [first, rest @ ..] => {
             for extra in rest {
-                let mut e = syn::Error::new(
+                cx.error(
                     extra.ty_span(),
-                    "only one `DatabaseUrl` field is allowed; a second database belongs in its own settings struct",
+                    format_args!(
+                        "only one `DatabaseUrl` field is allowed, and `{}` is one ({}); a second database belongs in its own settings struct",
+                        first.name(),
+                        located(first.ty_span()),
+                    ),
                 );
-                e.combine(syn::Error::new(first.ty_span(), "first `DatabaseUrl` field here"));
-                cx.push(e);
             }
         }
     }
 
-    let mut seen: HashMap<String, Span> = HashMap::new();
+    // Each variable name, with where it is given and by which field.
+    let mut seen: HashMap<String, (Span, &syn::Ident)> = HashMap::new();
     for field in &input.fields {
         let a = &field.attrs;
-        if let Some(env) = &a.env {
+        if let Some(env) = a.env.value() {
             check_name(cx, &env.value, env.span, "env");
         }
         for alias in &a.aliases {
-            check_name(cx, &alias.value, alias.span, "alias");
+            check_name(cx, &alias.value.value, alias.value.span, "alias");
         }
         let names = a
             .env
-            .iter()
-            .map(|e| (e.value.clone(), e.span))
-            .chain(a.aliases.iter().map(|e| (e.value.clone(), e.span)));
+            .value()
+            .into_iter()
+            .chain(a.aliases.iter().map(|alias| &alias.value))
+            .map(|name| (name.value.clone(), name.span));
         for (name, span) in names {
             if name.is_empty() {
                 continue;
             }
-            if let Some(first) = seen.insert(name.clone(), span) {
-                let mut e = syn::Error::new(
-                    span,
-                    format_args!("the variable `{name}` is already read by another field"),
-                );
-                e.combine(syn::Error::new(
-                    first,
-                    format_args!("`{name}` first used here"),
-                ));
-                cx.push(e);
+            match seen.get(&name) {
+                Some((first, owner)) => {
+                    let by = if *owner == field.ident {
+                        "this field".to_owned()
+                    } else {
+                        format!("the field `{owner}`")
+                    };
+                    cx.error(
+                        span,
+                        format_args!(
+                            "the variable `{name}` is already read by {by} ({})",
+                            located(*first)
+                        ),
+                    );
+                }
+                None => {
+                    seen.insert(name, (span, field.ident));
+                }
             }
         }
 
@@ -72,9 +84,9 @@ pub(crate) fn check(cx: &mut Ctxt, input: &Input<'_>) {
 }
 
 /// Attributes around `nested`; true when the field is nested (and done).
-fn check_nested(cx: &mut Ctxt, field: &Field<'_>) -> bool {
+fn check_nested(cx: &Ctxt, field: &Field<'_>) -> bool {
     let a = &field.attrs;
-    if let Some(span) = a.nested
+    if let Some(span) = a.nested.key()
         && !matches!(field.kind, Kind::Nested)
     {
         cx.error(
@@ -82,30 +94,30 @@ fn check_nested(cx: &mut Ctxt, field: &Field<'_>) -> bool {
             "`nested` applies to a field whose type derives DatabaseSettings, not a `DatabaseUrl` or `Option`",
         );
     }
-    if let Some(p) = &a.prefix {
-        if a.nested.is_none() {
+    if let Some(p) = a.prefix.given() {
+        if a.nested.key().is_none() {
             cx.error(
-                p.span,
+                p.key,
                 "`prefix` on a field needs `nested`; for the struct's own names put `prefix` on the struct",
             );
         } else {
-            check_name(cx, &p.value, p.span, "prefix");
+            check_name(cx, &p.value.value, p.value.span, "prefix");
         }
     }
-    if let Some((span, _)) = a.libpq
+    if let Some(span) = a.libpq.key()
         && !matches!(field.kind, Kind::Url)
     {
         cx.error(span, "`libpq` applies only to the `DatabaseUrl` field");
     }
     if matches!(field.kind, Kind::Nested) {
         let keys = [
-            a.env.as_ref().map(|e| (e.span, "env")),
-            a.aliases.first().map(|e| (e.span, "alias")),
-            a.default.as_ref().map(|d| (d.0, "default")),
-            a.fallback.as_ref().map(|f| (f.0, "fallback")),
-            a.strict.map(|s| (s, "strict")),
+            a.env.given_key(),
+            a.aliases.first().map(|alias| ("alias", alias.key)),
+            a.default.given_key(),
+            a.fallback.given_key(),
+            a.strict.given_key(),
         ];
-        for (span, key) in keys.into_iter().flatten() {
+        for (key, span) in keys.into_iter().flatten() {
             cx.error(
                 span,
                 format_args!(
@@ -113,9 +125,9 @@ fn check_nested(cx: &mut Ctxt, field: &Field<'_>) -> bool {
                 ),
             );
         }
-        for (key, span, _) in &a.pool {
+        for (key, span) in a.pool.given_keys() {
             cx.error(
-                *span,
+                span,
                 format_args!(
                     "`{key}` does not apply to a nested field: set it on its `DatabaseUrl` field"
                 ),
@@ -127,59 +139,57 @@ fn check_nested(cx: &mut Ctxt, field: &Field<'_>) -> bool {
 }
 
 /// Attributes that fit the field's kind.
-fn check_kind(cx: &mut Ctxt, field: &Field<'_>) {
+fn check_kind(cx: &Ctxt, field: &Field<'_>) {
     let a = &field.attrs;
     if check_nested(cx, field) {
         return;
     }
     match field.kind {
         Kind::Url => {
-            if let Some((span, expr)) = &a.default
-                && !is_str_lit(expr)
+            if let Some(default) = a.default.given()
+                && !is_str_lit(&default.value)
             {
                 cx.error(
-                    *span,
+                    default.key,
                     "the `default` of the `DatabaseUrl` field must be a string literal URL",
                 );
             }
-            if let Some((_, lit)) = &a.fallback {
+            if let Some(lit) = a.fallback.value() {
                 check_fallback(cx, &lit.value, lit.span);
             }
-            let count = |key| {
-                a.pool.iter().find_map(|(k, span, v)| match v {
-                    crate::attr::PoolValue::Count(n) if *k == key => Some((*span, *n)),
-                    _ => None,
-                })
-            };
-            if let (Some((span, min)), Some((_, max))) =
-                (count("min_connections"), count("max_connections"))
-                && min > max
+            if let (Some(min), Some(&max)) = (
+                a.pool.min_connections.given(),
+                a.pool.max_connections.value(),
+            ) && min.value > max
             {
                 cx.error(
-                    span,
-                    format_args!("`min_connections` ({min}) exceeds `max_connections` ({max})"),
+                    min.key,
+                    format_args!(
+                        "`min_connections` ({}) exceeds `max_connections` ({max})",
+                        min.value
+                    ),
                 );
             }
         }
         Kind::Nested => {}
         Kind::Optional(_) | Kind::Plain => {
-            if let Some((span, _)) = &a.fallback {
-                cx.error(*span, "`fallback` applies only to the `DatabaseUrl` field");
+            if let Some(span) = a.fallback.key() {
+                cx.error(span, "`fallback` applies only to the `DatabaseUrl` field");
             }
-            if let Some(span) = a.strict {
+            if let Some(span) = a.strict.key() {
                 cx.error(span, "`strict` applies only to the `DatabaseUrl` field");
             }
-            for (key, span, _) in &a.pool {
+            for (key, span) in a.pool.given_keys() {
                 cx.error(
-                    *span,
+                    span,
                     format_args!("`{key}` applies only to the `DatabaseUrl` field"),
                 );
             }
         }
     }
-    if let (Kind::Optional(_), Some((span, _))) = (&field.kind, &a.default) {
+    if let (Kind::Optional(_), Some(span)) = (&field.kind, a.default.key()) {
         cx.error(
-            *span,
+            span,
             "an `Option` field has no `default`: absent is `None`; remove `default` or drop the `Option`",
         );
     }
@@ -195,23 +205,34 @@ fn is_str_lit(expr: &syn::Expr) -> bool {
     )
 }
 
-/// An environment variable name: not empty, no `=`, NUL or white space.
-fn check_name(cx: &mut Ctxt, name: &str, span: Span, key: &str) {
+/// An environment variable name, or the start of one for a `prefix`: not
+/// empty, no `=`, NUL or white space.
+fn check_name(cx: &Ctxt, name: &str, span: Span, key: &str) {
+    let what = if key == "prefix" {
+        "the start of a variable name"
+    } else {
+        "a variable name"
+    };
     if name.is_empty() {
         cx.error(span, format_args!("`{key}` must not be empty"));
     } else if let Some(c) = name
         .chars()
         .find(|c| *c == '=' || *c == '\0' || c.is_whitespace())
     {
+        let found = match c {
+            '=' => "`=`",
+            '\0' => "a NUL character",
+            _ => "white space",
+        };
         cx.error(
             span,
-            format_args!("`{key}` must be a valid variable name; it contains {c:?}"),
+            format_args!("`{key}` must be {what}, which cannot contain {found}"),
         );
     }
 }
 
 /// The fallback is an SQLite URL: `sqlite::memory:` or `sqlite:` and a path.
-fn check_fallback(cx: &mut Ctxt, url: &str, span: Span) {
+fn check_fallback(cx: &Ctxt, url: &str, span: Span) {
     let ok = url
         .strip_prefix("sqlite:")
         .map(|rest| rest.trim_start_matches('/'))

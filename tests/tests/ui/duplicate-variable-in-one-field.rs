@@ -1,0 +1,9 @@
+use dbsettings::{DatabaseSettings, DatabaseUrl};
+
+#[derive(DatabaseSettings)]
+struct Settings {
+    #[settings(env = "DATABASE_URL", alias = "DATABASE_URL")]
+    database_url: DatabaseUrl,
+}
+
+fn main() {}
