@@ -25,6 +25,15 @@ impl Backend {
         }
     }
 
+    /// The scheme of this backend's URLs, as sqlx and libpq spell it.
+    pub(crate) const fn scheme(self) -> &'static str {
+        match self {
+            Self::Postgres => "postgresql",
+            Self::MySql => "mysql",
+            Self::Sqlite => "sqlite",
+        }
+    }
+
     /// Whether this build of `dbsettings` has the driver compiled in
     /// (cargo features `postgres`, `mysql`, `sqlite`).
     #[must_use]

@@ -5,8 +5,8 @@
 use core::fmt::Write as _;
 use std::time::Instant;
 
-use crate::resolution::{FallbackReason, Origin};
 use crate::source::Source;
+use crate::url::resolution::{FallbackReason, Origin};
 use crate::{DatabaseSettings, DatabaseUrl, ProblemKind};
 
 /// What the doctor concluded; [`code`](Verdict::code) is the exit code.
@@ -96,7 +96,7 @@ pub async fn diagnose<S: DatabaseSettings>(source: &dyn Source) -> Report {
                     out,
                     "connect: the first query failed after {:?}: {}",
                     started.elapsed(),
-                    crate::redact::Secrets::of_url(url.expose_secret()).scrub(&e.to_string())
+                    crate::url::redact::Secrets::of_url(url.expose_secret()).scrub(&e.to_string())
                 );
                 Verdict::Unreachable
             }

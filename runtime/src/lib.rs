@@ -39,7 +39,7 @@
 //!
 //! 1. **Presence**: unset, empty, white space or a null token (`None`,
 //!    `null`, `undefined`) is missing.
-//! 2. **Normalisation**, each repair named in [`Normalization`]: white space,
+//! 2. **Normalisation**, each repair named in [`Normalization`](resolution::Normalization): white space,
 //!    quotes, the variable's own `NAME=` prefix, upper-case schemes,
 //!    SQLAlchemy `+driver` suffixes and SQLite path rules, `sqlite3:`,
 //!    `sqlite://:memory:`, Python-only SQLite parameters, Cloud SQL's empty
@@ -50,7 +50,8 @@
 //!    percent-escapes and UTF-8; a `#`, `/` or `?` in a password gets a hint.
 //! 5. **Driver**: the sqlx connect options of the backend accept it.
 //!
-//! A failure at any layer falls back to SQLite with a [`FallbackReason`],
+//! A failure at any layer falls back to SQLite with a
+//! [`FallbackReason`](resolution::FallbackReason),
 //! unless strict mode is on (the `strict` attribute, or
 //! `DBSETTINGS_STRICT=1`), which makes it an [`Error`] instead.
 //!
@@ -63,47 +64,60 @@
 //!
 //! # Cargo features
 //!
-//! `postgres`, `mysql` and `sqlite` (all default) compile in sqlx's drivers.
+//! - `postgres`, `mysql`, `sqlite` (all default): sqlx's drivers. Each can be
+//!   turned off for a slimmer build; without `sqlite` there is no fallback,
+//!   so an unusable URL is an error.
+//! - `tls` (default): TLS for `sslmode=require` and managed databases, with
+//!   rustls, ring and the webpki roots (no system OpenSSL).
+//! - `dotenv`: `.env` files as a source ([`source::DotEnv`],
+//!   [`DatabaseSettings::from_env_and_dotenv`]); the process environment is
+//!   never written.
+//!
+//! # How the crate is built
+//!
+//! The folders are the pipeline, each stage importing only earlier ones
+//! (the one exception: a [`DatabaseUrl`] owns its lazy [`Database`] handle).
+//!
+//! - `source/`: where values come from ([`source::Source`], the process
+//!   environment, given pairs, `.env` files, layers and prefixes), the
+//!   lookup rules every field shares (empty means unset, `NAME_FILE`
+//!   secrets, aliases), and libpq's `PG*` variables.
+//! - `url/`: the resolution of the URL, one file per layer (`normalise`
+//!   for presence and repairs, `shape`, `parse`, `driver`), the fallback
+//!   location and its probe (`fallback`), redaction (`redact`), the report
+//!   of every decision ([`resolution`]) and [`DatabaseUrl`].
+//! - `pool/`: [`Database`], the typed [`Pool`], [`PoolOptions`], the
+//!   bounded connect and migrations, [`DatabaseError`], and [`sqlite`]'s
+//!   write discipline.
+//! - `load/`: what the derive's generated code calls (`__private`): the
+//!   field loaders, the URL field's loader, the pool options' reader, the
+//!   `.env.example` template. `settings_error` is its [`Error`].
+//! - [`doctor`] and `log`: the resolution explained to people and to
+//!   `tracing`.
 
 pub use dbsettings_macros::DatabaseSettings;
 
 mod backend;
-mod connect;
-mod database;
-mod database_url;
-mod db_error;
 pub mod doctor;
-mod driver;
-mod error;
-mod fallback;
 mod load;
 mod log;
-mod options;
 mod pool;
-mod redact;
-mod resolution;
-mod resolve;
+mod settings_error;
 pub mod source;
-#[cfg(feature = "sqlite")]
-pub mod sqlite;
-mod template;
+mod url;
 
 pub use backend::Backend;
-pub use database::Database;
-pub use database_url::DatabaseUrl;
-pub use db_error::{DatabaseError, DatabaseErrorKind};
-pub use error::{Error, Problem, ProblemKind};
-pub use fallback::DATA_DIR_VAR;
 pub use load::STRICT_VAR;
-pub use options::{PoolOptions, Unreachable, parse_duration};
-pub use pool::Pool;
-pub use resolution::{
-    Absence, Candidate, CandidateKind, Component, FallbackReason, Location, Normalization, Origin,
-    Rejection, Resolution, Skip, Warning,
-};
+#[cfg(feature = "sqlite")]
+pub use pool::sqlite;
+pub use pool::{Database, DatabaseError, DatabaseErrorKind, Pool, PoolOptions, Unreachable};
+pub use settings_error::{Error, Expected, Problem, ProblemKind};
 /// The sqlx this crate is built on, re-exported so users need no second
 /// dependency.
 pub use sqlx;
+pub use url::DatabaseUrl;
+pub use url::fallback::DATA_DIR_VAR;
+pub use url::resolution::{self, Resolution};
 
 /// Settings loaded from environment variables, with a resolved database URL.
 ///
@@ -118,22 +132,66 @@ pub use sqlx;
 ///
 /// # Attributes
 ///
-/// On the struct:
-/// - `#[settings(prefix = "APP_")]`: prefixes every env name derived from a
-///   field name (not explicit `env` or `alias` names).
+/// Every attribute is checked at compile time: an unknown or duplicated key,
+/// a value of the wrong kind or a rule broken across fields is an error on
+/// the narrowest span, all of them at once.
 ///
-/// On fields:
+/// ## On the struct
+///
+/// - `prefix = "APP_"`: prefixes every variable name derived from a field
+///   name (not explicit `env` or `alias` names). _Default:_ none.
+/// - `crate = "path"`: the path generated code names `dbsettings` by, for a
+///   facade crate that re-exports it or a renamed dependency
+///   (`crate = "my_facade::dbsettings"`). _Default:_ `::dbsettings`.
+///
+/// ## On any field
+///
 /// - `env = "NAME"`: the variable's name. _Default:_ the field name
-///   upper-cased, with the prefix.
-/// - `alias = "NAME"`: another name tried, in order, after `env`; repeatable.
-/// - `default = <expr>`: the value when unset, type-checked against the field
-///   (`default = 7860`, `default = Level::Info`); a string literal suits text
-///   fields (`String`, `PathBuf`, ...). Not on `Option` fields.
-/// - `fallback = "sqlite:..."` (URL field): where the SQLite fallback goes
-///   first. _Default:_ none, so `$DBSETTINGS_DATA_DIR`, `/data`, `./data`, the
-///   temp directory, memory.
-/// - `strict` (URL field): refuse the fallback; a missing or unusable URL is
-///   an error. _Default:_ off, unless `DBSETTINGS_STRICT` is set.
+///   upper-cased, with the struct's prefix.
+/// - `alias = "NAME"`: another name tried, in order, after `env`;
+///   repeatable. Each name is also read as `NAME_FILE`, a secret file.
+/// - `default = <expr>`: the value when unset, type-checked against the
+///   field (`default = 7860`, `default = Level::Info`); a string literal
+///   suits text fields (`String`, `PathBuf`, ...). Not on `Option` fields.
+///   On the URL field: a URL used when no variable is set.
+/// - `nested`: the field is another `DatabaseSettings` struct, loaded with
+///   its own prefix; with `prefix = "REPLICA_"` on the field, that prefix.
+///   _Default prefix:_ the field name upper-cased and `_`, after the
+///   struct's own prefix.
+///
+/// ## On the `DatabaseUrl` field
+///
+/// Each pool attribute has an environment override named after the URL
+/// variable without `_URL` (`DATABASE_URL` gives `DATABASE_MAX_CONNECTIONS`,
+/// ...); an operator's override beats the code's attribute.
+///
+/// - `fallback = "sqlite:..."`: where the SQLite fallback goes. An absolute
+///   path or `sqlite::memory:` comes first; a relative path is tried after
+///   `$DBSETTINGS_DATA_DIR` and `/data`. _Default:_ none: `app.db` in
+///   `$DBSETTINGS_DATA_DIR`, `/data`, `./data`, the temp directory, memory.
+/// - `strict`: refuse the fallback; a missing or unusable URL is an error.
+///   _Default:_ off. _Override:_ `DBSETTINGS_STRICT=1` (for every URL field).
+/// - `libpq = false`: do not build a PostgreSQL URL from libpq's `PGHOST`,
+///   `PGDATABASE`, ... when no URL variable is set. _Default:_ true.
+/// - `max_connections = 10`: the pool's size. _Default:_ 10.
+///   _Override:_ `DATABASE_MAX_CONNECTIONS`.
+/// - `min_connections = 0`: connections kept open. _Default:_ 0.
+///   _Override:_ `DATABASE_MIN_CONNECTIONS`.
+/// - `connect_timeout = "5s"`: the bound on each connect, the first
+///   included. _Default:_ 5 s. _Override:_ `DATABASE_CONNECT_TIMEOUT`.
+/// - `acquire_timeout = "10s"`: the bound on waiting for a free connection.
+///   _Default:_ 10 s. _Override:_ `DATABASE_ACQUIRE_TIMEOUT`.
+/// - `idle_timeout = "10m"`: idle connections close after this; `0` keeps
+///   them. _Default:_ 10 min. _Override:_ `DATABASE_IDLE_TIMEOUT`.
+/// - `on_unreachable = "fallback"`: when the primary cannot be reached,
+///   switch to the SQLite fallback for the life of the process instead of
+///   returning the error. _Default:_ `"error"`. _Override:_
+///   `DATABASE_ON_UNREACHABLE`.
+/// - `migrations = "migrations"`: a directory with `postgres/`, `mysql/`
+///   and `sqlite/` migrations, run on the first pool build (relative to the
+///   working directory). _Default:_ none. _Override:_ `DATABASE_MIGRATIONS`.
+///
+/// Durations are `500ms`, `5s`, `2m`, `1h`, or a bare number of seconds.
 ///
 /// Field types: `DatabaseUrl` (exactly one), any `FromStr` type (required
 /// unless it has a `default`), `Option<T>` (absent is `None`).
@@ -204,12 +262,11 @@ pub trait DatabaseSettings: Sized {
 /// Used by generated code, not public API: no semver guarantees.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::load::template::{TemplateKind, template_entry, template_nested};
     pub use crate::load::{
-        Collector, TextDefault, UrlSpec, database_url, optional, required, text_default,
+        Collector, PoolSpec, TextDefault, UrlSpec, database_url, optional, required, text_default,
         with_default,
     };
-    pub use crate::options::PoolSpec;
     pub use crate::source::Source;
-    pub use crate::template::{TemplateKind, template_entry, template_nested};
     pub use sqlx;
 }

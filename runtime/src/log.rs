@@ -2,7 +2,7 @@
 //! They carry names, reasons and redacted URLs, never a value or password.
 
 use crate::DatabaseUrl;
-use crate::resolution::{FallbackReason, Normalization};
+use crate::url::resolution::{FallbackReason, Normalization};
 
 /// One event per normalisation and warning, then the decision.
 pub(crate) fn resolved(var: &str, url: &DatabaseUrl) {

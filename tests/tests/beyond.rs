@@ -1,7 +1,8 @@
 //! Nested settings, the generated `.env.example` and libpq variables,
 //! through the public API and hermetically (`from_vars`).
 
-use dbsettings::{Backend, DatabaseSettings, DatabaseUrl, Origin, ProblemKind};
+use dbsettings::resolution::Origin;
+use dbsettings::{Backend, DatabaseSettings, DatabaseUrl, ProblemKind};
 
 /// A read replica's settings.
 #[derive(DatabaseSettings, Debug)]

@@ -3,7 +3,8 @@
 use std::net::IpAddr;
 use std::path::PathBuf;
 
-use dbsettings::{Backend, DatabaseSettings, DatabaseUrl, Origin, ProblemKind};
+use dbsettings::resolution::Origin;
+use dbsettings::{Backend, DatabaseSettings, DatabaseUrl, ProblemKind};
 
 #[derive(DatabaseSettings, Debug)]
 #[settings(prefix = "APP_")]

@@ -12,11 +12,9 @@ use std::process::Command;
 
 use common::capture::capture;
 use common::servers::{self, MARIADB, POSTGRES};
+use dbsettings::resolution::{CandidateKind, Component, FallbackReason, Rejection, Warning};
 use dbsettings::source::Source;
-use dbsettings::{
-    Backend, DatabaseErrorKind, DatabaseSettings, DatabaseUrl, FallbackReason, Pool, Rejection,
-    Warning, sqlx,
-};
+use dbsettings::{Backend, DatabaseErrorKind, DatabaseSettings, DatabaseUrl, Pool, sqlx};
 
 #[derive(DatabaseSettings, Debug)]
 struct Settings {
@@ -411,12 +409,12 @@ fn a_nearly_full_volume_is_skipped_for_the_next_candidate() {
     let candidates = s.database_url.resolution().candidates();
     assert_eq!(
         candidates[0].kind,
-        dbsettings::CandidateKind::DataDirVar,
+        CandidateKind::DataDirVar,
         "{candidates:?}"
     );
     assert!(candidates[0].skipped.is_some(), "{candidates:?}");
     let chosen = candidates.iter().find(|c| c.skipped.is_none()).unwrap();
-    assert_ne!(chosen.kind, dbsettings::CandidateKind::DataDirVar);
+    assert_ne!(chosen.kind, CandidateKind::DataDirVar);
     assert!(
         !std::fs::read_dir(&dir).unwrap().any(|e| e
             .unwrap()
@@ -472,7 +470,6 @@ async fn a_locked_fallback_file_says_locked() {
 
 #[test]
 fn smaller_traps() {
-    use dbsettings::Component;
     assert_eq!(
         rejection("sqlite:a%00b.db"),
         Rejection::EncodedNul {

@@ -143,7 +143,7 @@ async fn health(State(state): State<AppState>) -> Response {
         "backend": state.url.backend().name(),
         "fallback": state.url.is_fallback(),
         "reason": resolution.fallback_reason().map(ToString::to_string),
-        "hint": resolution.fallback_reason().and_then(dbsettings::FallbackReason::hint),
+        "hint": resolution.fallback_reason().and_then(dbsettings::resolution::FallbackReason::hint),
         "location": resolution.location().map(ToString::to_string),
     });
     if let Some(error) = error {

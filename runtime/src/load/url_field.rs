@@ -1,18 +1,16 @@
-//! Loading one field: what the derive's generated code calls, and the
-//! resolution of the database URL field with its fallback.
+//! The `DatabaseUrl` field: the raw value and where it came from, the
+//! layers, then the fallback when the value is unusable (or strict mode's
+//! refusal). The fallback location is decided here, once: the pool never
+//! re-runs any part of it.
 
-use core::fmt::Display;
-use core::str::FromStr;
-
-use crate::connect::ConnectOptions;
-use crate::database_url::Runtime;
-use crate::error::{Error, Problem, ProblemKind, Problems};
-use crate::fallback::{self, Places};
-use crate::options::{self, PoolSpec, Unreachable};
-use crate::redact::Secrets;
-use crate::resolution::{FallbackReason, Location, Origin, Resolution};
-use crate::resolve::{self, Refusal};
+use crate::load::pool_options;
+use crate::load::{Collector, PoolSpec};
+use crate::pool::{Runtime, Unreachable};
+use crate::settings_error::{Problem, ProblemKind};
 use crate::source::{self, Lookup, Source};
+use crate::url::fallback::{self, Places};
+use crate::url::resolution::{FallbackReason, Location, Origin, ReadError, Resolution};
+use crate::url::{self, ConnectOptions, Refusal};
 use crate::{Backend, DatabaseUrl};
 
 /// The variable that turns strict mode on for every URL field.
@@ -34,191 +32,6 @@ pub struct UrlSpec {
     /// Build a PostgreSQL URL from libpq's `PG*` variables when no URL
     /// variable is set (`libpq = false` turns it off).
     pub libpq: bool,
-}
-
-/// The problems collected while one settings value loads.
-#[derive(Debug, Default)]
-pub struct Collector {
-    problems: Problems,
-}
-
-impl Collector {
-    /// No problems yet.
-    #[must_use]
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Takes in the problems of a nested settings struct.
-    pub fn absorb(&mut self, error: Error) {
-        for p in error.into_problems() {
-            self.push(p);
-        }
-    }
-
-    /// Every problem at once. Called when a field came back `None`, which
-    /// each loader returns only after recording why.
-    #[must_use]
-    pub fn into_error(self) -> Error {
-        Error::new(self.problems.0)
-    }
-
-    fn push(&mut self, problem: Problem) {
-        self.problems.push(problem);
-    }
-}
-
-/// Looks a plain field up and parses it: `Some(None)` when it is absent,
-/// `None` when a problem was recorded.
-#[allow(
-    clippy::option_option,
-    reason = "absent and failed are different outcomes"
-)]
-fn parse_field<T>(
-    source: &dyn Source,
-    names: &[&str],
-    type_name: &'static str,
-    collector: &mut Collector,
-) -> Option<Option<T>>
-where
-    T: FromStr,
-    T::Err: Display,
-{
-    match source::lookup(source, names) {
-        Lookup::Absent => Some(None),
-        Lookup::Problem(p) => {
-            collector.push(p);
-            None
-        }
-        Lookup::Found(found) => match found.value.parse::<T>() {
-            Ok(v) => Some(Some(v)),
-            Err(e) => {
-                let padded = found.value.trim() != found.value;
-                let reason = Secrets::new([&found.value]).scrub(&e.to_string());
-                let var = match &found.origin {
-                    Origin::File { file_var, .. } => file_var.as_str(),
-                    _ => found.var(),
-                };
-                collector.push(Problem::new(
-                    var,
-                    ProblemKind::Invalid {
-                        type_name,
-                        reason,
-                        padded,
-                    },
-                ));
-                None
-            }
-        },
-    }
-}
-
-/// Text types a string-literal `default` converts into. Any other type needs
-/// a typed default (`default = 7860`, `default = Level::Info`), so the
-/// compiler checks it.
-#[diagnostic::on_unimplemented(
-    message = "a string literal `default` needs a text field, and `{Self}` is not one",
-    label = "this literal needs a value of type `{Self}`, without quotes",
-    note = "string literals convert to `String`, `PathBuf`, `OsString`, `Box<str>` and `&'static str`"
-)]
-pub trait TextDefault {
-    /// Converts the literal.
-    fn from_literal(text: &'static str) -> Self;
-}
-
-/// Converts a string-literal `default`; the field's type picks the impl.
-#[must_use]
-pub fn text_default<T: TextDefault>(text: &'static str) -> T {
-    T::from_literal(text)
-}
-
-impl TextDefault for String {
-    fn from_literal(text: &'static str) -> Self {
-        text.to_owned()
-    }
-}
-
-impl TextDefault for &'static str {
-    fn from_literal(text: &'static str) -> Self {
-        text
-    }
-}
-
-impl TextDefault for Box<str> {
-    fn from_literal(text: &'static str) -> Self {
-        text.into()
-    }
-}
-
-impl TextDefault for std::path::PathBuf {
-    fn from_literal(text: &'static str) -> Self {
-        text.into()
-    }
-}
-
-impl TextDefault for std::ffi::OsString {
-    fn from_literal(text: &'static str) -> Self {
-        text.into()
-    }
-}
-
-/// A required field: a problem when absent.
-pub fn required<T>(
-    source: &dyn Source,
-    names: &[&str],
-    type_name: &'static str,
-    collector: &mut Collector,
-) -> Option<T>
-where
-    T: FromStr,
-    T::Err: Display,
-{
-    match parse_field(source, names, type_name, collector)? {
-        Some(v) => Some(v),
-        None => {
-            collector.push(Problem::new(
-                &source.name(names[0]),
-                ProblemKind::Missing {
-                    names: names.iter().map(|n| source.name(n)).collect(),
-                },
-            ));
-            None
-        }
-    }
-}
-
-/// An `Option<T>` field: absent is `Some(None)`, `None` when a problem was
-/// recorded.
-#[allow(
-    clippy::option_option,
-    reason = "absent and failed are different outcomes"
-)]
-pub fn optional<T>(
-    source: &dyn Source,
-    names: &[&str],
-    type_name: &'static str,
-    collector: &mut Collector,
-) -> Option<Option<T>>
-where
-    T: FromStr,
-    T::Err: Display,
-{
-    parse_field(source, names, type_name, collector)
-}
-
-/// A field with a `default`: absent is the default.
-pub fn with_default<T>(
-    source: &dyn Source,
-    names: &[&str],
-    type_name: &'static str,
-    default: impl FnOnce() -> T,
-    collector: &mut Collector,
-) -> Option<T>
-where
-    T: FromStr,
-    T::Err: Display,
-{
-    parse_field(source, names, type_name, collector).map(|v| v.unwrap_or_else(default))
 }
 
 /// The `DatabaseUrl` field: never a problem unless strict mode refuses the
@@ -246,11 +59,11 @@ pub(crate) fn resolve_url(
     places: &Places,
 ) -> Result<DatabaseUrl, Vec<Problem>> {
     let primary = spec.names.first().copied().unwrap_or("DATABASE_URL");
-    let pool = options::resolve(&spec.pool, primary, source);
+    let pool = pool_options::resolve(&spec.pool, primary, source);
     let mut source_warnings = Vec::new();
     let data_dir = source::global_text(source, fallback::DATA_DIR_VAR, &mut source_warnings);
     let primary = &source.name(primary);
-    let attribute = attribute_location(spec.fallback, &places.cwd);
+    let attribute = attribute_location(spec.fallback);
     let (raw, origin) = raw_value(source, spec, primary);
     let var = match &origin {
         Origin::Env { var } | Origin::File { var, .. } | Origin::DotEnv { var, .. } => var.clone(),
@@ -262,7 +75,7 @@ pub(crate) fn resolve_url(
     let reason = match raw {
         Err(reason) => reason,
         Ok(raw) => {
-            let checked = resolve::check(&raw, var, &places.cwd, source);
+            let checked = url::check(&raw, var, &places.cwd, source);
             normalizations = checked.normalizations;
             match checked.outcome {
                 Ok(accepted) => {
@@ -322,7 +135,7 @@ pub(crate) fn resolve_url(
     let choice = fallback::choose(attribute.as_ref(), data_dir.as_deref(), places);
     let mut warnings = source_warnings;
     if choice.location == Location::Memory {
-        warnings.push(crate::resolution::Warning::InMemory);
+        warnings.push(url::resolution::Warning::InMemory);
     }
     let resolution = Resolution {
         origin: Origin::Fallback,
@@ -356,14 +169,14 @@ fn raw_value(
         Lookup::Absent => match spec.default {
             Some(d) => (Ok(d.to_owned()), Origin::Default),
             None if spec.libpq
-                && let Some(url) = libpq_url(source) =>
+                && let Some(url) = source::libpq::url(source) =>
             {
                 (Ok(url), Origin::Libpq)
             }
             None => (
                 Err(FallbackReason::Missing {
                     var: primary.to_owned(),
-                    absence: crate::resolution::Absence::Unset,
+                    absence: url::resolution::Absence::Unset,
                 }),
                 Origin::Default,
             ),
@@ -371,75 +184,17 @@ fn raw_value(
         Lookup::Problem(p) => (
             Err(FallbackReason::Unreadable {
                 var: p.var().to_owned(),
-                why: problem_summary(p.kind()),
+                why: read_error(p.kind()),
             }),
             Origin::Default,
         ),
     }
 }
 
-/// A PostgreSQL URL from libpq's variables, when `PGHOST` or `PGDATABASE`
-/// is set: `PGUSER`, `PGPASSWORD`, `PGHOST` (a socket directory when it
-/// starts with `/`), `PGPORT`, `PGDATABASE`, `PGSSLMODE`.
-fn libpq_url(source: &dyn Source) -> Option<String> {
-    use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
-    let get = |n: &str| {
-        source
-            .var(n)
-            .and_then(|v| v.into_string().ok())
-            .filter(|v| !v.is_empty())
-    };
-    let host = get("PGHOST");
-    let database = get("PGDATABASE");
-    if host.is_none() && database.is_none() {
-        return None;
-    }
-    let enc = |v: &str| utf8_percent_encode(v, NON_ALPHANUMERIC).to_string();
-    let mut url = String::from("postgresql://");
-    if let Some(user) = get("PGUSER") {
-        url.push_str(&enc(&user));
-        if let Some(pw) = get("PGPASSWORD") {
-            url.push(':');
-            url.push_str(&enc(&pw));
-        }
-        url.push('@');
-    }
-    let mut query = Vec::new();
-    match host.as_deref() {
-        Some(h) if h.starts_with('/') => {
-            url.push_str("localhost");
-            query.push(format!("host={h}"));
-        }
-        Some(h) if h.contains(':') && !h.starts_with('[') => {
-            url.push('[');
-            url.push_str(h);
-            url.push(']');
-        }
-        Some(h) => url.push_str(h),
-        None => url.push_str("localhost"),
-    }
-    if let Some(port) = get("PGPORT") {
-        url.push(':');
-        url.push_str(&port);
-    }
-    if let Some(db) = database {
-        url.push('/');
-        url.push_str(&enc(&db));
-    }
-    if let Some(mode) = get("PGSSLMODE") {
-        query.push(format!("sslmode={}", enc(&mode)));
-    }
-    if !query.is_empty() {
-        url.push('?');
-        url.push_str(&query.join("&"));
-    }
-    Some(url)
-}
-
 /// The connect options of the SQLite fallback at `url`.
 fn connect_options(url: &str) -> Option<ConnectOptions> {
     #[cfg(feature = "sqlite")]
-    return crate::connect::sqlite_options(url)
+    return url::driver::sqlite_options(url)
         .ok()
         .map(ConnectOptions::Sqlite);
     #[cfg(not(feature = "sqlite"))]
@@ -449,34 +204,39 @@ fn connect_options(url: &str) -> Option<ConnectOptions> {
     }
 }
 
-/// Where the `fallback` attribute puts the database (`None` without one).
-fn attribute_location(fallback: Option<&str>, cwd: &std::path::Path) -> Option<Location> {
+/// Where the `fallback` attribute puts the database (`None` without one):
+/// a relative path stays relative, for the fallback order to place it.
+fn attribute_location(fallback: Option<&str>) -> Option<Location> {
     let f = fallback?;
-    match resolve::check(f, "", cwd, &source::Vars::default()).outcome {
+    let unresolved = std::path::Path::new("");
+    match url::check(f, "", unresolved, &source::Vars::default()).outcome {
         Ok(a) if a.backend == Backend::Sqlite => a.location,
         _ => None,
     }
 }
 
-/// A one-line reason for an unreadable value, without the value.
-fn problem_summary(kind: &ProblemKind) -> String {
+/// Why a value could not be read, from the problem the lookup reported.
+fn read_error(kind: &ProblemKind) -> ReadError {
     match kind {
-        ProblemKind::NotUnicode => "not valid UTF-8".to_owned(),
-        ProblemKind::Conflict { file_var } => format!("`{file_var}` is set too"),
-        ProblemKind::UnreadableFile { kind } => format!("the file cannot be read ({kind})"),
-        ProblemKind::FileTooLarge { limit } => {
-            format!("the file is larger than {limit} bytes, too large for a setting")
-        }
-        ProblemKind::NotAFile => "the path is not a regular file".to_owned(),
-        other => format!("{other:?}"),
+        ProblemKind::NotUnicode => ReadError::NotUnicode,
+        ProblemKind::Conflict { file_var } => ReadError::Conflict {
+            file_var: file_var.clone(),
+        },
+        ProblemKind::FileTooLarge { limit } => ReadError::TooLarge { limit: *limit },
+        ProblemKind::NotAFile => ReadError::NotAFile,
+        ProblemKind::UnreadableFile { kind } => ReadError::File { kind: *kind },
+        // A lookup reports only the kinds above.
+        _ => ReadError::File {
+            kind: std::io::ErrorKind::Other,
+        },
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::resolution::{Absence, CandidateKind, Rejection};
     use crate::source::Vars;
+    use crate::url::resolution::{Absence, CandidateKind, Rejection};
 
     const SPEC: UrlSpec = UrlSpec {
         names: &["DATABASE_URL", "POSTGRES_URL"],
@@ -519,9 +279,16 @@ mod tests {
             url.resolution().sqlite_path(),
             Some(root.path().join("cwd/data/app.db").as_path())
         );
+        // `/data` is absent here, so the attribute's relative path is next.
+        let kinds: Vec<_> = url
+            .resolution()
+            .candidates()
+            .iter()
+            .map(|c| c.kind)
+            .collect();
         assert_eq!(
-            url.resolution().candidates()[0].kind,
-            CandidateKind::Attribute
+            kinds,
+            [CandidateKind::PersistentData, CandidateKind::Attribute]
         );
     }
 
@@ -651,20 +418,5 @@ mod tests {
         ]);
         let url = resolve_url(&url_wins, &SPEC, &places(root.path())).unwrap();
         assert_eq!(url.backend(), Backend::Sqlite);
-    }
-
-    #[test]
-    fn parse_errors_never_echo_the_value() {
-        let scrub = |m: &str, v: &str| Secrets::new([v]).scrub(m);
-        assert_eq!(
-            scrub("bad value 'hunter22'", "hunter22"),
-            "bad value '****'"
-        );
-        assert_eq!(
-            scrub("bad value ' hunter22 '", " hunter22 "),
-            "bad value '****'"
-        );
-        assert_eq!(scrub("invalid x", "x"), "invalid ****");
-        assert_eq!(scrub("invalid digit", "abc1"), "invalid digit");
     }
 }

@@ -4,26 +4,14 @@
 use core::time::Duration;
 use std::future::Future;
 use std::path::Path;
+
+use crate::pool::error::DatabaseError;
+use crate::pool::options::PoolOptions;
+use crate::url::ConnectOptions;
 #[cfg(feature = "sqlite")]
-use std::sync::atomic::{AtomicUsize, Ordering};
-
-use crate::db_error::DatabaseError;
-use crate::options::PoolOptions;
-use crate::redact::Secrets;
+use crate::url::driver::{MEMORY_PREFIX, SQLITE_BUSY_TIMEOUT};
+use crate::url::redact::Secrets;
 use crate::{Backend, Pool};
-
-/// Connect options computed when the URL was resolved, from the same source
-/// (so a hermetic `from_vars` stays hermetic).
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub(crate) enum ConnectOptions {
-    #[cfg(feature = "postgres")]
-    Postgres(sqlx::postgres::PgConnectOptions),
-    #[cfg(feature = "mysql")]
-    MySql(sqlx::mysql::MySqlConnectOptions),
-    #[cfg(feature = "sqlite")]
-    Sqlite(sqlx::sqlite::SqliteConnectOptions),
-}
 
 /// Where a pool connects, for messages: the redacted URL and the secrets to
 /// scrub from driver messages.
@@ -114,39 +102,6 @@ fn pool_options<DB: sqlx::Database>(o: &PoolOptions) -> sqlx::pool::PoolOptions<
         .min_connections(o.min_connections)
         .acquire_timeout(o.acquire_timeout)
         .idle_timeout(o.idle_timeout)
-}
-
-/// How long an SQLite connection waits for a lock before `SQLITE_BUSY`.
-#[cfg(feature = "sqlite")]
-pub(crate) const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// The name of in-memory databases in SQLite's `memdb` VFS (a leading `/`
-/// shares one database among the connections of a process).
-#[cfg(feature = "sqlite")]
-const MEMORY_PREFIX: &str = "/dbsettings-memory-";
-
-/// SQLite connect options for a web server. `sqlite::memory:` becomes a
-/// named database of SQLite's `memdb` VFS: one database shared by every
-/// connection of the pool, with ordinary locking (sqlx's shared-cache
-/// `:memory:` fails concurrent writers with `database table is locked`).
-#[cfg(feature = "sqlite")]
-pub(crate) fn sqlite_options(url: &str) -> Result<sqlx::sqlite::SqliteConnectOptions, sqlx::Error> {
-    use sqlx::sqlite::{SqliteConnectOptions, SqliteSynchronous};
-    static MEMORY_SEQ: AtomicUsize = AtomicUsize::new(0);
-    let parsed: SqliteConnectOptions = url.parse()?;
-    let memory = crate::resolve::sqlite_is_memory(url);
-    let o = if memory {
-        let n = MEMORY_SEQ.fetch_add(1, Ordering::Relaxed);
-        SqliteConnectOptions::new()
-            .filename(format!("{MEMORY_PREFIX}{}-{n}", std::process::id()))
-            .vfs("memdb")
-    } else {
-        parsed
-    };
-    Ok(o.create_if_missing(true)
-        .busy_timeout(SQLITE_BUSY_TIMEOUT)
-        .synchronous(SqliteSynchronous::Normal)
-        .foreign_keys(true))
 }
 
 #[cfg(feature = "sqlite")]

@@ -4,11 +4,10 @@ use core::fmt;
 use std::sync::{Arc, OnceLock};
 
 use crate::Backend;
-use crate::connect::ConnectOptions;
-use crate::database::{Database, Switched};
-use crate::options::PoolOptions;
-use crate::redact::redact;
-use crate::resolution::{Origin, Resolution};
+// The one import of the pool stage: the lazy handle this value owns.
+use crate::pool::{Database, PoolOptions, Runtime, Switched};
+use crate::url::redact::redact;
+use crate::url::resolution::{Origin, Resolution};
 
 /// The resolved, validated database URL plus how it was obtained.
 ///
@@ -22,21 +21,6 @@ pub struct DatabaseUrl {
     runtime: Arc<Runtime>,
     /// The handle `database()` returns, shared by clones of this value.
     database: Arc<OnceLock<Database>>,
-}
-
-/// What the pool needs beyond the URL, fixed at resolution time.
-#[derive(Debug)]
-pub(crate) struct Runtime {
-    pub(crate) pool: PoolOptions,
-    /// Built from the same source as the URL, so `from_vars` stays hermetic.
-    pub(crate) connect: Option<ConnectOptions>,
-    /// The URL variable, for messages.
-    #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
-    pub(crate) var: String,
-    /// With `on_unreachable = "fallback"` on a server URL: the SQLite
-    /// fallback, chosen at resolution like any other.
-    #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
-    pub(crate) unreachable_fallback: Option<crate::fallback::Choice>,
 }
 
 impl DatabaseUrl {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::Backend;
-use crate::redact::Secrets;
+use crate::url::redact::Secrets;
 
 /// What went wrong when connecting or migrating.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -1,10 +1,27 @@
 //! Layer 5: the sqlx driver of each backend must accept the URL, through the
 //! same connect options the pool is built with.
 
+#[cfg(feature = "sqlite")]
+use core::time::Duration;
+#[cfg(feature = "sqlite")]
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use crate::Backend;
-use crate::connect::ConnectOptions;
-use crate::resolution::{Rejection, Warning};
 use crate::source::Source;
+use crate::url::resolution::{Rejection, Warning};
+
+/// Connect options computed when the URL was resolved, from the same source
+/// (so a hermetic `from_vars` stays hermetic).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub(crate) enum ConnectOptions {
+    #[cfg(feature = "postgres")]
+    Postgres(sqlx::postgres::PgConnectOptions),
+    #[cfg(feature = "mysql")]
+    MySql(sqlx::mysql::MySqlConnectOptions),
+    #[cfg(feature = "sqlite")]
+    Sqlite(sqlx::sqlite::SqliteConnectOptions),
+}
 
 /// The query parameters sqlx's PostgreSQL driver reads (sqlx-postgres 0.9
 /// `options/parse.rs`); it ignores others after logging their values, so
@@ -84,7 +101,7 @@ fn filter_params(url: &str, known: &dyn Fn(&str) -> bool, warnings: &mut Vec<War
     for pair in pairs {
         if known(key_of(pair)) {
             kept.push(pair);
-        } else if let Some(name) = crate::redact::shown_name(key_of(pair)) {
+        } else if let Some(name) = crate::url::redact::shown_name(key_of(pair)) {
             warnings.push(Warning::IgnoredParameter { name: Some(name) });
         } else {
             unknown += 1;
@@ -113,7 +130,7 @@ fn culprit(url: &str, stand_in: &str, accepts: &dyn Fn(&str) -> bool) -> Option<
         .into_iter()
         .filter(|pair| tried.insert(*pair))
         .find(|pair| !accepts(&format!("{stand_in}?{pair}")))
-        .and_then(|pair| crate::redact::shown_name(key_of(pair)))
+        .and_then(|pair| crate::url::redact::shown_name(key_of(pair)))
 }
 
 /// Layer 5: the backend's sqlx driver must accept `url`; its connect
@@ -134,7 +151,7 @@ pub(crate) fn accepts(
         #[cfg(feature = "mysql")]
         Backend::MySql => mysql_options(url, warnings).map(ConnectOptions::MySql),
         #[cfg(feature = "sqlite")]
-        Backend::Sqlite => crate::connect::sqlite_options(url).map(ConnectOptions::Sqlite),
+        Backend::Sqlite => sqlite_options(url).map(ConnectOptions::Sqlite),
         #[allow(unreachable_patterns)]
         _ => return Err(Rejection::DriverNotCompiled { backend }),
     };
@@ -306,10 +323,37 @@ pub(crate) fn mysql_options(
     filtered.parse()
 }
 
-/// SQLite connect options for `url`.
+/// How long an SQLite connection waits for a lock before `SQLITE_BUSY`.
+#[cfg(feature = "sqlite")]
+pub(crate) const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The name of in-memory databases in SQLite's `memdb` VFS (a leading `/`
+/// shares one database among the connections of a process).
+#[cfg(feature = "sqlite")]
+pub(crate) const MEMORY_PREFIX: &str = "/dbsettings-memory-";
+
+/// SQLite connect options for a web server. `sqlite::memory:` becomes a
+/// named database of SQLite's `memdb` VFS: one database shared by every
+/// connection of the pool, with ordinary locking (sqlx's shared-cache
+/// `:memory:` fails concurrent writers with `database table is locked`).
 #[cfg(feature = "sqlite")]
 pub(crate) fn sqlite_options(url: &str) -> Result<sqlx::sqlite::SqliteConnectOptions, sqlx::Error> {
-    url.parse()
+    use sqlx::sqlite::{SqliteConnectOptions, SqliteSynchronous};
+    static MEMORY_SEQ: AtomicUsize = AtomicUsize::new(0);
+    let parsed: SqliteConnectOptions = url.parse()?;
+    let memory = crate::url::sqlite_is_memory(url);
+    let o = if memory {
+        let n = MEMORY_SEQ.fetch_add(1, Ordering::Relaxed);
+        SqliteConnectOptions::new()
+            .filename(format!("{MEMORY_PREFIX}{}-{n}", std::process::id()))
+            .vfs("memdb")
+    } else {
+        parsed
+    };
+    Ok(o.create_if_missing(true)
+        .busy_timeout(SQLITE_BUSY_TIMEOUT)
+        .synchronous(SqliteSynchronous::Normal)
+        .foreign_keys(true))
 }
 
 #[cfg(all(test, feature = "postgres"))]
@@ -328,7 +372,7 @@ mod tests {
             let out = std::process::Command::new(std::env::current_exe().unwrap())
                 .args([
                     "--exact",
-                    "driver::tests::ambient_pg_variables_do_not_leak_into_hermetic_options",
+                    "url::driver::tests::ambient_pg_variables_do_not_leak_into_hermetic_options",
                 ])
                 .env(CHILD, "1")
                 .env("PGPORT", "1")

@@ -1,6 +1,38 @@
-//! `Pool`: the typed sqlx pool of whichever backend the URL resolved to.
+//! The pool stage: the lazy [`Database`] handle, the typed [`Pool`], its
+//! [`PoolOptions`], the bounded connect, [`DatabaseError`] and SQLite's write
+//! discipline. It is built from what the URL stage resolved (connect
+//! options, the fallback chosen for an unreachable primary) and never
+//! re-runs any part of that resolution.
+
+pub(crate) mod connect;
+mod database;
+pub(crate) mod error;
+mod options;
+#[cfg(feature = "sqlite")]
+pub mod sqlite;
+
+pub use database::Database;
+pub(crate) use database::Switched;
+pub use error::{DatabaseError, DatabaseErrorKind};
+pub use options::{PoolOptions, Unreachable};
 
 use crate::Backend;
+use crate::url::ConnectOptions;
+
+/// What the pool needs beyond the URL, fixed at resolution time.
+#[derive(Debug)]
+pub(crate) struct Runtime {
+    pub(crate) pool: PoolOptions,
+    /// Built from the same source as the URL, so `from_vars` stays hermetic.
+    pub(crate) connect: Option<ConnectOptions>,
+    /// The URL variable, for messages.
+    #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
+    pub(crate) var: String,
+    /// With `on_unreachable = "fallback"` on a server URL: the SQLite
+    /// fallback, chosen at resolution like any other.
+    #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
+    pub(crate) unreachable_fallback: Option<crate::url::fallback::Choice>,
+}
 
 /// A typed sqlx pool. Not `AnyPool`: the typed pools bind dates, UUIDs and
 /// JSON, set SQLite pragmas, and share one `sqlite::memory:` database.

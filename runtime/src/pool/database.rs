@@ -5,13 +5,13 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
+use crate::pool::Runtime;
+use crate::pool::connect::{self, Target};
+use crate::pool::error::{DatabaseError, DatabaseErrorKind};
 #[cfg(feature = "sqlite")]
-use crate::connect::ConnectOptions;
-use crate::connect::{self, Target};
-use crate::database_url::Runtime;
-use crate::db_error::{DatabaseError, DatabaseErrorKind};
-use crate::redact::Secrets;
-use crate::resolution::Resolution;
+use crate::url::ConnectOptions;
+use crate::url::redact::Secrets;
+use crate::url::resolution::Resolution;
 use crate::{Backend, DatabaseUrl, Pool};
 
 /// A cheap, cloneable handle to a lazily built pool.
@@ -292,7 +292,7 @@ impl Database {
     #[cfg(feature = "sqlite")]
     async fn build_fallback(
         &self,
-        choice: &crate::fallback::Choice,
+        choice: &crate::url::fallback::Choice,
         cause: &DatabaseError,
     ) -> Result<Pool, DatabaseError> {
         let inner = &*self.inner;
@@ -308,16 +308,16 @@ impl Database {
             secrets: &none,
             backend: Backend::Sqlite,
         };
-        let options = connect::sqlite_options(&choice.url)
+        let options = crate::url::driver::sqlite_options(&choice.url)
             .map_err(|e| DatabaseError::from_sqlx(e, Backend::Sqlite, &choice.url, &none))?;
         let pool = connect::build(&ConnectOptions::Sqlite(options), &config.pool, &target).await?;
         if let Some(dir) = &config.pool.migrations {
             connect::migrate(&pool, dir, &target).await?;
         }
         let mut resolution = Resolution {
-            origin: crate::resolution::Origin::Fallback,
+            origin: crate::url::resolution::Origin::Fallback,
             backend: Backend::Sqlite,
-            fallback_reason: Some(crate::resolution::FallbackReason::Unreachable {
+            fallback_reason: Some(crate::url::resolution::FallbackReason::Unreachable {
                 var: config.var.clone(),
                 kind: cause.kind(),
                 error: cause.to_string(),
@@ -326,14 +326,14 @@ impl Database {
             candidates: choice.candidates.clone(),
             ..inner.resolution.clone()
         };
-        if choice.location == crate::resolution::Location::Memory {
+        if choice.location == crate::url::resolution::Location::Memory {
             resolution
                 .warnings
-                .push(crate::resolution::Warning::InMemory);
+                .push(crate::url::resolution::Warning::InMemory);
         }
         let _ = inner.switched.set(Switched {
             url: choice.url.clone(),
-            redacted: crate::redact::redact(&choice.url),
+            redacted: crate::url::redact::redact(&choice.url),
             resolution,
         });
         Ok(pool)

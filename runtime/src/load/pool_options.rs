@@ -1,79 +1,12 @@
-//! Pool options: set from attributes on the `DatabaseUrl` field, overridable
-//! from the environment (`DATABASE_MAX_CONNECTIONS`, ...).
+//! Reading the pool options: the attributes on the `DatabaseUrl` field,
+//! then their environment overrides (`DATABASE_MAX_CONNECTIONS`, ...), every
+//! bad override reported, none echoing its value.
 
 use core::time::Duration;
 
-use crate::error::{Problem, ProblemKind};
+use crate::pool::{PoolOptions, Unreachable};
+use crate::settings_error::{Expected, Problem, ProblemKind};
 use crate::source::{self, Lookup, Source};
-
-/// What `pool()` does when a configured primary cannot be reached.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub enum Unreachable {
-    /// Return the error; the next `pool()` call tries again. A valid primary
-    /// that is down is an incident: switching to an empty SQLite database
-    /// would silently lose writes.
-    #[default]
-    Error,
-    /// Fall back to the SQLite fallback database, with a warning.
-    Fallback,
-}
-
-/// How the pool is sized and bounded. Every field has an attribute on the
-/// `DatabaseUrl` field and an environment override named after the URL
-/// variable (`DATABASE_URL` gives `DATABASE_MAX_CONNECTIONS`, ...).
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct PoolOptions {
-    /// The most connections the pool opens (`max_connections`).
-    ///
-    /// _Default:_ 10.
-    pub max_connections: u32,
-    /// Connections kept open while idle (`min_connections`).
-    ///
-    /// _Default:_ 0 (1 for an in-memory SQLite database, which would vanish
-    /// with its last connection).
-    pub min_connections: u32,
-    /// The bound on establishing the first connection, and each later one
-    /// (`connect_timeout`).
-    ///
-    /// _Default:_ 5 s.
-    pub connect_timeout: Duration,
-    /// The bound on waiting for a free connection (`acquire_timeout`).
-    ///
-    /// _Default:_ 10 s.
-    pub acquire_timeout: Duration,
-    /// Idle connections are closed after this long (`idle_timeout`); `None`
-    /// keeps them.
-    ///
-    /// _Default:_ 10 min.
-    pub idle_timeout: Option<Duration>,
-    /// What happens when the primary is unreachable (`on_unreachable`).
-    ///
-    /// _Default:_ [`Unreachable::Error`].
-    pub on_unreachable: Unreachable,
-    /// A directory with one sub-directory of migrations per backend
-    /// (`postgres/`, `mysql/`, `sqlite/`), run on the first pool build
-    /// (`migrations`; a relative path is relative to the working directory,
-    /// so deployments usually set the override, e.g. `DATABASE_MIGRATIONS`).
-    ///
-    /// _Default:_ none.
-    pub migrations: Option<String>,
-}
-
-impl Default for PoolOptions {
-    fn default() -> Self {
-        Self {
-            max_connections: 10,
-            min_connections: 0,
-            connect_timeout: Duration::from_secs(5),
-            acquire_timeout: Duration::from_secs(10),
-            idle_timeout: Some(Duration::from_mins(10)),
-            on_unreachable: Unreachable::Error,
-            migrations: None,
-        }
-    }
-}
 
 /// The pool attributes as the derive writes them (all optional).
 #[derive(Debug, Clone, Copy, Default)]
@@ -95,8 +28,10 @@ pub struct PoolSpec {
 }
 
 /// Parses a duration: `500ms`, `5s`, `2m`, `1h`, or a bare number of seconds.
+/// The format is pinned by `macros/src/duration_table.txt`, shared with the
+/// macro's parser of the same attributes.
 #[must_use]
-pub fn parse_duration(text: &str) -> Option<Duration> {
+pub(crate) fn parse_duration(text: &str) -> Option<Duration> {
     let text = text.trim();
     let split = text
         .find(|c: char| !c.is_ascii_digit())
@@ -123,7 +58,7 @@ fn read<T>(
     source: &dyn Source,
     name: &str,
     parse: impl Fn(&str) -> Option<T>,
-    expected: &'static str,
+    expected: Expected,
     problems: &mut Vec<Problem>,
 ) -> Option<T> {
     match source::lookup(source, &[name]) {
@@ -137,9 +72,8 @@ fn read<T>(
             if parsed.is_none() {
                 problems.push(Problem::new(
                     &source.name(name),
-                    ProblemKind::Invalid {
-                        type_name: expected,
-                        reason: format!("expected {expected}"),
+                    ProblemKind::NotAccepted {
+                        expected,
                         padded: found.value.trim() != found.value,
                     },
                 ));
@@ -187,7 +121,7 @@ pub(crate) fn resolve(
         source,
         &name("MAX_CONNECTIONS"),
         positive,
-        "u32",
+        Expected::Count { min: 1 },
         &mut problems,
     ) {
         o.max_connections = v;
@@ -196,12 +130,12 @@ pub(crate) fn resolve(
         source,
         &name("MIN_CONNECTIONS"),
         count,
-        "u32",
+        Expected::Count { min: 0 },
         &mut problems,
     ) {
         o.min_connections = v;
     }
-    let dur = "duration";
+    let dur = Expected::Duration;
     if let Some(v) = read(
         source,
         &name("CONNECT_TIMEOUT"),
@@ -238,22 +172,23 @@ pub(crate) fn resolve(
         source,
         &name("ON_UNREACHABLE"),
         policy,
-        "`error` or `fallback`",
+        Expected::OneOf(&["error", "fallback"]),
         &mut problems,
     ) {
         o.on_unreachable = v;
     }
-    let dir = |s: &str| (!s.is_empty()).then(|| s.to_owned());
-    if let Some(v) = read(source, &name("MIGRATIONS"), dir, "directory", &mut problems) {
-        o.migrations = Some(v);
+    // Empty means unset, so any value names a directory.
+    match source::lookup(source, &[&name("MIGRATIONS")]) {
+        Lookup::Found(found) => o.migrations = Some(found.value),
+        Lookup::Problem(p) => problems.push(p),
+        Lookup::Absent => {}
     }
     if o.min_connections > o.max_connections {
         problems.push(Problem::new(
             &source.name(&name("MIN_CONNECTIONS")),
-            ProblemKind::Invalid {
-                type_name: "u32",
-                reason: format!("it exceeds {} connections", o.max_connections),
-                padded: false,
+            ProblemKind::MinExceedsMax {
+                max: o.max_connections,
+                max_var: source.name(&name("MAX_CONNECTIONS")),
             },
         ));
     }
@@ -269,15 +204,28 @@ mod tests {
     use super::*;
     use crate::source::Vars;
 
+    /// The table the macro's parser is tested against too, so an attribute
+    /// and its environment override read the same durations.
     #[test]
-    fn durations() {
-        assert_eq!(parse_duration("500ms"), Some(Duration::from_millis(500)));
-        assert_eq!(parse_duration("5"), Some(Duration::from_secs(5)));
-        assert_eq!(parse_duration("2m"), Some(Duration::from_mins(2)));
-        assert_eq!(parse_duration("1h"), Some(Duration::from_hours(1)));
-        assert_eq!(parse_duration("5 s"), Some(Duration::from_secs(5)));
-        assert_eq!(parse_duration("fast"), None);
-        assert_eq!(parse_duration("-1s"), None);
+    fn parse_duration_follows_the_shared_table() {
+        let table = include_str!("../../../macros/src/duration_table.txt");
+        let mut cases = 0;
+        for (i, line) in table.lines().enumerate() {
+            if line.trim().is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let (input, expected) = line
+                .strip_prefix('"')
+                .and_then(|l| l.split_once('"'))
+                .unwrap_or_else(|| panic!("line {}: not `\"input\" expected`", i + 1));
+            let expected = match expected.trim() {
+                "none" => None,
+                ms => Some(Duration::from_millis(ms.parse().unwrap())),
+            };
+            assert_eq!(parse_duration(input), expected, "line {}: {input:?}", i + 1);
+            cases += 1;
+        }
+        assert!(cases >= 15, "only {cases} cases read");
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use core::fmt;
 use std::io;
 
-use crate::resolution::FallbackReason;
+use crate::url::resolution::FallbackReason;
 
 /// Loading settings failed: one or more variables are missing or invalid.
 ///
@@ -95,6 +95,21 @@ pub enum ProblemKind {
         /// The value has white space around it, a common cause.
         padded: bool,
     },
+    /// The value parses, but the setting does not accept it (a count out of
+    /// range, a duration that is not one, a word that is not an option).
+    NotAccepted {
+        /// What the setting accepts.
+        expected: Expected,
+        /// The value has white space around it, a common cause.
+        padded: bool,
+    },
+    /// The minimum number of connections is above the maximum.
+    MinExceedsMax {
+        /// The maximum in force.
+        max: u32,
+        /// The variable that sets the maximum.
+        max_var: String,
+    },
     /// The value (or the file's content) is not valid UTF-8.
     NotUnicode,
     /// Both `NAME` and `NAME_FILE` are set: which one is meant is unclear.
@@ -136,6 +151,41 @@ pub enum ProblemKind {
     },
 }
 
+/// What a setting accepts, for [`ProblemKind::NotAccepted`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Expected {
+    /// A whole number of connections, at least `min`.
+    Count {
+        /// The smallest accepted.
+        min: u32,
+    },
+    /// A duration: `500ms`, `5s`, `2m`, `1h`, or a bare number of seconds.
+    Duration,
+    /// One of these words (any case).
+    OneOf(&'static [&'static str]),
+}
+
+impl fmt::Display for Expected {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Count { min: 0 } => f.write_str("a whole number of connections"),
+            Self::Count { min } => write!(f, "a whole number of connections, at least {min}"),
+            Self::Duration => f.write_str("a duration such as `500ms`, `5s`, `2m` or `1h`"),
+            Self::OneOf(words) => {
+                f.write_str("one of ")?;
+                for (i, w) in words.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "`{w}`")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let var = &self.var;
@@ -168,6 +218,17 @@ impl fmt::Display for Problem {
                 }
                 Ok(())
             }
+            ProblemKind::NotAccepted { expected, padded } => {
+                write!(f, "`{var}` is not {expected}; set it to {expected}")?;
+                if *padded {
+                    f.write_str(", without the surrounding white space")?;
+                }
+                Ok(())
+            }
+            ProblemKind::MinExceedsMax { max, max_var } => write!(
+                f,
+                "`{var}` asks for more connections than the maximum of {max} (`{max_var}`); lower it, or raise `{max_var}`"
+            ),
             ProblemKind::NotUnicode => write!(f, "`{var}` is not valid UTF-8; set it to UTF-8 text"),
             ProblemKind::DotEnvSyntax { line: Some(n) } => write!(
                 f,

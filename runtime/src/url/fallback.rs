@@ -5,7 +5,7 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::resolution::{Candidate, CandidateKind, Location, Skip};
+use crate::url::resolution::{Candidate, CandidateKind, Location, Skip};
 
 /// The variable that overrides the fallback's data directory.
 pub const DATA_DIR_VAR: &str = "DBSETTINGS_DATA_DIR";
@@ -42,9 +42,13 @@ pub(crate) struct Choice {
     pub(crate) candidates: Vec<Candidate>,
 }
 
-/// Tries the candidates in order: the `fallback` attribute's file (already
-/// resolved to `attribute`), the data-dir variable, `/data` when present,
-/// `./data`, the temp directory, and last memory.
+/// Tries the candidates in DESIGN's order. An absolute path (or memory) in
+/// the `fallback` attribute is explicit and comes first, as given.
+/// Otherwise: the data-dir variable (an operator's word beats the code's),
+/// `/data` when present (persistent storage on Hugging Face Spaces), each
+/// holding the attribute's file name (`app.db` without one); then the
+/// attribute's relative path against the working directory, `./data`, the
+/// temp directory, and last memory.
 pub(crate) fn choose(
     attribute: Option<&Location>,
     data_dir: Option<&str>,
@@ -68,13 +72,21 @@ pub(crate) fn choose(
     .unwrap_or_else(|| PathBuf::from(DEFAULT_FILE));
 
     let mut plan: Vec<(CandidateKind, PathBuf)> = Vec::new();
-    if let Some(Location::File(p)) = attribute {
-        plan.push((CandidateKind::Attribute, p.clone()));
-    }
+    let relative = match attribute {
+        Some(Location::File(p)) if p.is_absolute() => {
+            plan.push((CandidateKind::Attribute, p.clone()));
+            None
+        }
+        Some(Location::File(p)) => Some(places.cwd.join(p)),
+        _ => None,
+    };
     if let Some(dir) = data_dir {
         plan.push((CandidateKind::DataDirVar, places.cwd.join(dir).join(&file)));
     }
     plan.push((CandidateKind::PersistentData, places.persistent.join(&file)));
+    if let Some(p) = relative {
+        plan.push((CandidateKind::Attribute, p));
+    }
     plan.push((
         CandidateKind::WorkingDir,
         places.cwd.join("data").join(&file),
@@ -282,6 +294,38 @@ mod tests {
             choice.location,
             Location::File(p.temp.join("dbsettings").join("app.db"))
         );
+    }
+
+    #[test]
+    fn designs_order_with_a_relative_attribute() {
+        let root = tempfile::tempdir().unwrap();
+        let p = places(root.path());
+        let attr = Location::File(PathBuf::from("var/todo.db"));
+        // No /data: the attribute's relative path, under the working dir.
+        let choice = choose(Some(&attr), None, &p);
+        assert_eq!(
+            kinds(&choice),
+            vec![
+                (CandidateKind::PersistentData, false),
+                (CandidateKind::Attribute, true)
+            ]
+        );
+        assert_eq!(choice.location, Location::File(p.cwd.join("var/todo.db")));
+        // With /data: it wins, holding the attribute's file name.
+        fs::create_dir_all(&p.persistent).unwrap();
+        let choice = choose(Some(&attr), None, &p);
+        assert_eq!(
+            choice.location,
+            Location::File(p.persistent.join("todo.db"))
+        );
+        // The data-dir variable beats both.
+        let dir = root.path().join("ops");
+        let choice = choose(Some(&attr), Some(dir.to_str().unwrap()), &p);
+        assert_eq!(choice.location, Location::File(dir.join("todo.db")));
+        // An absolute attribute is explicit: first, whatever else is there.
+        let abs = Location::File(root.path().join("abs/x.db"));
+        let choice = choose(Some(&abs), Some(dir.to_str().unwrap()), &p);
+        assert_eq!(choice.location, abs);
     }
 
     #[test]

@@ -7,8 +7,10 @@ use std::ffi::OsString;
 use std::io;
 use std::path::PathBuf;
 
-use crate::error::{Problem, ProblemKind};
-use crate::resolution::Origin;
+pub(crate) mod libpq;
+
+use crate::settings_error::{Problem, ProblemKind};
+use crate::url::resolution::Origin;
 
 /// A place to read variables from.
 ///
@@ -423,12 +425,12 @@ pub(crate) fn global(source: &dyn Source, name: &str) -> Option<String> {
 pub(crate) fn text_var(
     source: &dyn Source,
     name: &str,
-    warnings: &mut Vec<crate::resolution::Warning>,
+    warnings: &mut Vec<crate::url::resolution::Warning>,
 ) -> Option<String> {
     match source.var(name)?.into_string() {
         Ok(v) => (!v.is_empty()).then_some(v),
         Err(_) => {
-            warnings.push(crate::resolution::Warning::NotUnicode {
+            warnings.push(crate::url::resolution::Warning::NotUnicode {
                 var: source.name(name),
             });
             None
@@ -441,12 +443,12 @@ pub(crate) fn text_var(
 pub(crate) fn global_text(
     source: &dyn Source,
     name: &str,
-    warnings: &mut Vec<crate::resolution::Warning>,
+    warnings: &mut Vec<crate::url::resolution::Warning>,
 ) -> Option<String> {
     match source.global(name)?.into_string() {
         Ok(v) => (!v.is_empty()).then_some(v),
         Err(_) => {
-            warnings.push(crate::resolution::Warning::NotUnicode {
+            warnings.push(crate::url::resolution::Warning::NotUnicode {
                 var: name.to_owned(),
             });
             None

@@ -90,7 +90,7 @@ pub enum FallbackReason {
         /// The variable at fault.
         var: String,
         /// Why, without the value.
-        why: String,
+        why: ReadError,
     },
     /// The URL was valid but its database could not be reached, and
     /// `on_unreachable = "fallback"` switched to SQLite (for the life of the
@@ -135,6 +135,46 @@ impl fmt::Display for FallbackReason {
             Self::Unreachable { var, error, .. } => {
                 write!(f, "the database of `{var}` could not be reached: {error}")
             }
+        }
+    }
+}
+
+/// Why a variable's value could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ReadError {
+    /// The value (or the file's content) is not UTF-8.
+    NotUnicode,
+    /// Both `NAME` and `NAME_FILE` are set.
+    Conflict {
+        /// The `_FILE` variable that is also set.
+        file_var: String,
+    },
+    /// The file named by the `_FILE` variable cannot be read.
+    File {
+        /// Why, as the OS said it.
+        kind: io::ErrorKind,
+    },
+    /// The file is larger than a setting can be.
+    TooLarge {
+        /// The limit, in bytes.
+        limit: u64,
+    },
+    /// The path is not a regular file (a FIFO, a device, a directory).
+    NotAFile,
+}
+
+impl fmt::Display for ReadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NotUnicode => f.write_str("not valid UTF-8"),
+            Self::Conflict { file_var } => write!(f, "`{file_var}` is set too"),
+            Self::File { kind } => write!(f, "the file cannot be read ({kind})"),
+            Self::TooLarge { limit } => write!(
+                f,
+                "the file is larger than {limit} bytes, too large for a setting"
+            ),
+            Self::NotAFile => f.write_str("the path is not a regular file"),
         }
     }
 }
@@ -301,7 +341,7 @@ impl Rejection {
                 "use a postgresql://, mysql:// (or mariadb://) or sqlite: URL".into()
             }
             Self::NoAuthority { backend } => {
-                format!("write `{}://` with two slashes", scheme_of(*backend))
+                format!("write `{}://` with two slashes", backend.scheme())
             }
             Self::DriverNotCompiled { backend } => format!(
                 "enable the `{}` feature of dbsettings",
@@ -330,14 +370,6 @@ impl Rejection {
             } => format!("fix or remove the `{p}` parameter"),
             _ => return None,
         })
-    }
-}
-
-fn scheme_of(backend: Backend) -> &'static str {
-    match backend {
-        Backend::Postgres => "postgresql",
-        Backend::MySql => "mysql",
-        Backend::Sqlite => "sqlite",
     }
 }
 

@@ -1,0 +1,223 @@
+//! What the derive's generated code calls (through `crate::__private`): the
+//! field loaders, the `DatabaseUrl` field's loader ([`url_field`]), the pool
+//! options' reader ([`pool_options`]) and the `.env.example` template.
+
+mod pool_options;
+pub(crate) mod template;
+mod url_field;
+
+use core::fmt::Display;
+use core::str::FromStr;
+
+pub use pool_options::PoolSpec;
+pub use url_field::{STRICT_VAR, UrlSpec, database_url};
+
+use crate::settings_error::{Error, Problem, ProblemKind, Problems};
+use crate::source::{self, Lookup, Source};
+use crate::url::redact::Secrets;
+use crate::url::resolution::Origin;
+
+/// The problems collected while one settings value loads.
+#[derive(Debug, Default)]
+pub struct Collector {
+    problems: Problems,
+}
+
+impl Collector {
+    /// No problems yet.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Takes in the problems of a nested settings struct.
+    pub fn absorb(&mut self, error: Error) {
+        for p in error.into_problems() {
+            self.push(p);
+        }
+    }
+
+    /// Every problem at once. Called when a field came back `None`, which
+    /// each loader returns only after recording why.
+    #[must_use]
+    pub fn into_error(self) -> Error {
+        Error::new(self.problems.0)
+    }
+
+    fn push(&mut self, problem: Problem) {
+        self.problems.push(problem);
+    }
+}
+
+/// Looks a plain field up and parses it: `Some(None)` when it is absent,
+/// `None` when a problem was recorded.
+#[allow(
+    clippy::option_option,
+    reason = "absent and failed are different outcomes"
+)]
+fn parse_field<T>(
+    source: &dyn Source,
+    names: &[&str],
+    type_name: &'static str,
+    collector: &mut Collector,
+) -> Option<Option<T>>
+where
+    T: FromStr,
+    T::Err: Display,
+{
+    match source::lookup(source, names) {
+        Lookup::Absent => Some(None),
+        Lookup::Problem(p) => {
+            collector.push(p);
+            None
+        }
+        Lookup::Found(found) => match found.value.parse::<T>() {
+            Ok(v) => Some(Some(v)),
+            Err(e) => {
+                let padded = found.value.trim() != found.value;
+                let reason = Secrets::new([&found.value]).scrub(&e.to_string());
+                let var = match &found.origin {
+                    Origin::File { file_var, .. } => file_var.as_str(),
+                    _ => found.var(),
+                };
+                collector.push(Problem::new(
+                    var,
+                    ProblemKind::Invalid {
+                        type_name,
+                        reason,
+                        padded,
+                    },
+                ));
+                None
+            }
+        },
+    }
+}
+
+/// Text types a string-literal `default` converts into. Any other type needs
+/// a typed default (`default = 7860`, `default = Level::Info`), so the
+/// compiler checks it.
+#[diagnostic::on_unimplemented(
+    message = "a string literal `default` needs a text field, and `{Self}` is not one",
+    label = "this literal needs a value of type `{Self}`, without quotes",
+    note = "string literals convert to `String`, `PathBuf`, `OsString`, `Box<str>` and `&'static str`"
+)]
+pub trait TextDefault {
+    /// Converts the literal.
+    fn from_literal(text: &'static str) -> Self;
+}
+
+/// Converts a string-literal `default`; the field's type picks the impl.
+#[must_use]
+pub fn text_default<T: TextDefault>(text: &'static str) -> T {
+    T::from_literal(text)
+}
+
+impl TextDefault for String {
+    fn from_literal(text: &'static str) -> Self {
+        text.to_owned()
+    }
+}
+
+impl TextDefault for &'static str {
+    fn from_literal(text: &'static str) -> Self {
+        text
+    }
+}
+
+impl TextDefault for Box<str> {
+    fn from_literal(text: &'static str) -> Self {
+        text.into()
+    }
+}
+
+impl TextDefault for std::path::PathBuf {
+    fn from_literal(text: &'static str) -> Self {
+        text.into()
+    }
+}
+
+impl TextDefault for std::ffi::OsString {
+    fn from_literal(text: &'static str) -> Self {
+        text.into()
+    }
+}
+
+/// A required field: a problem when absent.
+pub fn required<T>(
+    source: &dyn Source,
+    names: &[&str],
+    type_name: &'static str,
+    collector: &mut Collector,
+) -> Option<T>
+where
+    T: FromStr,
+    T::Err: Display,
+{
+    match parse_field(source, names, type_name, collector)? {
+        Some(v) => Some(v),
+        None => {
+            collector.push(Problem::new(
+                &source.name(names[0]),
+                ProblemKind::Missing {
+                    names: names.iter().map(|n| source.name(n)).collect(),
+                },
+            ));
+            None
+        }
+    }
+}
+
+/// An `Option<T>` field: absent is `Some(None)`, `None` when a problem was
+/// recorded.
+#[allow(
+    clippy::option_option,
+    reason = "absent and failed are different outcomes"
+)]
+pub fn optional<T>(
+    source: &dyn Source,
+    names: &[&str],
+    type_name: &'static str,
+    collector: &mut Collector,
+) -> Option<Option<T>>
+where
+    T: FromStr,
+    T::Err: Display,
+{
+    parse_field(source, names, type_name, collector)
+}
+
+/// A field with a `default`: absent is the default.
+pub fn with_default<T>(
+    source: &dyn Source,
+    names: &[&str],
+    type_name: &'static str,
+    default: impl FnOnce() -> T,
+    collector: &mut Collector,
+) -> Option<T>
+where
+    T: FromStr,
+    T::Err: Display,
+{
+    parse_field(source, names, type_name, collector).map(|v| v.unwrap_or_else(default))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_errors_never_echo_the_value() {
+        let scrub = |m: &str, v: &str| Secrets::new([v]).scrub(m);
+        assert_eq!(
+            scrub("bad value 'hunter22'", "hunter22"),
+            "bad value '****'"
+        );
+        assert_eq!(
+            scrub("bad value ' hunter22 '", " hunter22 "),
+            "bad value '****'"
+        );
+        assert_eq!(scrub("invalid x", "x"), "invalid ****");
+        assert_eq!(scrub("invalid digit", "abc1"), "invalid digit");
+    }
+}

@@ -1,0 +1,74 @@
+//! The pool's options: its size, its bounds, what it does when the primary
+//! is unreachable, its migrations. Read at load time (`crate::load`) from
+//! the attributes and their environment overrides.
+
+use core::time::Duration;
+
+/// What `pool()` does when a configured primary cannot be reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Unreachable {
+    /// Return the error; the next `pool()` call tries again. A valid primary
+    /// that is down is an incident: switching to an empty SQLite database
+    /// would silently lose writes.
+    #[default]
+    Error,
+    /// Fall back to the SQLite fallback database, with a warning.
+    Fallback,
+}
+
+/// How the pool is sized and bounded. Every field has an attribute on the
+/// `DatabaseUrl` field and an environment override named after the URL
+/// variable (`DATABASE_URL` gives `DATABASE_MAX_CONNECTIONS`, ...).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PoolOptions {
+    /// The most connections the pool opens (`max_connections`).
+    ///
+    /// _Default:_ 10.
+    pub max_connections: u32,
+    /// Connections kept open while idle (`min_connections`).
+    ///
+    /// _Default:_ 0 (1 for an in-memory SQLite database, which would vanish
+    /// with its last connection).
+    pub min_connections: u32,
+    /// The bound on establishing the first connection, and each later one
+    /// (`connect_timeout`).
+    ///
+    /// _Default:_ 5 s.
+    pub connect_timeout: Duration,
+    /// The bound on waiting for a free connection (`acquire_timeout`).
+    ///
+    /// _Default:_ 10 s.
+    pub acquire_timeout: Duration,
+    /// Idle connections are closed after this long (`idle_timeout`); `None`
+    /// keeps them.
+    ///
+    /// _Default:_ 10 min.
+    pub idle_timeout: Option<Duration>,
+    /// What happens when the primary is unreachable (`on_unreachable`).
+    ///
+    /// _Default:_ [`Unreachable::Error`].
+    pub on_unreachable: Unreachable,
+    /// A directory with one sub-directory of migrations per backend
+    /// (`postgres/`, `mysql/`, `sqlite/`), run on the first pool build
+    /// (`migrations`; a relative path is relative to the working directory,
+    /// so deployments usually set the override, e.g. `DATABASE_MIGRATIONS`).
+    ///
+    /// _Default:_ none.
+    pub migrations: Option<String>,
+}
+
+impl Default for PoolOptions {
+    fn default() -> Self {
+        Self {
+            max_connections: 10,
+            min_connections: 0,
+            connect_timeout: Duration::from_secs(5),
+            acquire_timeout: Duration::from_secs(10),
+            idle_timeout: Some(Duration::from_mins(10)),
+            on_unreachable: Unreachable::Error,
+            migrations: None,
+        }
+    }
+}

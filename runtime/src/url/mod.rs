@@ -1,0 +1,325 @@
+//! How a database URL is resolved: the five layers (one file each, or a
+//! group), the fallback location, redaction, the report of every decision
+//! ([`resolution`]) and the [`DatabaseUrl`] that comes out.
+//!
+//! [`check`] runs the layers on one raw value: [`normalise`] (presence and
+//! repairs), [`shape`], [`parse`], [`driver`] (the sqlx connect options,
+//! which the pool is then built with). The URL field's loader
+//! (`crate::load`) calls it, then [`fallback`] when the value is unusable.
+
+mod database_url;
+pub(crate) mod driver;
+pub(crate) mod fallback;
+mod normalise;
+mod parse;
+pub(crate) mod redact;
+pub mod resolution;
+mod shape;
+
+use std::path::Path;
+
+pub use database_url::DatabaseUrl;
+pub(crate) use driver::ConnectOptions;
+#[cfg(feature = "sqlite")]
+pub(crate) use parse::sqlite_is_memory;
+
+use crate::Backend;
+use crate::source::Source;
+use normalise::normalise;
+use resolution::{Absence, Location, Normalization, Rejection, Warning};
+
+/// A URL that passed every layer.
+#[derive(Debug)]
+pub(crate) struct Accepted {
+    pub(crate) url: String,
+    pub(crate) backend: Backend,
+    pub(crate) location: Option<Location>,
+    pub(crate) warnings: Vec<Warning>,
+    /// The driver's connect options, built by layer 5.
+    pub(crate) connect: ConnectOptions,
+}
+
+/// Why a value cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Refusal {
+    Absent(Absence),
+    Rejected(Rejection),
+}
+
+/// The outcome of checking one raw value.
+#[derive(Debug)]
+pub(crate) struct Checked {
+    pub(crate) normalizations: Vec<Normalization>,
+    pub(crate) outcome: Result<Accepted, Refusal>,
+}
+
+/// Runs every layer on `raw`, the value of the variable `var`. Relative
+/// SQLite paths are resolved against `cwd`; PostgreSQL defaults come from
+/// `source`, never from the ambient environment.
+pub(crate) fn check(raw: &str, var: &str, cwd: &Path, source: &dyn Source) -> Checked {
+    let mut normalizations = Vec::new();
+    let outcome =
+        normalise(raw, var, &mut normalizations).and_then(|url| validate(url, cwd, source));
+    Checked {
+        normalizations,
+        outcome,
+    }
+}
+
+/// The scheme of `s`: the text before the first `:` when it is a valid URL
+/// scheme (a letter, then letters, digits, `+`, `-`, `.`).
+pub(crate) fn scheme_of(s: &str) -> Option<&str> {
+    let colon = s.find(':')?;
+    let scheme = &s[..colon];
+    let mut chars = scheme.chars();
+    let first = chars.next()?;
+    (first.is_ascii_alphabetic() && chars.all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c)))
+        .then_some(scheme)
+}
+
+/// Layers 3 to 5 on a normalised value.
+fn validate(s: String, cwd: &Path, source: &dyn Source) -> Result<Accepted, Refusal> {
+    let backend = shape::shape(&s).map_err(Refusal::Rejected)?;
+    let mut warnings = Vec::new();
+    let location = match backend {
+        Backend::Sqlite => Some(parse::sqlite_location(&s, cwd).map_err(Refusal::Rejected)?),
+        Backend::Postgres | Backend::MySql => {
+            parse::parse_server_url(&s, backend).map_err(Refusal::Rejected)?;
+            None
+        }
+    };
+    let connect = driver::accepts(&s, backend, source, &mut warnings).map_err(Refusal::Rejected)?;
+    if location == Some(Location::Memory) {
+        warnings.push(Warning::InMemory);
+    }
+    Ok(Accepted {
+        url: s,
+        backend,
+        location,
+        warnings,
+        connect,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::Vars;
+    use crate::url::resolution::Component;
+
+    fn run(raw: &str) -> Checked {
+        check(raw, "DATABASE_URL", Path::new("/work"), &Vars::default())
+    }
+
+    fn url(raw: &str) -> String {
+        match run(raw).outcome {
+            Ok(a) => a.url,
+            Err(e) => panic!("{raw:?} rejected: {e:?}"),
+        }
+    }
+
+    fn rejection(raw: &str) -> Rejection {
+        match run(raw).outcome {
+            Err(Refusal::Rejected(r)) => r,
+            other => panic!("{raw:?}: expected a rejection, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn presence() {
+        for raw in [
+            "   ",
+            "None",
+            "NULL",
+            "undefined",
+            "\"\"",
+            "''",
+            "DATABASE_URL=",
+        ] {
+            assert!(
+                matches!(run(raw).outcome, Err(Refusal::Absent(_))),
+                "{raw:?} should be missing"
+            );
+        }
+    }
+
+    #[test]
+    fn each_normalisation_is_named() {
+        let c = run(" 'export DATABASE_URL=\"POSTGRESQL+asyncpg://u:p@h/db\"' ");
+        assert_eq!(c.outcome.unwrap().url, "postgresql://u:p@h/db");
+        assert_eq!(
+            c.normalizations,
+            vec![
+                Normalization::Trimmed,
+                Normalization::Unquoted,
+                Normalization::VariablePrefix,
+                Normalization::Unquoted,
+                Normalization::SchemeLowercased,
+                Normalization::DriverSuffix {
+                    driver: "asyncpg".into()
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn sqlite_forms() {
+        assert_eq!(url("sqlite+aiosqlite:///rel.db"), "sqlite:rel.db");
+        assert_eq!(url("sqlite+aiosqlite:////abs/x.db"), "sqlite:///abs/x.db");
+        assert_eq!(url("sqlite://"), "sqlite::memory:");
+        assert_eq!(url("sqlite:///:memory:"), "sqlite::memory:");
+        assert_eq!(url("sqlite:///../up.db"), "sqlite:../up.db");
+        assert_eq!(
+            url("sqlite:x.db?check_same_thread=false&mode=rwc"),
+            "sqlite:x.db?mode=rwc"
+        );
+        assert_eq!(
+            run("sqlite:///srv/x.db").outcome.unwrap().location,
+            Some(Location::File("/srv/x.db".into()))
+        );
+        assert_eq!(
+            run("sqlite://rel/x.db").outcome.unwrap().location,
+            Some(Location::File("/work/rel/x.db".into()))
+        );
+        assert_eq!(rejection("sqlite:"), Rejection::MissingPath);
+        assert!(matches!(
+            rejection("sqlite:x.db?journal=wal"),
+            Rejection::DriverRejected { parameter: Some(p), .. } if p == "journal"
+        ));
+    }
+
+    #[test]
+    fn shape_rejections() {
+        assert_eq!(
+            rejection("postgresql://u:p@h/db\u{0}"),
+            Rejection::ControlCharacter
+        );
+        assert_eq!(
+            rejection("mysql://u:p@h/db # staging"),
+            Rejection::InteriorWhitespace {
+                inline_comment: true
+            }
+        );
+        for raw in [
+            "postgresql://u:$DB_PASSWORD@h/db",
+            "postgresql://u:p@${HOST}/db",
+            "postgresql://{{user}}:p@h/db",
+            "postgresql://u:<password>@h/db",
+            "mysql://root:[YOUR_PASSWORD]@h/db",
+            "postgresql://user:password@HOST:5432/db",
+            "postgresql://u:p@localhost:port/db",
+            "$DATABASE_URL",
+        ] {
+            assert_eq!(rejection(raw), Rejection::Placeholder, "{raw}");
+        }
+        assert_eq!(rejection("app.db"), Rejection::NoScheme);
+        assert_eq!(
+            rejection("mssql+pyodbc://u:p@h/db"),
+            Rejection::UnsupportedScheme {
+                scheme: Some("mssql")
+            }
+        );
+        assert_eq!(
+            rejection("secretthing:stuff"),
+            Rejection::UnsupportedScheme { scheme: None }
+        );
+        assert_eq!(
+            rejection("mysql:/u:p@h/db"),
+            Rejection::NoAuthority {
+                backend: Backend::MySql
+            }
+        );
+    }
+
+    /// Inputs the property tests found; each once panicked or leaked.
+    #[test]
+    fn regressions_from_the_property_tests() {
+        assert!(run("postgres:?://").outcome.is_err());
+        assert_eq!(
+            rejection("postgres://a?pp:PW@db.internal/app"),
+            Rejection::AtAfterHost
+        );
+        assert_eq!(
+            rejection("postgresql:///app:PW/app?host=/cloudsql/p"),
+            Rejection::DatabaseName
+        );
+        assert_eq!(
+            rejection("postgresql://a?pp:PWlocalhost/app"),
+            Rejection::MalformedQuery
+        );
+    }
+
+    #[test]
+    fn dollar_inside_a_password_is_not_a_placeholder() {
+        assert_eq!(
+            url("postgresql://u:pa$word@h/db"),
+            "postgresql://u:pa$word@h/db"
+        );
+        assert_eq!(url("postgresql://u:pa$$@h/db"), "postgresql://u:pa$$@h/db");
+    }
+
+    #[test]
+    fn parse_rejections() {
+        assert_eq!(
+            rejection("postgresql://u:a/b@h/db"),
+            Rejection::PasswordNeedsEncoding { character: '/' }
+        );
+        assert_eq!(
+            rejection("postgresql://u:a?b@h/db"),
+            Rejection::PasswordNeedsEncoding { character: '?' }
+        );
+        assert_eq!(rejection("postgresql://h/db#x"), Rejection::Fragment);
+        assert_eq!(rejection("postgresql://a?b:c@h/db"), Rejection::AtAfterHost);
+        assert_eq!(
+            rejection("postgresql://h/db?user=me@corp"),
+            Rejection::AtAfterHost
+        );
+        assert_eq!(rejection("mysql://u:p@h:0/db"), Rejection::InvalidPort);
+        assert_eq!(rejection("mysql://u:p@h:70000/db"), Rejection::InvalidPort);
+        assert_eq!(
+            rejection("postgresql://u:p@bad!host/db"),
+            Rejection::InvalidHost
+        );
+        assert_eq!(rejection("postgresql:///db"), Rejection::MissingHost);
+        assert_eq!(
+            rejection("postgresql://u:p%zz@h/db"),
+            Rejection::InvalidPercentEncoding {
+                component: Component::Password
+            }
+        );
+        assert_eq!(
+            rejection("postgresql://u:p%ff@h/db"),
+            Rejection::InvalidUtf8 {
+                component: Component::Password
+            }
+        );
+        assert_eq!(rejection("mysql://u:p@a,b/db"), Rejection::MultipleHosts);
+        assert_eq!(
+            rejection("postgresql://h/app/extra"),
+            Rejection::DatabaseName
+        );
+        assert_eq!(
+            rejection("postgresql:///app:pw/x?host=/tmp"),
+            Rejection::DatabaseName
+        );
+    }
+
+    #[test]
+    fn accepted_server_urls() {
+        for raw in [
+            "postgresql://u:p@db_service:5432/app",
+            "postgresql://u:p@10.0.0.1/app",
+            "postgresql://u:p@[fe80::1]:5432/app",
+            "postgresql://%2Fvar%2Frun%2Fpostgresql/app",
+            "mysql://root@localhost/test?socket=/run/mysqld/mysqld.sock",
+            "mariadb://root@localhost:3306/test",
+            "postgres://u:p@h.example.com:5432/app?sslmode=disable&application_name=a",
+        ] {
+            assert_eq!(url(raw), raw);
+        }
+        assert_eq!(
+            url("postgresql://u:p@/db?host=/cloudsql/p:r:i"),
+            "postgresql://u:p@localhost/db?host=/cloudsql/p:r:i"
+        );
+    }
+}
