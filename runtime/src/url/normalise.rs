@@ -20,7 +20,7 @@ fn presence(value: &str) -> Result<(), Absence> {
 }
 
 /// Python-only `sqlite3.connect` keyword arguments that end up in URLs.
-const PYTHON_SQLITE_PARAMS: &[&str] = &[
+pub(super) const PYTHON_SQLITE_PARAMS: &[&str] = &[
     "check_same_thread",
     "timeout",
     "detect_types",

@@ -113,14 +113,6 @@ const KNOWN_PARAMS: &[&str] = &[
     "read_timeout",
     "write_timeout",
     "unix_socket",
-    "check_same_thread",
-    "timeout",
-    "detect_types",
-    "isolation_level",
-    "cached_statements",
-    "uri",
-    "factory",
-    "autocommit",
     "statement-cache-capacity",
     "pool_size",
     "max_overflow",
@@ -157,7 +149,7 @@ pub(crate) fn param_kind(key: &str) -> ParamKind {
         ParamKind::Public
     } else if SECRET_PARAMS.contains(&key) {
         ParamKind::Secret
-    } else if KNOWN_PARAMS.contains(&key) {
+    } else if KNOWN_PARAMS.contains(&key) || super::normalise::PYTHON_SQLITE_PARAMS.contains(&key) {
         ParamKind::Known
     } else {
         ParamKind::Unknown
