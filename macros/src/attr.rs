@@ -94,6 +94,9 @@ const POOL_KEYS: &[&str] = &[
     "idle_timeout",
     "on_unreachable",
     "migrations",
+    "pgbouncer",
+    "startup_wait",
+    "credentials_poll",
 ];
 
 /// `on_unreachable = "error"` or `"fallback"`.
@@ -116,6 +119,10 @@ pub(crate) struct PoolAttrs {
     pub(crate) idle_timeout: Attr<u64>,
     pub(crate) on_unreachable: Attr<OnUnreachable>,
     pub(crate) migrations: Attr<String>,
+    pub(crate) pgbouncer: Attr<bool>,
+    /// In milliseconds, like the poll interval below.
+    pub(crate) startup_wait: Attr<u64>,
+    pub(crate) credentials_poll: Attr<u64>,
 }
 
 impl PoolAttrs {
@@ -128,6 +135,9 @@ impl PoolAttrs {
             idle_timeout: Attr::new("idle_timeout"),
             on_unreachable: Attr::new("on_unreachable"),
             migrations: Attr::new("migrations"),
+            pgbouncer: Attr::new("pgbouncer"),
+            startup_wait: Attr::new("startup_wait"),
+            credentials_poll: Attr::new("credentials_poll"),
         }
     }
 
@@ -141,6 +151,9 @@ impl PoolAttrs {
             self.idle_timeout.given_key(),
             self.on_unreachable.given_key(),
             self.migrations.given_key(),
+            self.pgbouncer.given_key(),
+            self.startup_wait.given_key(),
+            self.credentials_poll.given_key(),
         ]
         .into_iter()
         .flatten()
@@ -179,6 +192,18 @@ impl PoolAttrs {
             // #[settings(migrations = "migrations")]
             let dir = directory(meta, "migrations");
             self.migrations.set_or_report(cx, key, dir);
+        } else if path.is_ident("pgbouncer") {
+            // #[settings(pgbouncer = true)]: a transaction-mode pooler
+            let on = switch(meta, "pgbouncer");
+            self.pgbouncer.set_or_report(cx, key, on);
+        } else if path.is_ident("startup_wait") {
+            // #[settings(startup_wait = "30s")]
+            let ms = duration(meta, "startup_wait");
+            self.startup_wait.set_or_report(cx, key, ms);
+        } else if path.is_ident("credentials_poll") {
+            // #[settings(credentials_poll = "10s")]
+            let ms = duration(meta, "credentials_poll");
+            self.credentials_poll.set_or_report(cx, key, ms);
         } else {
             return false;
         }
@@ -310,6 +335,15 @@ fn duration(meta: &ParseNestedMeta<'_>, key: &str) -> syn::Result<u64> {
         || expects(&lit, key, "a duration such as \"500ms\", \"5s\" or \"2m\""),
         Ok,
     )
+}
+
+/// `pgbouncer = true` or `= false`.
+fn switch(meta: &ParseNestedMeta<'_>, key: &str) -> syn::Result<bool> {
+    let lit: syn::Lit = meta.value()?.parse()?;
+    match &lit {
+        syn::Lit::Bool(b) => Ok(b.value),
+        _ => expects(&lit, key, "`true` or `false`, without quotes"),
+    }
 }
 
 /// `on_unreachable = "error"` or `"fallback"`.
@@ -543,6 +577,9 @@ mod tests {
             pool.idle_timeout.name,
             pool.on_unreachable.name,
             pool.migrations.name,
+            pool.pgbouncer.name,
+            pool.startup_wait.name,
+            pool.credentials_poll.name,
         ];
         assert_eq!(names, POOL_KEYS);
     }

@@ -238,6 +238,9 @@ fn pool_spec(pool: &PoolAttrs) -> TokenStream {
     let idle = opt(pool.idle_timeout.value().map(|ms| quote!(#ms)));
     let fallback = pool.on_unreachable.value() == Some(&OnUnreachable::Fallback);
     let migrations = opt(pool.migrations.value().map(|dir| quote!(#dir)));
+    let pgbouncer = pool.pgbouncer.value().copied().unwrap_or(false);
+    let wait = opt(pool.startup_wait.value().map(|ms| quote!(#ms)));
+    let credentials = opt(pool.credentials_poll.value().map(|ms| quote!(#ms)));
     quote! {
         __dbsettings::__private::PoolSpec {
             max_connections: #max,
@@ -247,6 +250,9 @@ fn pool_spec(pool: &PoolAttrs) -> TokenStream {
             idle_timeout_ms: #idle,
             fallback_when_unreachable: #fallback,
             migrations: #migrations,
+            pgbouncer: #pgbouncer,
+            startup_wait_ms: #wait,
+            credentials_poll_ms: #credentials,
         }
     }
 }

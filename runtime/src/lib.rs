@@ -110,7 +110,10 @@ pub use backend::Backend;
 pub use load::STRICT_VAR;
 #[cfg(feature = "sqlite")]
 pub use pool::sqlite;
-pub use pool::{Database, DatabaseError, DatabaseErrorKind, Pool, PoolOptions, Unreachable};
+pub use pool::{
+    Credential, Database, DatabaseError, DatabaseErrorKind, Health, HealthState, Pool, PoolOptions,
+    PoolStats, ProviderError, Unreachable,
+};
 pub use settings_error::{Error, Expected, Problem, ProblemKind};
 /// The sqlx this crate is built on, re-exported so users need no second
 /// dependency.

@@ -43,6 +43,8 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/health", get(health))
+        .route("/livez", get(livez))
+        .route("/readyz", get(readyz))
         .route("/todos", get(list).post(create))
         .route("/todos/{id}", get(read).patch(update).delete(remove))
         .fallback(|| async { ApiError::NotFound("no such route") })
@@ -122,6 +124,30 @@ impl From<PathRejection> for ApiError {
     fn from(_: PathRejection) -> Self {
         Self::NotFound("no such todo")
     }
+}
+
+/// Liveness: the process serves HTTP. Never touches the database, so a
+/// database outage does not get the container restarted.
+async fn livez() -> Response {
+    Json(json!({ "status": "ok" })).into_response()
+}
+
+/// Readiness: dbsettings' health report (building the pool if needed); 503
+/// with `Retry-After` while the database is down.
+async fn readyz(State(state): State<AppState>) -> Response {
+    let report = state.db.health(true).await;
+    let status = if report.state.is_up() {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let mut response = (status, Json(report)).into_response();
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
+    }
+    response
 }
 
 async fn health(State(state): State<AppState>) -> Response {

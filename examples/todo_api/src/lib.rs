@@ -2,6 +2,9 @@
 //! runs locally against PostgreSQL and on Hugging Face Spaces with whatever
 //! `DATABASE_URL` it was given, or none.
 //!
+//! - `GET /livez`: liveness; never touches the database.
+//! - `GET /readyz`: readiness, dbsettings' health report (state, ping
+//!   latency, pool connections, credentials generation); 503 while down.
 //! - `GET /health`: which database, whether it is the fallback and why; 503
 //!   while the database is unreachable.
 //! - `POST /todos`, `GET /todos`, `GET /todos/{id}`, `PATCH /todos/{id}`,

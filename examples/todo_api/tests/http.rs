@@ -298,6 +298,11 @@ async fn a_no_database_url_falls_back_to_sqlite_with_full_crud() {
             .ends_with("data/app.db"),
         "{health}"
     );
+    let (st, ready, _) = s.call(M::GET, "/readyz", None).await;
+    assert_eq!(st, StatusCode::OK, "{ready}");
+    assert_eq!(ready["state"]["state"], "up", "{ready}");
+    assert_eq!(ready["fallback"], true, "{ready}");
+    assert!(ready["ping_ms"].as_f64().is_some(), "{ready}");
     crud_round_trip(&s).await;
     assert!(s.log().contains("falling back to SQLite"), "{}", s.log());
     assert!(
@@ -381,6 +386,15 @@ async fn c_a_refused_primary_still_starts_and_answers_503() {
     let (st, health, retry) = s.call(M::GET, "/health", None).await;
     assert_eq!(st, StatusCode::SERVICE_UNAVAILABLE, "{health}");
     assert_eq!(retry, "5");
+    // Liveness never looks at the database; readiness does.
+    let (st, live, _) = s.call(M::GET, "/livez", None).await;
+    assert_eq!(st, StatusCode::OK, "{live}");
+    let (st, ready, retry) = s.call(M::GET, "/readyz", None).await;
+    assert_eq!(st, StatusCode::SERVICE_UNAVAILABLE, "{ready}");
+    assert_eq!(retry, "5");
+    assert_eq!(ready["state"]["state"], "down", "{ready}");
+    assert_eq!(ready["state"]["kind"], "refused", "{ready}");
+    assert!(!ready.to_string().contains("Refused-Pw-551"), "{ready}");
     assert_eq!(health["status"], "unavailable");
     assert!(
         health["error"]

@@ -25,6 +25,12 @@ pub struct PoolSpec {
     pub fallback_when_unreachable: bool,
     /// `migrations = "migrations"`
     pub migrations: Option<&'static str>,
+    /// `pgbouncer = true`
+    pub pgbouncer: bool,
+    /// `startup_wait = "30s"`, in milliseconds
+    pub startup_wait_ms: Option<u64>,
+    /// `credentials_poll = "10s"`, in milliseconds
+    pub credentials_poll_ms: Option<u64>,
 }
 
 /// Parses a duration: `500ms`, `5s`, `2m`, `1h`, or a bare number of seconds.
@@ -54,32 +60,45 @@ pub(crate) fn override_prefix(url_var: &str) -> String {
     format!("{base}_")
 }
 
-fn read<T>(
-    source: &dyn Source,
-    name: &str,
-    parse: impl Fn(&str) -> Option<T>,
-    expected: Expected,
-    problems: &mut Vec<Problem>,
-) -> Option<T> {
+/// A value the override may take, parsed.
+enum Parsed {
+    Count(u32),
+    Duration(Duration),
+    /// One of the expected words, lower-cased (`1`, `yes`, `on` read as
+    /// `true`; `0`, `no`, `off` as `false`).
+    Word(&'static str),
+}
+
+/// `text` as `expected` says, or `None`.
+fn parse_as(expected: Expected, text: &str) -> Option<Parsed> {
+    match expected {
+        Expected::Count { min } => text
+            .parse::<u32>()
+            .ok()
+            .filter(|n| *n >= min)
+            .map(Parsed::Count),
+        Expected::Duration => parse_duration(text).map(Parsed::Duration),
+        Expected::OneOf(words) => {
+            let lower = text.to_ascii_lowercase();
+            let word = match lower.as_str() {
+                "1" | "yes" | "on" => "true",
+                "0" | "no" | "off" => "false",
+                other => other,
+            };
+            words.iter().copied().find(|w| *w == word).map(Parsed::Word)
+        }
+    }
+}
+
+/// The text of an override, when set; a problem reading it is recorded.
+fn read_text(source: &dyn Source, name: &str, problems: &mut Vec<Problem>) -> Option<String> {
     match source::lookup(source, &[name]) {
         Lookup::Absent => None,
         Lookup::Problem(p) => {
             problems.push(p);
             None
         }
-        Lookup::Found(found) => {
-            let parsed = parse(found.value.trim());
-            if parsed.is_none() {
-                problems.push(Problem::new(
-                    &source.name(name),
-                    ProblemKind::NotAccepted {
-                        expected,
-                        padded: found.value.trim() != found.value,
-                    },
-                ));
-            }
-            parsed
-        }
+        Lookup::Found(found) => Some(found.value),
     }
 }
 
@@ -101,6 +120,9 @@ fn from_spec(spec: &PoolSpec) -> PoolOptions {
             Unreachable::Error
         },
         migrations: spec.migrations.map(str::to_owned),
+        pgbouncer: spec.pgbouncer,
+        startup_wait: spec.startup_wait_ms.filter(|ms| *ms > 0).map(ms),
+        credentials_poll: spec.credentials_poll_ms.map_or(d.credentials_poll, ms),
     }
 }
 
@@ -114,74 +136,61 @@ pub(crate) fn resolve(
     let mut o = from_spec(spec);
     let prefix = override_prefix(url_var);
     let mut problems = Vec::new();
-    let count = |s: &str| s.parse::<u32>().ok();
-    let positive = |s: &str| s.parse::<u32>().ok().filter(|n| *n > 0);
     let name = |suffix: &str| format!("{prefix}{suffix}");
-    if let Some(v) = read(
-        source,
-        &name("MAX_CONNECTIONS"),
-        positive,
-        Expected::Count { min: 1 },
-        &mut problems,
-    ) {
-        o.max_connections = v;
-    }
-    if let Some(v) = read(
-        source,
-        &name("MIN_CONNECTIONS"),
-        count,
-        Expected::Count { min: 0 },
-        &mut problems,
-    ) {
-        o.min_connections = v;
-    }
-    let dur = Expected::Duration;
-    if let Some(v) = read(
-        source,
-        &name("CONNECT_TIMEOUT"),
-        parse_duration,
-        dur,
-        &mut problems,
-    ) {
-        o.connect_timeout = v;
-    }
-    if let Some(v) = read(
-        source,
-        &name("ACQUIRE_TIMEOUT"),
-        parse_duration,
-        dur,
-        &mut problems,
-    ) {
-        o.acquire_timeout = v;
-    }
-    if let Some(v) = read(
-        source,
-        &name("IDLE_TIMEOUT"),
-        parse_duration,
-        dur,
-        &mut problems,
-    ) {
-        o.idle_timeout = (!v.is_zero()).then_some(v);
-    }
-    let policy = |s: &str| match s.to_ascii_lowercase().as_str() {
-        "error" => Some(Unreachable::Error),
-        "fallback" => Some(Unreachable::Fallback),
-        _ => None,
+    let mut read = |suffix: &str, expected: Expected| {
+        let value = read_text(source, &name(suffix), &mut problems)?;
+        let parsed = parse_as(expected, value.trim());
+        if parsed.is_none() {
+            problems.push(Problem::new(
+                &source.name(&name(suffix)),
+                ProblemKind::NotAccepted {
+                    expected,
+                    padded: value.trim() != value,
+                },
+            ));
+        }
+        parsed
     };
-    if let Some(v) = read(
-        source,
-        &name("ON_UNREACHABLE"),
-        policy,
-        Expected::OneOf(&["error", "fallback"]),
-        &mut problems,
-    ) {
-        o.on_unreachable = v;
+    let (one, any) = (Expected::Count { min: 1 }, Expected::Count { min: 0 });
+    let (dur, switch) = (Expected::Duration, Expected::OneOf(&["true", "false"]));
+    let policy = Expected::OneOf(&["error", "fallback"]);
+    if let Some(Parsed::Count(n)) = read("MAX_CONNECTIONS", one) {
+        o.max_connections = n;
+    }
+    if let Some(Parsed::Count(n)) = read("MIN_CONNECTIONS", any) {
+        o.min_connections = n;
+    }
+    if let Some(Parsed::Duration(d)) = read("CONNECT_TIMEOUT", dur) {
+        o.connect_timeout = d;
+    }
+    if let Some(Parsed::Duration(d)) = read("ACQUIRE_TIMEOUT", dur) {
+        o.acquire_timeout = d;
+    }
+    if let Some(Parsed::Duration(d)) = read("IDLE_TIMEOUT", dur) {
+        o.idle_timeout = (!d.is_zero()).then_some(d);
+    }
+    if let Some(Parsed::Word(w)) = read("ON_UNREACHABLE", policy) {
+        o.on_unreachable = if w == "fallback" {
+            Unreachable::Fallback
+        } else {
+            Unreachable::Error
+        };
+    }
+    if let Some(Parsed::Word(w)) = read("PGBOUNCER", switch) {
+        o.pgbouncer = w == "true";
+    }
+    if let Some(Parsed::Duration(d)) = read("STARTUP_WAIT", dur) {
+        o.startup_wait = (!d.is_zero()).then_some(d);
+    }
+    if let Some(Parsed::Duration(d)) = read("CREDENTIALS_POLL", dur) {
+        // Zero would poll in a busy loop: it keeps the default.
+        if !d.is_zero() {
+            o.credentials_poll = d;
+        }
     }
     // Empty means unset, so any value names a directory.
-    match source::lookup(source, &[&name("MIGRATIONS")]) {
-        Lookup::Found(found) => o.migrations = Some(found.value),
-        Lookup::Problem(p) => problems.push(p),
-        Lookup::Absent => {}
+    if let Some(dir) = read_text(source, &name("MIGRATIONS"), &mut problems) {
+        o.migrations = Some(dir);
     }
     if o.min_connections > o.max_connections {
         problems.push(Problem::new(

@@ -9,7 +9,7 @@ use crate::pool::{Runtime, Unreachable};
 use crate::settings_error::{Problem, ProblemKind};
 use crate::source::{self, Lookup, Source};
 use crate::url::fallback::{self, Places};
-use crate::url::resolution::{FallbackReason, Location, Origin, ReadError, Resolution};
+use crate::url::resolution::{FallbackReason, Location, Origin, Pooler, ReadError, Resolution};
 use crate::url::{self, ConnectOptions, Refusal};
 use crate::{Backend, DatabaseUrl};
 
@@ -64,7 +64,7 @@ pub(crate) fn resolve_url(
     let data_dir = source::global_text(source, fallback::DATA_DIR_VAR, &mut source_warnings);
     let primary = &source.name(primary);
     let attribute = attribute_location(spec.fallback);
-    let (raw, origin) = raw_value(source, spec, primary);
+    let (raw, origin, file) = raw_value(source, spec, primary);
     let var = match &origin {
         Origin::Env { var } | Origin::File { var, .. } | Origin::DotEnv { var, .. } => var.clone(),
         _ => primary.to_owned(),
@@ -79,31 +79,21 @@ pub(crate) fn resolve_url(
             normalizations = checked.normalizations;
             match checked.outcome {
                 Ok(accepted) => {
-                    let pool = pool?;
-                    // The fallback for an unreachable primary is chosen now,
-                    // like any other: the pool never re-runs resolution.
-                    let unreachable_fallback = (pool.on_unreachable == Unreachable::Fallback
-                        && accepted.backend != Backend::Sqlite
-                        && Backend::Sqlite.is_compiled_in())
-                    .then(|| fallback::choose(attribute.as_ref(), data_dir.as_deref(), places));
-                    let mut warnings = source_warnings;
-                    warnings.extend(accepted.warnings);
-                    let resolution = Resolution {
-                        origin,
-                        backend: accepted.backend,
-                        fallback_reason: None,
-                        normalizations,
-                        warnings,
-                        location: accepted.location,
-                        candidates: Vec::new(),
-                    };
-                    let runtime = Runtime {
-                        pool,
-                        connect: Some(accepted.connect),
-                        var: var.to_owned(),
-                        unreachable_fallback,
-                    };
-                    let url = DatabaseUrl::new(accepted.url, resolution, runtime);
+                    let url = primary_url(
+                        accepted,
+                        pool?,
+                        Primary {
+                            origin,
+                            normalizations,
+                            warnings: source_warnings,
+                            file,
+                            var,
+                            source,
+                            places,
+                            attribute: attribute.as_ref(),
+                            data_dir: data_dir.as_deref(),
+                        },
+                    );
                     crate::log::resolved(var, &url);
                     return Ok(url);
                 }
@@ -145,27 +135,106 @@ pub(crate) fn resolve_url(
         warnings,
         location: Some(choice.location),
         candidates: choice.candidates,
+        pooler: None,
     };
     let runtime = Runtime {
         pool,
         connect: connect_options(&choice.url),
         var: var.to_owned(),
         unreachable_fallback: None,
+        secret_file: None,
     };
     let url = DatabaseUrl::new(choice.url, resolution, runtime);
     crate::log::resolved(var, &url);
     Ok(url)
 }
 
-/// The raw value of the URL field and where it came from, or why there is
-/// none.
+/// What `primary_url` needs besides the accepted URL and the pool options.
+struct Primary<'a> {
+    origin: Origin,
+    normalizations: Vec<url::resolution::Normalization>,
+    warnings: Vec<url::resolution::Warning>,
+    file: Option<std::path::PathBuf>,
+    var: &'a str,
+    source: &'a dyn Source,
+    places: &'a Places,
+    attribute: Option<&'a Location>,
+    data_dir: Option<&'a str>,
+}
+
+/// The `DatabaseUrl` of an accepted value: its resolution (with the pooler
+/// it goes through), and what the pool needs: the fallback for an
+/// unreachable primary, chosen now like any other (the pool never re-runs
+/// resolution), and the `_FILE` secret to follow.
+fn primary_url(
+    accepted: url::Accepted,
+    mut pool: crate::PoolOptions,
+    p: Primary<'_>,
+) -> DatabaseUrl {
+    let unreachable_fallback = (pool.on_unreachable == Unreachable::Fallback
+        && accepted.backend != Backend::Sqlite
+        && Backend::Sqlite.is_compiled_in())
+    .then(|| fallback::choose(p.attribute, p.data_dir, p.places));
+    let mut warnings = p.warnings;
+    warnings.extend(accepted.warnings);
+    let pooler = accepted.pooler.or_else(|| {
+        (pool.pgbouncer && accepted.backend == Backend::Postgres).then_some(Pooler::Setting)
+    });
+    pool.pgbouncer = pooler.is_some();
+    let secret_file = secret_file(&p.origin, p.file, p.source, &p.places.cwd);
+    let resolution = Resolution {
+        origin: p.origin,
+        backend: accepted.backend,
+        fallback_reason: None,
+        normalizations: p.normalizations,
+        warnings,
+        location: accepted.location,
+        candidates: Vec::new(),
+        pooler,
+    };
+    let runtime = Runtime {
+        pool,
+        connect: Some(accepted.connect),
+        var: p.var.to_owned(),
+        unreachable_fallback,
+        secret_file,
+    };
+    DatabaseUrl::new(accepted.url, resolution, runtime)
+}
+
+/// The `_FILE` secret the URL came from, to watch for rotations, with what
+/// re-running the layers on a new value needs.
+fn secret_file(
+    origin: &Origin,
+    path: Option<std::path::PathBuf>,
+    source: &dyn Source,
+    cwd: &std::path::Path,
+) -> Option<crate::pool::SecretFile> {
+    let Origin::File { var, file_var } = origin else {
+        return None;
+    };
+    Some(crate::pool::SecretFile {
+        path: path?,
+        var: var.clone(),
+        file_var: file_var.clone(),
+        cwd: cwd.to_path_buf(),
+        libpq: source::libpq_snapshot(source),
+    })
+}
+
+/// The raw value of the URL field and where it came from (and for a `_FILE`
+/// secret, the file), or why there is none.
 fn raw_value(
     source: &dyn Source,
     spec: &UrlSpec,
     primary: &str,
-) -> (Result<String, FallbackReason>, Origin) {
-    match source::lookup(source, spec.names) {
-        Lookup::Found(found) => (Ok(found.value.clone()), found.origin),
+) -> (
+    Result<String, FallbackReason>,
+    Origin,
+    Option<std::path::PathBuf>,
+) {
+    let (raw, origin) = match source::lookup(source, spec.names) {
+        Lookup::Found(found) => return (Ok(found.value), found.origin, found.file),
         Lookup::Absent => match spec.default {
             Some(d) => (Ok(d.to_owned()), Origin::Default),
             None if spec.libpq
@@ -188,7 +257,8 @@ fn raw_value(
             }),
             Origin::Default,
         ),
-    }
+    };
+    (raw, origin, None)
 }
 
 /// The connect options of the SQLite fallback at `url`.
@@ -251,6 +321,9 @@ mod tests {
             idle_timeout_ms: None,
             fallback_when_unreachable: false,
             migrations: None,
+            pgbouncer: false,
+            startup_wait_ms: None,
+            credentials_poll_ms: None,
         },
         libpq: true,
     };

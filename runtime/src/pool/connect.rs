@@ -58,27 +58,66 @@ pub(crate) async fn build(
     pool: &PoolOptions,
     target: &Target<'_>,
 ) -> Result<Pool, DatabaseError> {
-    let built = match options {
+    let built = match for_driver(options) {
         #[cfg(feature = "postgres")]
         ConnectOptions::Postgres(o) => {
-            let o = match unbracket(o.get_host()) {
-                Some(h) => o.clone().host(h),
-                None => o.clone(),
-            };
             Pool::Postgres(probe_then_pool::<sqlx::PgConnection>(o, pool, target).await?)
         }
         #[cfg(feature = "mysql")]
         ConnectOptions::MySql(o) => {
-            let o = match unbracket(o.get_host()) {
-                Some(h) => o.clone().host(h),
-                None => o.clone(),
-            };
             Pool::MySql(probe_then_pool::<sqlx::MySqlConnection>(o, pool, target).await?)
         }
         #[cfg(feature = "sqlite")]
-        ConnectOptions::Sqlite(o) => build_sqlite(o, pool, target).await?,
+        ConnectOptions::Sqlite(o) => build_sqlite(&o, pool, target).await?,
     };
     Ok(built)
+}
+
+/// The options as the driver needs them: bracketed IPv6 hosts unbracketed.
+fn for_driver(options: &ConnectOptions) -> ConnectOptions {
+    match options {
+        #[cfg(feature = "postgres")]
+        ConnectOptions::Postgres(o) => ConnectOptions::Postgres(match unbracket(o.get_host()) {
+            Some(h) => o.clone().host(h),
+            None => o.clone(),
+        }),
+        #[cfg(feature = "mysql")]
+        ConnectOptions::MySql(o) => ConnectOptions::MySql(match unbracket(o.get_host()) {
+            Some(h) => o.clone().host(h),
+            None => o.clone(),
+        }),
+        #[cfg(feature = "sqlite")]
+        ConnectOptions::Sqlite(o) => ConnectOptions::Sqlite(o.clone()),
+    }
+}
+
+/// Hands new connect options to a built pool: connections it opens from now
+/// on use them; open ones are kept.
+pub(crate) fn replace_options(pool: &Pool, options: &ConnectOptions) {
+    match (pool, for_driver(options)) {
+        #[cfg(feature = "postgres")]
+        (Pool::Postgres(p), ConnectOptions::Postgres(o)) => p.set_connect_options(o),
+        #[cfg(feature = "mysql")]
+        (Pool::MySql(p), ConnectOptions::MySql(o)) => p.set_connect_options(o),
+        #[allow(unreachable_patterns)]
+        _ => {}
+    }
+}
+
+/// `options` with `password` in place of the URL's.
+#[cfg_attr(
+    not(any(feature = "postgres", feature = "mysql")),
+    allow(unused_variables)
+)]
+pub(crate) fn with_password(options: &ConnectOptions, password: &str) -> ConnectOptions {
+    match options {
+        #[cfg(feature = "postgres")]
+        ConnectOptions::Postgres(o) => ConnectOptions::Postgres(o.clone().password(password)),
+        #[cfg(feature = "mysql")]
+        ConnectOptions::MySql(o) => ConnectOptions::MySql(o.clone().password(password)),
+        #[allow(unreachable_patterns)]
+        other => other.clone(),
+    }
 }
 
 /// One bounded probe connection, then a lazy pool with the same options.

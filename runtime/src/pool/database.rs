@@ -2,13 +2,17 @@
 //! `pool()` builds the pool (one build shared by concurrent first callers),
 //! later calls are an atomic load.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
+use core::future::Future;
+use core::time::Duration;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock, Weak};
+use std::time::Instant;
 
-use crate::pool::Runtime;
 use crate::pool::connect::{self, Target};
+use crate::pool::credentials::{self, Credential, Provider, ProviderError};
 use crate::pool::error::{DatabaseError, DatabaseErrorKind};
-#[cfg(feature = "sqlite")]
+use crate::pool::health::{Health, HealthState, PoolStats};
+use crate::pool::{Runtime, SecretFile};
 use crate::url::ConnectOptions;
 use crate::url::redact::Secrets;
 use crate::url::resolution::Resolution;
@@ -48,8 +52,21 @@ pub struct Database {
 
 struct Inner {
     redacted: String,
-    secrets: Secrets,
+    /// What driver messages are scrubbed of: grows with each rotation, so a
+    /// retired password stays hidden too.
+    secrets: RwLock<Secrets>,
     backend: Backend,
+    /// The connect options new connections use: the resolved ones, then
+    /// each rotation's.
+    options: Mutex<Option<ConnectOptions>>,
+    /// The provider's current password and when to ask again.
+    provided: Mutex<Option<(String, Option<Instant>)>>,
+    provider: OnceLock<Provider>,
+    /// How many times the credentials changed.
+    generation: AtomicU64,
+    /// Wakes the credentials task at once (an authentication failure).
+    recheck: Arc<tokio::sync::Notify>,
+    watching: AtomicBool,
     resolution: Resolution,
     runtime: Arc<Runtime>,
     /// Set once, when `on_unreachable = "fallback"` switched to SQLite.
@@ -88,8 +105,14 @@ impl Database {
         Self {
             inner: Arc::new(Inner {
                 redacted: url.configured_redacted().to_owned(),
-                secrets: Secrets::of_url(url.configured_secret()),
+                secrets: RwLock::new(Secrets::of_url(url.configured_secret())),
                 backend: url.configured_resolution().backend,
+                options: Mutex::new(url.runtime().connect.clone()),
+                provided: Mutex::new(None),
+                provider: OnceLock::new(),
+                generation: AtomicU64::new(0),
+                recheck: Arc::new(tokio::sync::Notify::new()),
+                watching: AtomicBool::new(false),
                 resolution: url.configured_resolution().clone(),
                 runtime: Arc::clone(url.runtime()),
                 switched: OnceLock::new(),
@@ -152,7 +175,148 @@ impl Database {
     /// ```
     #[must_use]
     pub fn redact(&self, message: &str) -> String {
-        self.inner.secrets.scrub(message)
+        self.secrets().scrub(message)
+    }
+
+    fn secrets(&self) -> Secrets {
+        self.inner
+            .secrets
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Whether queries may be prepared by name: false behind a
+    /// transaction-mode pooler (see [`Resolution::pooler`]), where the next
+    /// transaction may run on another server connection that does not have
+    /// this one's statements. Pass it to every query there:
+    /// `sqlx::query(...).persistent(db.prepared_statements())`.
+    ///
+    /// A statement cache of 0 is not enough: sqlx 0.9 still prepares
+    /// persistent queries by name (and then never closes them), so two
+    /// clients collide on `sqlx_s_1`. Measured through PgBouncer 1.18 in
+    /// transaction mode: 935 of 1,200 queries failed with the cache at 0,
+    /// 0 with `.persistent(false)`.
+    #[must_use]
+    pub fn prepared_statements(&self) -> bool {
+        !self.inner.runtime.pool.pgbouncer
+    }
+
+    /// Sets a credential provider: an async function returning the password
+    /// and how long it is good for (an AWS RDS or Cloud SQL IAM token, a
+    /// Vault lease). It is asked before the first connect, and again shortly
+    /// before each password runs out (or at once, after an authentication
+    /// failure); new connections use the new password, open ones are kept.
+    /// A provider that fails or does not answer within the connect timeout
+    /// fails that connect with its cause, and the next one asks again.
+    ///
+    /// Set it before the first `pool()`; returns false (and changes nothing)
+    /// when a provider was set already.
+    ///
+    /// ```no_run
+    /// # async fn token() -> Result<String, dbsettings::ProviderError> { Ok(String::new()) }
+    /// # fn demo(db: &dbsettings::Database) {
+    /// use std::time::Duration;
+    /// db.set_credentials_provider(|| async {
+    ///     let token = token().await?; // e.g. an RDS IAM auth token
+    ///     Ok(dbsettings::Credential::new(token, Some(Duration::from_secs(15 * 60))))
+    /// });
+    /// # }
+    /// ```
+    pub fn set_credentials_provider<F, Fut>(&self, provider: F) -> bool
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Credential, ProviderError>> + Send + 'static,
+    {
+        self.inner
+            .provider
+            .set(credentials::provider(provider))
+            .is_ok()
+    }
+
+    /// Re-reads a `_FILE` secret (or asks the provider) now rather than at
+    /// the next poll: call it when a query fails to authenticate.
+    pub fn recheck_credentials(&self) {
+        self.inner.recheck.notify_one();
+    }
+
+    /// How many times the credentials changed since start.
+    #[must_use]
+    pub fn credentials_generation(&self) -> u64 {
+        self.inner.generation.load(Ordering::Relaxed)
+    }
+
+    /// The health report: backend, fallback and reason, state, a ping
+    /// bounded by the connect timeout and its latency, the pool's
+    /// connections, the credentials generation. A pool that is not built is
+    /// built only when `build` is true (a readiness probe wants that; a
+    /// dashboard may not).
+    pub async fn health(&self, build: bool) -> Health {
+        let (state, ping_ms) = match (self.get().cloned(), build) {
+            (None, false) => (HealthState::NotBuilt, None),
+            (Some(pool), _) => self.ping(&pool).await,
+            (None, true) => match self.pool().await {
+                Ok(pool) => self.ping(&pool).await,
+                Err(e) => (
+                    HealthState::Down {
+                        kind: e.kind(),
+                        error: e.to_string(),
+                    },
+                    None,
+                ),
+            },
+        };
+        let resolution = self.resolution();
+        Health {
+            backend: self.backend(),
+            fallback: self.is_fallback(),
+            reason: resolution.fallback_reason().map(ToString::to_string),
+            state,
+            ping_ms,
+            pool: self.get().map(|p| PoolStats {
+                size: p.size(),
+                idle: p.num_idle(),
+                max: self.inner.runtime.pool.max_connections,
+            }),
+            credentials_generation: self.credentials_generation(),
+            prepared_statements: self.prepared_statements(),
+        }
+    }
+
+    async fn ping(&self, pool: &Pool) -> (HealthState, Option<f64>) {
+        let bound = self.inner.runtime.pool.connect_timeout;
+        let started = Instant::now();
+        match tokio::time::timeout(bound, pool.ping()).await {
+            Ok(Ok(())) => (
+                HealthState::Up,
+                Some(started.elapsed().as_secs_f64() * 1000.0),
+            ),
+            Ok(Err(e)) => {
+                let e = DatabaseError::from_sqlx(
+                    e,
+                    pool.backend(),
+                    self.redacted_url(),
+                    &self.secrets(),
+                );
+                if e.kind() == DatabaseErrorKind::Auth {
+                    self.recheck_credentials();
+                }
+                (
+                    HealthState::Down {
+                        kind: e.kind(),
+                        error: e.to_string(),
+                    },
+                    None,
+                )
+            }
+            Err(_) => (
+                HealthState::Down {
+                    kind: DatabaseErrorKind::Timeout,
+                    error: format!("the ping did not answer within {bound:?}"),
+                },
+                None,
+            ),
+        }
     }
 
     pub(crate) fn switched(&self) -> Option<&Switched> {
@@ -217,7 +381,7 @@ impl Database {
             return Err(e.clone());
         }
         self.inner.builds.fetch_add(1, Ordering::Relaxed);
-        let started = std::time::Instant::now();
+        let started = Instant::now();
         match self.build_primary().await {
             Ok(pool) => {
                 tracing::info!(
@@ -229,7 +393,9 @@ impl Database {
                     started.elapsed()
                 );
                 *last_error = None;
-                Ok(self.inner.pool.get_or_init(|| pool).clone())
+                let pool = self.inner.pool.get_or_init(|| pool).clone();
+                self.watch_credentials();
+                Ok(pool)
             }
             Err(error) => {
                 tracing::error!(
@@ -260,29 +426,265 @@ impl Database {
         }
     }
 
+    /// Builds the primary's pool. With a startup wait, transient failures
+    /// (refused, reset, starting up, too many connections) are retried with
+    /// capped exponential backoff and jitter until the deadline; the last
+    /// attempt starts before it, so the wait never exceeds it by more than
+    /// one connect timeout. Anything else returns at once.
     async fn build_primary(&self) -> Result<Pool, DatabaseError> {
+        let wait = self.inner.runtime.pool.startup_wait;
+        let deadline = wait.map(|w| Instant::now() + w);
+        let mut delay = Duration::from_millis(100);
+        loop {
+            let error = match self.connect_primary().await {
+                Ok(pool) => return Ok(pool),
+                Err(e) => e,
+            };
+            let now = Instant::now();
+            let Some(deadline) = deadline.filter(|d| error.kind().is_transient() && now < *d)
+            else {
+                return Err(error);
+            };
+            let pause = jittered(delay).min(deadline - now);
+            tracing::warn!(
+                target: "dbsettings",
+                kind = error.kind().name(),
+                "the database is not up yet ({error}); trying again in {pause:?}"
+            );
+            tokio::time::sleep(pause).await;
+            delay = (delay * 2).min(Duration::from_secs(5));
+        }
+    }
+
+    /// One attempt: the current options (with the provider's password),
+    /// the bounded probe, the pool, the migrations. An authentication
+    /// failure re-reads a `_FILE` secret at once and tries again if it
+    /// changed.
+    async fn connect_primary(&self) -> Result<Pool, DatabaseError> {
         let inner = &*self.inner;
         let config = &inner.runtime;
-        let target = Target {
-            redacted: &inner.redacted,
-            secrets: &inner.secrets,
-            backend: inner.backend,
+        let mut reread = config.secret_file.is_some();
+        loop {
+            let options = self.connect_options().await?;
+            let secrets = self.secrets();
+            let target = Target {
+                redacted: &inner.redacted,
+                secrets: &secrets,
+                backend: inner.backend,
+            };
+            let pool = match connect::build(&options, &config.pool, &target).await {
+                Ok(pool) => pool,
+                Err(e) if e.kind() == DatabaseErrorKind::Auth && reread => {
+                    reread = false;
+                    if let Some(file) = &config.secret_file
+                        && self.reread_secret(file, &mut None)
+                    {
+                        continue;
+                    }
+                    return Err(e);
+                }
+                Err(e) => return Err(e),
+            };
+            if let Some(dir) = &config.pool.migrations {
+                let migrations = connect::migrate(&pool, dir, &target).await?;
+                tracing::info!(target: "dbsettings", migrations, dir, "migrations up to date");
+            }
+            return Ok(pool);
+        }
+    }
+
+    /// The options new connections use now: the latest resolved ones, with
+    /// the provider's password when there is a provider (asked when there is
+    /// none yet or it ran out).
+    async fn connect_options(&self) -> Result<ConnectOptions, DatabaseError> {
+        let inner = &*self.inner;
+        let base = inner
+            .options
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+            .ok_or_else(|| {
+                DatabaseError::new(
+                    DatabaseErrorKind::Other,
+                    inner.backend,
+                    &inner.redacted,
+                    "the driver's connect options could not be built".to_owned(),
+                    None,
+                )
+            })?;
+        if inner.provider.get().is_none() {
+            return Ok(base);
+        }
+        let current = inner
+            .provided
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        let password = match current {
+            Some((pw, until)) if until.is_none_or(|u| Instant::now() < u) => pw,
+            _ => self.ask_provider().await?,
         };
-        let options = config.connect.as_ref().ok_or_else(|| {
-            DatabaseError::new(
-                DatabaseErrorKind::Other,
+        Ok(connect::with_password(&base, &password))
+    }
+
+    /// Asks the provider for a password, bounded by the connect timeout.
+    async fn ask_provider(&self) -> Result<String, DatabaseError> {
+        let inner = &*self.inner;
+        let Some(provider) = inner.provider.get() else {
+            return Err(DatabaseError::new(
+                DatabaseErrorKind::Credentials,
                 inner.backend,
                 &inner.redacted,
-                "the driver's connect options could not be built".to_owned(),
+                "no credential provider is set".to_owned(),
+                None,
+            ));
+        };
+        let bound = inner.runtime.pool.connect_timeout;
+        let fail = |detail: String| {
+            DatabaseError::new(
+                DatabaseErrorKind::Credentials,
+                inner.backend,
+                &inner.redacted,
+                detail,
                 None,
             )
-        })?;
-        let pool = connect::build(options, &config.pool, &target).await?;
-        if let Some(dir) = &config.pool.migrations {
-            let migrations = connect::migrate(&pool, dir, &target).await?;
-            tracing::info!(target: "dbsettings", migrations, dir, "migrations up to date");
+        };
+        let credential = match tokio::time::timeout(bound, provider()).await {
+            Err(_) => return Err(fail(format!("no answer within {bound:?}"))),
+            Ok(Err(e)) => return Err(fail(self.redact(&e.to_string()))),
+            Ok(Ok(c)) => c,
+        };
+        let refresh = credential
+            .valid_for
+            .map(|v| Instant::now() + credentials::refresh_after(v));
+        {
+            let mut secrets = inner
+                .secrets
+                .write()
+                .unwrap_or_else(PoisonError::into_inner);
+            *secrets = secrets.with(&credential.password);
         }
-        Ok(pool)
+        let changed = {
+            let mut slot = inner
+                .provided
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            let changed = slot
+                .as_ref()
+                .is_some_and(|(old, _)| *old != credential.password);
+            *slot = Some((credential.password.clone(), refresh));
+            changed
+        };
+        if changed {
+            inner.generation.fetch_add(1, Ordering::Relaxed);
+        }
+        Ok(credential.password)
+    }
+
+    /// Starts the task that follows rotations, once, when there is anything
+    /// to follow: a `_FILE` secret or a provider. It holds only a weak
+    /// reference, so it ends with the last handle.
+    fn watch_credentials(&self) {
+        let inner = &*self.inner;
+        let follows = inner.runtime.secret_file.is_some() || inner.provider.get().is_some();
+        if !follows
+            || inner.backend == Backend::Sqlite
+            || inner.watching.swap(true, Ordering::AcqRel)
+        {
+            return;
+        }
+        let weak = Arc::downgrade(&self.inner);
+        let recheck = Arc::clone(&inner.recheck);
+        tokio::spawn(follow_credentials(weak, recheck));
+    }
+
+    /// Re-reads the `_FILE` secret; when it holds a new, valid URL, new
+    /// connections use it. `last` is the content seen before (`None`: read
+    /// it now). Returns whether the credentials changed. A file that
+    /// disappears, cannot be read or holds an invalid URL keeps the current
+    /// credentials, and says why in the log (never the value).
+    fn reread_secret(&self, file: &SecretFile, last: &mut Option<String>) -> bool {
+        let inner = &*self.inner;
+        let path = file.path.to_string_lossy();
+        let text = match crate::source::read_secret_file(&path) {
+            Ok(text) => text,
+            Err(e) => {
+                tracing::warn!(
+                    target: "dbsettings",
+                    var = %file.file_var,
+                    "the secret file named by `{}` {}; keeping the current credentials",
+                    file.file_var,
+                    e.describe()
+                );
+                return false;
+            }
+        };
+        if last.as_deref() == Some(text.as_str()) {
+            return false;
+        }
+        let first_look = last.is_none();
+        *last = Some(text.clone());
+        let checked = crate::url::check(&text, &file.var, &file.cwd, &file.libpq);
+        let accepted = match checked.outcome {
+            Ok(a) if a.backend == inner.backend => a,
+            Ok(_) => {
+                tracing::warn!(
+                    target: "dbsettings",
+                    var = %file.file_var,
+                    "the secret file named by `{}` now names another kind of database; keeping the current credentials (restart to switch)",
+                    file.file_var
+                );
+                return false;
+            }
+            Err(refusal) => {
+                tracing::warn!(
+                    target: "dbsettings",
+                    var = %file.file_var,
+                    "the secret file named by `{}` no longer holds a usable URL ({refusal:?}); keeping the current credentials",
+                    file.file_var
+                );
+                return false;
+            }
+        };
+        let same = {
+            let current = inner.options.lock().unwrap_or_else(PoisonError::into_inner);
+            current
+                .as_ref()
+                .is_some_and(|c| format!("{c:?}") == format!("{:?}", accepted.connect))
+        };
+        if same || first_look {
+            // A rewrite with the same URL, or the value the pool has.
+            return false;
+        }
+        {
+            let mut secrets = inner
+                .secrets
+                .write()
+                .unwrap_or_else(PoisonError::into_inner);
+            *secrets = secrets.merged(&Secrets::of_url(&accepted.url));
+        }
+        let mut options = accepted.connect;
+        if let Some((pw, _)) = inner
+            .provided
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+        {
+            options = connect::with_password(&options, pw);
+        }
+        if let Some(pool) = inner.pool.get() {
+            connect::replace_options(pool, &options);
+        }
+        *inner.options.lock().unwrap_or_else(PoisonError::into_inner) = Some(options);
+        let generation = inner.generation.fetch_add(1, Ordering::Relaxed) + 1;
+        tracing::info!(
+            target: "dbsettings",
+            var = %file.file_var,
+            generation,
+            "the secret file named by `{}` changed: new connections use the new credentials",
+            file.file_var
+        );
+        true
     }
 
     /// `on_unreachable = "fallback"`: the SQLite fallback chosen at
@@ -324,6 +726,7 @@ impl Database {
             }),
             location: Some(choice.location.clone()),
             candidates: choice.candidates.clone(),
+            pooler: None,
             ..inner.resolution.clone()
         };
         if choice.location == crate::url::resolution::Location::Memory {
@@ -338,4 +741,69 @@ impl Database {
         });
         Ok(pool)
     }
+}
+
+/// The credentials task: every poll interval (or at once when woken),
+/// re-reads the `_FILE` secret; when the provider's password nears its end,
+/// asks again. Ends when the last handle is dropped.
+async fn follow_credentials(weak: Weak<Inner>, recheck: Arc<tokio::sync::Notify>) {
+    let mut last: Option<String> = None;
+    loop {
+        let (poll, refresh_at) = {
+            let Some(inner) = weak.upgrade() else { return };
+            let refresh_at = inner
+                .provided
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .as_ref()
+                .and_then(|(_, at)| *at);
+            if last.is_none()
+                && let Some(file) = &inner.runtime.secret_file
+            {
+                // The value the pool was built with.
+                last = crate::source::read_secret_file(&file.path.to_string_lossy()).ok();
+            }
+            (inner.runtime.pool.credentials_poll, refresh_at)
+        };
+        let wait = refresh_at.map_or(poll, |at| {
+            poll.min(at.saturating_duration_since(Instant::now()))
+        });
+        let woken = tokio::time::timeout(wait, recheck.notified()).await.is_ok();
+        let Some(inner) = weak.upgrade() else { return };
+        let db = Database { inner };
+        if let Some(file) = db.inner.runtime.secret_file.clone() {
+            db.reread_secret(&file, &mut last);
+        }
+        let due = refresh_at.is_some_and(|at| Instant::now() >= at);
+        if db.inner.provider.get().is_some() && (due || woken) {
+            match db.ask_provider().await {
+                Ok(password) => {
+                    let base = db
+                        .inner
+                        .options
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .clone();
+                    if let (Some(base), Some(pool)) = (base, db.inner.pool.get()) {
+                        connect::replace_options(pool, &connect::with_password(&base, &password));
+                    }
+                }
+                Err(e) => tracing::warn!(
+                    target: "dbsettings",
+                    "the credential provider failed ({e}); keeping the current password"
+                ),
+            }
+        }
+    }
+}
+
+/// `delay` give or take a quarter, so that many services restarted together
+/// do not retry in step.
+fn jittered(delay: Duration) -> Duration {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let quarter = delay / 4;
+    let spread = u32::try_from(quarter.as_micros().max(1)).unwrap_or(u32::MAX);
+    delay.saturating_sub(quarter) + Duration::from_micros(u64::from(nanos % (spread * 2)))
 }

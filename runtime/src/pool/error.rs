@@ -32,6 +32,14 @@ pub enum DatabaseErrorKind {
     Migration,
     /// `pool()` ran outside a Tokio runtime.
     NoRuntime,
+    /// The server is up but not accepting connections yet (PostgreSQL's
+    /// `57P03`, "the database system is starting up").
+    NotReady,
+    /// The server has no connection slot left (PostgreSQL's `53300`,
+    /// MySQL's error 1040).
+    TooManyConnections,
+    /// The credential provider failed or did not answer in time.
+    Credentials,
     /// SQLite: another connection or process holds the database's lock
     /// (`database is locked`) for longer than the connect timeout.
     Locked,
@@ -47,6 +55,39 @@ impl DatabaseErrorKind {
         matches!(self, Self::Refused | Self::Dns | Self::Timeout | Self::Io)
     }
 
+    /// Whether a later attempt may succeed without anything being changed:
+    /// what a startup wait retries (refused, reset, timed out, starting up,
+    /// too many connections). Authentication, DNS, TLS and a missing
+    /// database are not.
+    #[must_use]
+    pub fn is_transient(self) -> bool {
+        matches!(
+            self,
+            Self::Refused | Self::Timeout | Self::Io | Self::NotReady | Self::TooManyConnections
+        )
+    }
+
+    /// A short, stable name: `refused`, `dns`, `timeout`, `auth`, ...
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Refused => "refused",
+            Self::Dns => "dns",
+            Self::Timeout => "timeout",
+            Self::Auth => "auth",
+            Self::Tls => "tls",
+            Self::DatabaseMissing => "database_missing",
+            Self::Io => "io",
+            Self::Migration => "migration",
+            Self::NoRuntime => "no_runtime",
+            Self::NotReady => "not_ready",
+            Self::TooManyConnections => "too_many_connections",
+            Self::Credentials => "credentials",
+            Self::Locked => "locked",
+            Self::Other => "other",
+        }
+    }
+
     fn describe(self) -> &'static str {
         match self {
             Self::Refused => "connection refused: nothing listens at the address",
@@ -59,6 +100,9 @@ impl DatabaseErrorKind {
             Self::Migration => "a migration failed",
             Self::NoRuntime => "no Tokio runtime is running",
             Self::Locked => "the database is locked by another connection or process",
+            Self::NotReady => "the server is starting up",
+            Self::TooManyConnections => "the server has no connection slot left",
+            Self::Credentials => "the credential provider failed",
             Self::Other => "the driver reported an error",
         }
     }
@@ -236,6 +280,12 @@ fn classify(error: &sqlx::Error, backend: Backend) -> DatabaseErrorKind {
                 }
                 // PostgreSQL invalid_catalog_name.
                 Some("3D000") => K::DatabaseMissing,
+                // PostgreSQL cannot_connect_now: starting up, shutting down,
+                // in recovery without hot standby.
+                Some("57P03") => K::NotReady,
+                // PostgreSQL too_many_connections; MySQL's 1040 comes as
+                // SQLSTATE 08004.
+                Some("53300" | "08004") => K::TooManyConnections,
                 // SQLite's SQLITE_BUSY and SQLITE_LOCKED (and their extended
                 // codes): another connection or process holds the lock.
                 Some(c)
@@ -251,6 +301,8 @@ fn classify(error: &sqlx::Error, backend: Backend) -> DatabaseErrorKind {
                     } else if m.contains("unknown database") || m.contains("does not exist") {
                         // MySQL ER_BAD_DB_ERROR (SQLSTATE 42000).
                         K::DatabaseMissing
+                    } else if m.contains("too many connections") {
+                        K::TooManyConnections
                     } else {
                         K::Other
                     }

@@ -5,15 +5,20 @@
 //! re-runs any part of that resolution.
 
 pub(crate) mod connect;
+mod credentials;
 mod database;
 pub(crate) mod error;
+mod health;
 mod options;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 
+pub(crate) use credentials::SecretFile;
+pub use credentials::{Credential, ProviderError};
 pub use database::Database;
 pub(crate) use database::Switched;
 pub use error::{DatabaseError, DatabaseErrorKind};
+pub use health::{Health, HealthState, PoolStats};
 pub use options::{PoolOptions, Unreachable};
 
 use crate::Backend;
@@ -32,6 +37,8 @@ pub(crate) struct Runtime {
     /// fallback, chosen at resolution like any other.
     #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
     pub(crate) unreachable_fallback: Option<crate::url::fallback::Choice>,
+    /// The `_FILE` secret the URL was read from, watched for rotations.
+    pub(crate) secret_file: Option<SecretFile>,
 }
 
 /// A typed sqlx pool. Not `AnyPool`: the typed pools bind dates, UUIDs and
@@ -101,15 +108,16 @@ impl Pool {
         }
     }
 
-    /// Runs `SELECT 1`: a health check.
+    /// Runs `SELECT 1`: a health check. It uses the simple query protocol,
+    /// so it prepares nothing (a transaction-mode pooler stays happy).
     pub async fn ping(&self) -> Result<(), sqlx::Error> {
         match self {
             #[cfg(feature = "postgres")]
-            Self::Postgres(p) => sqlx::query("SELECT 1").execute(p).await.map(drop),
+            Self::Postgres(p) => sqlx::raw_sql("SELECT 1").execute(p).await.map(drop),
             #[cfg(feature = "mysql")]
-            Self::MySql(p) => sqlx::query("SELECT 1").execute(p).await.map(drop),
+            Self::MySql(p) => sqlx::raw_sql("SELECT 1").execute(p).await.map(drop),
             #[cfg(feature = "sqlite")]
-            Self::Sqlite(p) => sqlx::query("SELECT 1").execute(p).await.map(drop),
+            Self::Sqlite(p) => sqlx::raw_sql("SELECT 1").execute(p).await.map(drop),
         }
     }
 
@@ -122,6 +130,19 @@ impl Pool {
             Self::MySql(p) => p.close().await,
             #[cfg(feature = "sqlite")]
             Self::Sqlite(p) => p.close().await,
+        }
+    }
+
+    /// The number of idle connections.
+    #[must_use]
+    pub fn num_idle(&self) -> usize {
+        match self {
+            #[cfg(feature = "postgres")]
+            Self::Postgres(p) => p.num_idle(),
+            #[cfg(feature = "mysql")]
+            Self::MySql(p) => p.num_idle(),
+            #[cfg(feature = "sqlite")]
+            Self::Sqlite(p) => p.num_idle(),
         }
     }
 

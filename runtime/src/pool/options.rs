@@ -57,6 +57,24 @@ pub struct PoolOptions {
     ///
     /// _Default:_ none.
     pub migrations: Option<String>,
+    /// The PostgreSQL URL goes through a transaction-mode pooler (PgBouncer,
+    /// Supabase's or Neon's): `pgbouncer = true`, `?pgbouncer=true`, the
+    /// override, or a known pooler endpoint. See [`Database::prepared_statements`](crate::Database::prepared_statements).
+    ///
+    /// _Default:_ false, unless the URL or its host says so.
+    pub pgbouncer: bool,
+    /// How long the first build keeps retrying a database that is not up
+    /// yet (refused, reset, starting up, too many connections), with capped
+    /// exponential backoff and jitter (`startup_wait`). `None`: fail at once.
+    ///
+    /// _Default:_ none.
+    pub startup_wait: Option<Duration>,
+    /// How often a URL or password read from a `_FILE` secret is checked for
+    /// a new value (`credentials_poll`); a rotation reaches new connections
+    /// within this bound.
+    ///
+    /// _Default:_ 10 s.
+    pub credentials_poll: Duration,
 }
 
 impl Default for PoolOptions {
@@ -69,6 +87,9 @@ impl Default for PoolOptions {
             idle_timeout: Some(Duration::from_mins(10)),
             on_unreachable: Unreachable::Error,
             migrations: None,
+            pgbouncer: false,
+            startup_wait: None,
+            credentials_poll: Duration::from_secs(10),
         }
     }
 }

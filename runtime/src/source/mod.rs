@@ -268,6 +268,8 @@ impl Source for DotEnv {
 pub(crate) struct Found {
     pub(crate) value: String,
     pub(crate) origin: Origin,
+    /// For a `_FILE` secret, the file.
+    pub(crate) file: Option<PathBuf>,
 }
 
 impl Found {
@@ -328,12 +330,17 @@ pub(crate) fn lookup(source: &dyn Source, names: &[&str]) -> Lookup {
                     Some(file) => Origin::DotEnv { var, file },
                     None => Origin::Env { var },
                 };
-                return Lookup::Found(Found { value, origin });
+                return Lookup::Found(Found {
+                    value,
+                    origin,
+                    file: None,
+                });
             }
             (None, Some(path)) => match read_secret_file(&path) {
                 Ok(value) if value.is_empty() => {}
                 Ok(value) => {
                     return Lookup::Found(Found {
+                        file: Some(PathBuf::from(&path)),
                         value,
                         origin: Origin::File {
                             var: source.name(name),
@@ -365,7 +372,7 @@ pub(crate) fn lookup(source: &dyn Source, names: &[&str]) -> Lookup {
 pub const MAX_FILE_BYTES: u64 = 64 * 1024;
 
 /// Why a `_FILE` secret was not read.
-enum FileError {
+pub(crate) enum FileError {
     Io(io::Error),
     NotAFile,
     TooLarge,
@@ -376,7 +383,7 @@ enum FileError {
 /// (a symbolic link to one, as Kubernetes mounts them, is fine) of at most
 /// [`MAX_FILE_BYTES`]: a FIFO would block the start, and `/dev/zero` or a
 /// log file would exhaust memory.
-fn read_secret_file(path: &str) -> Result<String, FileError> {
+pub(crate) fn read_secret_file(path: &str) -> Result<String, FileError> {
     use std::io::Read as _;
     let meta = std::fs::metadata(path).map_err(FileError::Io)?;
     if !meta.is_file() {
@@ -398,6 +405,42 @@ fn read_secret_file(path: &str) -> Result<String, FileError> {
         }
     }
     Ok(text)
+}
+
+impl FileError {
+    /// Why, for a log line (never the content).
+    pub(crate) fn describe(&self) -> String {
+        match self {
+            Self::Io(e) if e.kind() == io::ErrorKind::InvalidData => "not valid UTF-8".to_owned(),
+            Self::Io(e) => format!("it cannot be read ({})", e.kind()),
+            Self::NotAFile => "it is not a regular file".to_owned(),
+            Self::TooLarge => format!("it is larger than {MAX_FILE_BYTES} bytes"),
+        }
+    }
+}
+
+/// The libpq variables the PostgreSQL options are built from, as `source`
+/// holds them: what a re-resolution of a rotated URL needs, once `source`
+/// is gone.
+pub(crate) fn libpq_snapshot(source: &dyn Source) -> Vars {
+    const NAMES: &[&str] = &[
+        "PGPORT",
+        "PGUSER",
+        "PGPASSWORD",
+        "PGPASSFILE",
+        "HOME",
+        "PGDATABASE",
+        "PGSSLMODE",
+        "PGAPPNAME",
+        "PGSSLROOTCERT",
+        "PGSSLCERT",
+        "PGSSLKEY",
+        "PGOPTIONS",
+    ];
+    Vars::new(NAMES.iter().filter_map(|n| {
+        let v = source.var(n)?.into_string().ok()?;
+        Some((*n, v))
+    }))
 }
 
 /// Reads a boolean switch such as `DBSETTINGS_STRICT`: `1`, `true`, `yes`, `on`

@@ -90,6 +90,18 @@ pub(crate) fn printable_name(key: &str) -> Option<String> {
     ok.then(|| key.to_owned())
 }
 
+/// `url` without the query parameter `key`.
+#[cfg(feature = "postgres")]
+fn without_param(url: &str, key: &str) -> String {
+    let (base, pairs) = split_query(url);
+    let kept: Vec<&str> = pairs.into_iter().filter(|p| key_of(p) != key).collect();
+    if kept.is_empty() {
+        base.to_owned()
+    } else {
+        format!("{base}?{}", kept.join("&"))
+    }
+}
+
 /// Keeps only the pairs whose key `known` accepts, warning about the
 /// others: by name when some client knows the name, else only counted (a
 /// key no client uses may be the tail of a password that held a `&`).
@@ -114,6 +126,33 @@ fn filter_params(url: &str, known: &dyn Fn(&str) -> bool, warnings: &mut Vec<War
         base.to_owned()
     } else {
         format!("{base}?{}", kept.join("&"))
+    }
+}
+
+/// What a PostgreSQL URL says of a transaction-mode pooler: `pgbouncer=true`
+/// (Prisma's spelling; consumed here, never passed to the driver), or a
+/// known pooler endpoint.
+pub(crate) fn pooler_of(url: &str) -> Option<crate::url::resolution::Pooler> {
+    use crate::url::resolution::Pooler;
+    let parsed = url::Url::parse(url).ok()?;
+    let param = parsed
+        .query_pairs()
+        .find(|(k, _)| k == "pgbouncer")
+        .map(|(_, v)| matches!(v.to_ascii_lowercase().as_str(), "true" | "1" | "yes" | "on"));
+    match param {
+        Some(true) => return Some(Pooler::Parameter),
+        Some(false) => return None,
+        None => {}
+    }
+    let host = parsed.host_str()?.to_ascii_lowercase();
+    if host.ends_with(".pooler.supabase.com") && parsed.port() == Some(6543) {
+        Some(Pooler::Endpoint {
+            service: "Supabase",
+        })
+    } else if host.ends_with(".neon.tech") && host.contains("-pooler.") {
+        Some(Pooler::Endpoint { service: "Neon" })
+    } else {
+        None
     }
 }
 
@@ -212,7 +251,9 @@ pub(crate) fn postgres_options(
     // What sqlx read from the process is what the source says.
     let same = |name: &str| source.var(name).filter(|v| !v.is_empty()) == ambient(name);
 
-    let mut filtered = filter_params(url, &|k| is_postgres_param(k), warnings);
+    // `pgbouncer` is dbsettings' to read (see `pooler_of`), not the driver's.
+    let mut filtered = filter_params(url, &|k| is_postgres_param(k) || k == "pgbouncer", warnings);
+    filtered = without_param(&filtered, "pgbouncer");
     let url_options = parsed
         .query_pairs()
         .any(|(k, _)| k == "options" || k.starts_with("options["));

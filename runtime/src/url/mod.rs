@@ -37,6 +37,8 @@ pub(crate) struct Accepted {
     pub(crate) warnings: Vec<Warning>,
     /// The driver's connect options, built by layer 5.
     pub(crate) connect: ConnectOptions,
+    /// What the URL says of a transaction-mode pooler.
+    pub(crate) pooler: Option<resolution::Pooler>,
 }
 
 /// Why a value cannot be used.
@@ -92,12 +94,16 @@ fn validate(s: String, cwd: &Path, source: &dyn Source) -> Result<Accepted, Refu
     if location == Some(Location::Memory) {
         warnings.push(Warning::InMemory);
     }
+    let pooler = (backend == Backend::Postgres)
+        .then(|| driver::pooler_of(&s))
+        .flatten();
     Ok(Accepted {
         url: s,
         backend,
         location,
         warnings,
         connect,
+        pooler,
     })
 }
 

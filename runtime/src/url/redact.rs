@@ -299,6 +299,26 @@ impl Secrets {
         secrets
     }
 
+    /// These secrets and `value` (a password from a provider, say).
+    pub(crate) fn with(&self, value: &str) -> Self {
+        let mut out = self.clone();
+        out.add(value);
+        out
+    }
+
+    /// These secrets and `other`'s (a rotated URL's, so that a retired
+    /// password stays hidden too).
+    pub(crate) fn merged(&self, other: &Self) -> Self {
+        let mut out = self.clone();
+        for part in &other.parts {
+            if !out.parts.contains(part) {
+                out.parts.push(part.clone());
+            }
+        }
+        out.parts.sort_by_key(|p| core::cmp::Reverse(p.len()));
+        out
+    }
+
     fn add(&mut self, raw: &str) {
         let decoded = percent_encoding::percent_decode_str(raw)
             .decode_utf8_lossy()

@@ -583,6 +583,36 @@ impl fmt::Display for Warning {
     }
 }
 
+/// Why a PostgreSQL URL is taken to go through a transaction-mode pooler
+/// (PgBouncer, Supabase's pooler, Neon's), where another client's server
+/// connection does not have this client's named prepared statements.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Pooler {
+    /// `?pgbouncer=true` in the URL (Prisma's spelling); the parameter is
+    /// not passed to the driver.
+    Parameter,
+    /// The `pgbouncer = true` attribute, or its environment override.
+    Setting,
+    /// A known pooler endpoint: port 6543 of `*.pooler.supabase.com`, or a
+    /// `-pooler.` host of `neon.tech`.
+    Endpoint {
+        /// `Supabase` or `Neon`.
+        service: &'static str,
+    },
+}
+
+impl fmt::Display for Pooler {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a transaction-mode pooler, ")?;
+        match self {
+            Self::Parameter => f.write_str("as `?pgbouncer=true` says"),
+            Self::Setting => f.write_str("as the `pgbouncer` setting says"),
+            Self::Endpoint { service } => write!(f, "{service}'s pooler endpoint"),
+        }
+    }
+}
+
 /// Where an SQLite database lives.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Location {
@@ -687,6 +717,7 @@ pub struct Resolution {
     pub(crate) warnings: Vec<Warning>,
     pub(crate) location: Option<Location>,
     pub(crate) candidates: Vec<Candidate>,
+    pub(crate) pooler: Option<Pooler>,
 }
 
 impl Resolution {
@@ -735,6 +766,13 @@ impl Resolution {
     pub fn candidates(&self) -> &[Candidate] {
         &self.candidates
     }
+
+    /// Why the URL is taken to go through a transaction-mode pooler, when
+    /// it is (PostgreSQL only).
+    #[must_use]
+    pub fn pooler(&self) -> Option<Pooler> {
+        self.pooler
+    }
 }
 
 impl fmt::Display for Resolution {
@@ -758,6 +796,12 @@ impl fmt::Display for Resolution {
                 None => write!(f, "\n  fallback: {} at {}: chosen", c.kind, c.location)?,
                 Some(skip) => write!(f, "\n  fallback: {} at {}: {skip}", c.kind, c.location)?,
             }
+        }
+        if let Some(pooler) = &self.pooler {
+            write!(
+                f,
+                "\n  pooler: {pooler}: queries must not be prepared by name: `.persistent(db.prepared_statements())`"
+            )?;
         }
         for w in &self.warnings {
             write!(f, "\n  warning: {w}")?;
