@@ -72,6 +72,7 @@
 //! - `dotenv`: `.env` files as a source ([`source::DotEnv`],
 //!   [`DatabaseSettings::from_env_and_dotenv`]); the process environment is
 //!   never written.
+//! - `serde`: `serde::Serialize` for the health report ([`Health`]).
 //!
 //! # How the crate is built
 //!
@@ -190,6 +191,18 @@ pub use url::resolution::{self, Resolution};
 ///   switch to the SQLite fallback for the life of the process instead of
 ///   returning the error. _Default:_ `"error"`. _Override:_
 ///   `DATABASE_ON_UNREACHABLE`.
+/// - `pgbouncer = true`: the PostgreSQL URL goes through a transaction-mode
+///   pooler; named in the resolution, and
+///   [`Database::prepared_statements`] turns false. Also set by
+///   `?pgbouncer=true` and by Supabase's and Neon's pooler endpoints.
+///   _Default:_ false. _Override:_ `DATABASE_PGBOUNCER`.
+/// - `startup_wait = "30s"`: how long the first build retries a database
+///   that is not up yet (refused, reset, starting up, too many
+///   connections), with capped exponential backoff and jitter.
+///   _Default:_ none (fail at once). _Override:_ `DATABASE_STARTUP_WAIT`.
+/// - `credentials_poll = "10s"`: how often a URL read from a `_FILE` secret
+///   is checked for a new value. _Default:_ 10 s. _Override:_
+///   `DATABASE_CREDENTIALS_POLL`.
 /// - `migrations = "migrations"`: a directory with `postgres/`, `mysql/`
 ///   and `sqlite/` migrations, run on the first pool build (relative to the
 ///   working directory). _Default:_ none. _Override:_ `DATABASE_MIGRATIONS`.
