@@ -97,6 +97,7 @@ const POOL_KEYS: &[&str] = &[
     "pgbouncer",
     "startup_wait",
     "credentials_poll",
+    "replica",
 ];
 
 /// `on_unreachable = "error"` or `"fallback"`.
@@ -123,6 +124,8 @@ pub(crate) struct PoolAttrs {
     /// In milliseconds, like the poll interval below.
     pub(crate) startup_wait: Attr<u64>,
     pub(crate) credentials_poll: Attr<u64>,
+    /// The variable holding a read replica's URL.
+    pub(crate) replica: Attr<String>,
 }
 
 impl PoolAttrs {
@@ -138,6 +141,7 @@ impl PoolAttrs {
             pgbouncer: Attr::new("pgbouncer"),
             startup_wait: Attr::new("startup_wait"),
             credentials_poll: Attr::new("credentials_poll"),
+            replica: Attr::new("replica"),
         }
     }
 
@@ -154,6 +158,7 @@ impl PoolAttrs {
             self.pgbouncer.given_key(),
             self.startup_wait.given_key(),
             self.credentials_poll.given_key(),
+            self.replica.given_key(),
         ]
         .into_iter()
         .flatten()
@@ -204,6 +209,10 @@ impl PoolAttrs {
             // #[settings(credentials_poll = "10s")]
             let ms = duration(meta, "credentials_poll");
             self.credentials_poll.set_or_report(cx, key, ms);
+        } else if path.is_ident("replica") {
+            // #[settings(replica = "DATABASE_REPLICA_URL")]
+            let var = variable(meta, "replica");
+            self.replica.set_or_report(cx, key, var);
         } else {
             return false;
         }
@@ -335,6 +344,26 @@ fn duration(meta: &ParseNestedMeta<'_>, key: &str) -> syn::Result<u64> {
         || expects(&lit, key, "a duration such as \"500ms\", \"5s\" or \"2m\""),
         Ok,
     )
+}
+
+/// `replica = "NAME"`: a variable name.
+fn variable(meta: &ParseNestedMeta<'_>, key: &str) -> syn::Result<String> {
+    let lit: syn::Lit = meta.value()?.parse()?;
+    match &lit {
+        syn::Lit::Str(s)
+            if !s.value().is_empty()
+                && s.value()
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_') =>
+        {
+            Ok(s.value())
+        }
+        _ => expects(
+            &lit,
+            key,
+            "a variable name such as \"DATABASE_REPLICA_URL\"",
+        ),
+    }
 }
 
 /// `pgbouncer = true` or `= false`.
@@ -580,6 +609,7 @@ mod tests {
             pool.pgbouncer.name,
             pool.startup_wait.name,
             pool.credentials_poll.name,
+            pool.replica.name,
         ];
         assert_eq!(names, POOL_KEYS);
     }

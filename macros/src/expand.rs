@@ -241,6 +241,7 @@ fn pool_spec(pool: &PoolAttrs) -> TokenStream {
     let pgbouncer = pool.pgbouncer.value().copied().unwrap_or(false);
     let wait = opt(pool.startup_wait.value().map(|ms| quote!(#ms)));
     let credentials = opt(pool.credentials_poll.value().map(|ms| quote!(#ms)));
+    let replica = opt(pool.replica.value().map(|var| quote!(#var)));
     quote! {
         __dbsettings::__private::PoolSpec {
             max_connections: #max,
@@ -253,6 +254,7 @@ fn pool_spec(pool: &PoolAttrs) -> TokenStream {
             pgbouncer: #pgbouncer,
             startup_wait_ms: #wait,
             credentials_poll_ms: #credentials,
+            replica: #replica,
         }
     }
 }

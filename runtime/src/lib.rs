@@ -203,6 +203,10 @@ pub use url::resolution::{self, Resolution};
 /// - `credentials_poll = "10s"`: how often a URL read from a `_FILE` secret
 ///   is checked for a new value. _Default:_ 10 s. _Override:_
 ///   `DATABASE_CREDENTIALS_POLL`.
+/// - `replica = "DATABASE_REPLICA_URL"`: the variable of a read replica's
+///   URL (an RDS reader endpoint, say), for [`Database::reader`]; unset,
+///   reads go to a standby of the URL's hosts, else to the primary.
+///   _Default:_ none.
 /// - `migrations = "migrations"`: a directory with `postgres/`, `mysql/`
 ///   and `sqlite/` migrations, run on the first pool build (relative to the
 ///   working directory). _Default:_ none. _Override:_ `DATABASE_MIGRATIONS`.

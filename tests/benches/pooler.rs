@@ -3,11 +3,13 @@
 //!
 //! - `direct`: hand-written sqlx on the server, statements prepared by name
 //!   and cached (sqlx's default).
-//! - `direct, unnamed`: the same with `.persistent(false)`, to separate the
-//!   cost of unnamed statements from the cost of the pooler.
+//! - `direct, unnamed in a transaction`: the same with `.persistent(false)`
+//!   inside a transaction of its own, to separate the cost of the pattern
+//!   from the cost of the pooler.
 //! - `pgbouncer, dbsettings`: the pool from `?pgbouncer=true`, queries with
-//!   `.persistent(db.prepared_statements())`, through PgBouncer 1.18 with 4
-//!   server connections (the harness starts and stops it).
+//!   `.persistent(db.prepared_statements())` each in a transaction, through
+//!   PgBouncer 1.18 with 4 server connections (the harness starts and stops
+//!   it).
 //!
 //! `cargo bench -p dbsettings-tests --bench pooler`
 
@@ -33,12 +35,17 @@ async fn run(pool: &sqlx::PgPool, persistent: bool) -> Duration {
             let pool = pool.clone();
             tokio::spawn(async move {
                 for i in 0..QUERIES {
-                    let v: i64 = sqlx::query_scalar("SELECT $1::bigint + 1")
+                    let query = sqlx::query_scalar("SELECT $1::bigint + 1")
                         .bind(i64::try_from(i + t).unwrap())
-                        .persistent(persistent)
-                        .fetch_one(&pool)
-                        .await
-                        .unwrap();
+                        .persistent(persistent);
+                    let v: i64 = if persistent {
+                        query.fetch_one(&pool).await.unwrap()
+                    } else {
+                        let mut tx = pool.begin().await.unwrap();
+                        let v = query.fetch_one(&mut *tx).await.unwrap();
+                        tx.commit().await.unwrap();
+                        v
+                    };
                     std::hint::black_box(v);
                 }
             })
@@ -52,6 +59,7 @@ async fn run(pool: &sqlx::PgPool, persistent: bool) -> Duration {
 
 fn bench(c: &mut Criterion) {
     let rt = tokio::runtime::Runtime::new().unwrap();
+    let _context = rt.enter();
     let bouncer = PgBouncer::start(5432, "test", 4).expect("PgBouncer runs here");
     let direct = sqlx::postgres::PgPoolOptions::new()
         .max_connections(8)
@@ -83,7 +91,7 @@ fn bench(c: &mut Criterion) {
             }
         });
     });
-    g.bench_function("direct, unnamed", |b| {
+    g.bench_function("direct, unnamed in a transaction", |b| {
         b.to_async(&rt).iter_custom(|n| {
             let direct = direct.clone();
             async move {

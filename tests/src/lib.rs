@@ -189,6 +189,7 @@ impl Cluster {
         )?;
         let hba = "local all all trust\n\
                    host all postgres 127.0.0.1/32 trust\n\
+                   host replication postgres 127.0.0.1/32 trust\n\
                    host all all 127.0.0.1/32 scram-sha-256\n";
         std::fs::write(data.join("pg_hba.conf"), hba).map_err(|e| e.to_string())?;
         let port = free_port();
@@ -232,6 +233,73 @@ impl Cluster {
         )?;
         self.running = true;
         Ok(())
+    }
+
+    /// A streaming-replication standby of `primary` (`pg_basebackup -R -X
+    /// stream`), on a spare port, started.
+    pub fn standby_of(primary: &Self) -> Result<Self, String> {
+        let dir = server_dir("dbsettings-standby-")?;
+        let data = dir.path().join("data");
+        run(
+            as_server_user(&format!("{PG_BIN}/pg_basebackup"))
+                .args([
+                    "-h",
+                    "127.0.0.1",
+                    "-U",
+                    "postgres",
+                    "-R",
+                    "-X",
+                    "stream",
+                    "-p",
+                ])
+                .arg(primary.port.to_string())
+                .arg("-D")
+                .arg(&data),
+            "pg_basebackup",
+        )?;
+        // The copied configuration names the primary's port and socket
+        // directory: later lines win.
+        let port = free_port();
+        let mut conf =
+            std::fs::read_to_string(data.join("postgresql.conf")).map_err(|e| e.to_string())?;
+        let extra = format!(
+            "port = {port}\nunix_socket_directories = '{}'\nhot_standby = on\n",
+            dir.path().display()
+        );
+        conf += &extra;
+        std::fs::write(data.join("postgresql.conf"), conf).map_err(|e| e.to_string())?;
+        let mut standby = Self {
+            port,
+            dir,
+            running: false,
+        };
+        standby.start()?;
+        Ok(standby)
+    }
+
+    /// Stops the server at once, as a crash would (`pg_ctl -m immediate`).
+    pub fn stop_now(&mut self) -> Result<(), String> {
+        run(
+            as_server_user(&format!("{PG_BIN}/pg_ctl"))
+                .args(["-m", "immediate", "-D"])
+                .arg(self.data())
+                .arg("stop"),
+            "pg_ctl stop",
+        )?;
+        self.running = false;
+        Ok(())
+    }
+
+    /// Promotes a standby to primary and waits until it accepts writes.
+    pub fn promote(&self) -> Result<(), String> {
+        run(
+            as_server_user(&format!("{PG_BIN}/pg_ctl"))
+                .args(["-w", "-D"])
+                .arg(self.data())
+                .arg("promote"),
+            "pg_ctl promote",
+        )
+        .map(drop)
     }
 
     /// Runs SQL as the superuser, over the cluster's Unix socket.

@@ -50,7 +50,9 @@ fn capture_logs() -> (Captured, tracing::subscriber::DefaultGuard) {
 // Transaction-mode poolers
 
 /// 8 tasks × 150 parameterised queries over three statements; the failures.
-async fn hammer(pool: &sqlx::PgPool, persistent: bool) -> (usize, Option<String>) {
+/// Without prepared statements, each query runs in a transaction of its
+/// own, so its Parse and its Bind reach the same server connection.
+async fn hammer(pool: &sqlx::PgPool, prepared: bool) -> (usize, Option<String>) {
     let mut tasks = Vec::new();
     for t in 0..8_i32 {
         let pool = pool.clone();
@@ -62,11 +64,18 @@ async fn hammer(pool: &sqlx::PgPool, persistent: bool) -> (usize, Option<String>
                     "SELECT $1::int * 2",
                     "SELECT $1::int - 3",
                 ][usize::try_from(i % 3).unwrap()];
-                let r: Result<i32, _> = sqlx::query_scalar(sql)
-                    .bind(i + t)
-                    .persistent(persistent)
-                    .fetch_one(&pool)
-                    .await;
+                let query = sqlx::query_scalar(sql).bind(i + t).persistent(prepared);
+                let r: Result<i32, _> = if prepared {
+                    query.fetch_one(&pool).await
+                } else {
+                    async {
+                        let mut tx = pool.begin().await?;
+                        let v = query.fetch_one(&mut *tx).await?;
+                        tx.commit().await?;
+                        Ok(v)
+                    }
+                    .await
+                };
                 if let Err(e) = r {
                     failed.0 += 1;
                     failed.1.get_or_insert(e.to_string());

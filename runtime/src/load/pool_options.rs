@@ -31,6 +31,8 @@ pub struct PoolSpec {
     pub startup_wait_ms: Option<u64>,
     /// `credentials_poll = "10s"`, in milliseconds
     pub credentials_poll_ms: Option<u64>,
+    /// `replica = "DATABASE_REPLICA_URL"`: the variable of a read replica
+    pub replica: Option<&'static str>,
 }
 
 /// Parses a duration: `500ms`, `5s`, `2m`, `1h`, or a bare number of seconds.

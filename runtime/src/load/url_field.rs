@@ -83,6 +83,7 @@ pub(crate) fn resolve_url(
                         accepted,
                         pool?,
                         Primary {
+                            replica: spec.pool.replica,
                             origin,
                             normalizations,
                             warnings: source_warnings,
@@ -136,6 +137,8 @@ pub(crate) fn resolve_url(
         location: Some(choice.location),
         candidates: choice.candidates,
         pooler: None,
+        hosts: Vec::new(),
+        session_attrs: url::resolution::SessionAttrs::Any,
     };
     let runtime = Runtime {
         pool,
@@ -143,6 +146,8 @@ pub(crate) fn resolve_url(
         var: var.to_owned(),
         unreachable_fallback: None,
         secret_file: None,
+        targets: url::Targets::default(),
+        replica: None,
     };
     let url = DatabaseUrl::new(choice.url, resolution, runtime);
     crate::log::resolved(var, &url);
@@ -151,6 +156,7 @@ pub(crate) fn resolve_url(
 
 /// What `primary_url` needs besides the accepted URL and the pool options.
 struct Primary<'a> {
+    replica: Option<&'static str>,
     origin: Origin,
     normalizations: Vec<url::resolution::Normalization>,
     warnings: Vec<url::resolution::Warning>,
@@ -182,6 +188,10 @@ fn primary_url(
     });
     pool.pgbouncer = pooler.is_some();
     let secret_file = secret_file(&p.origin, p.file, p.source, &p.places.cwd);
+    let replica = match (p.replica, accepted.backend) {
+        (Some(var), Backend::Postgres) => replica(var, p.source, p.places, &mut warnings),
+        _ => None,
+    };
     let resolution = Resolution {
         origin: p.origin,
         backend: accepted.backend,
@@ -191,6 +201,8 @@ fn primary_url(
         location: accepted.location,
         candidates: Vec::new(),
         pooler,
+        hosts: accepted.targets.shown(),
+        session_attrs: accepted.targets.attrs,
     };
     let runtime = Runtime {
         pool,
@@ -198,8 +210,42 @@ fn primary_url(
         var: p.var.to_owned(),
         unreachable_fallback,
         secret_file,
+        targets: accepted.targets,
+        replica,
     };
     DatabaseUrl::new(accepted.url, resolution, runtime)
+}
+
+/// The read replica named by the `replica` attribute's variable, through
+/// the same layers; unset is none, unusable is a warning (reads then go to
+/// the primary's hosts).
+fn replica(
+    var: &str,
+    source: &dyn Source,
+    places: &Places,
+    warnings: &mut Vec<url::resolution::Warning>,
+) -> Option<crate::pool::Replica> {
+    let shown = source.name(var);
+    let raw = match source::lookup(source, &[var]) {
+        Lookup::Found(found) => found.value,
+        Lookup::Absent => return None,
+        Lookup::Problem(_) => {
+            warnings.push(url::resolution::Warning::ReplicaUnusable { var: shown });
+            return None;
+        }
+    };
+    match url::check(&raw, &shown, &places.cwd, source).outcome {
+        Ok(a) if a.backend == Backend::Postgres => Some(crate::pool::Replica {
+            secrets: url::redact::Secrets::of_url(&a.url),
+            redacted: url::redact::redact(&a.url),
+            connect: a.connect,
+            targets: a.targets,
+        }),
+        _ => {
+            warnings.push(url::resolution::Warning::ReplicaUnusable { var: shown });
+            None
+        }
+    }
 }
 
 /// The `_FILE` secret the URL came from, to watch for rotations, with what
@@ -324,6 +370,7 @@ mod tests {
             pgbouncer: false,
             startup_wait_ms: None,
             credentials_poll_ms: None,
+            replica: None,
         },
         libpq: true,
     };

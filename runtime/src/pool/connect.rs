@@ -53,12 +53,18 @@ async fn bounded<T>(
 /// Builds the pool for `options`: one bounded probe connection first, so a
 /// dead server is reported with its cause in milliseconds instead of as
 /// sqlx's `PoolTimedOut` after the whole acquire timeout.
+#[cfg_attr(not(feature = "postgres"), allow(unused_variables))]
 pub(crate) async fn build(
     options: &ConnectOptions,
     pool: &PoolOptions,
     target: &Target<'_>,
+    hosts: &Hosts<'_>,
 ) -> Result<Pool, DatabaseError> {
     let built = match for_driver(options) {
+        #[cfg(feature = "postgres")]
+        ConnectOptions::Postgres(o) if hosts.choose() => {
+            Pool::Postgres(choose_then_pool(&o, pool, target, hosts).await?)
+        }
         #[cfg(feature = "postgres")]
         ConnectOptions::Postgres(o) => {
             Pool::Postgres(probe_then_pool::<sqlx::PgConnection>(o, pool, target).await?)
@@ -91,10 +97,28 @@ fn for_driver(options: &ConnectOptions) -> ConnectOptions {
     }
 }
 
+/// PostgreSQL options as the driver needs them (IPv6 unbracketed).
+#[cfg(feature = "postgres")]
+pub(crate) fn for_pg(o: &sqlx::postgres::PgConnectOptions) -> sqlx::postgres::PgConnectOptions {
+    match unbracket(o.get_host()) {
+        Some(h) => o.clone().host(h),
+        None => o.clone(),
+    }
+}
+
 /// Hands new connect options to a built pool: connections it opens from now
-/// on use them; open ones are kept.
-pub(crate) fn replace_options(pool: &Pool, options: &ConnectOptions) {
+/// on use them; open ones are kept. For a multi-host URL, the options of the
+/// host in use.
+#[cfg_attr(not(feature = "postgres"), allow(unused_variables))]
+pub(crate) fn replace_options(pool: &Pool, options: &ConnectOptions, hosts: &Hosts<'_>) {
     match (pool, for_driver(options)) {
+        #[cfg(feature = "postgres")]
+        (Pool::Postgres(p), ConnectOptions::Postgres(o)) if hosts.choose() => p
+            .set_connect_options(crate::pool::failover::host_options(
+                &o,
+                hosts.targets,
+                hosts.failover.active(),
+            )),
         #[cfg(feature = "postgres")]
         (Pool::Postgres(p), ConnectOptions::Postgres(o)) => p.set_connect_options(o),
         #[cfg(feature = "mysql")]
@@ -120,6 +144,54 @@ pub(crate) fn with_password(options: &ConnectOptions, password: &str) -> Connect
     }
 }
 
+/// The hosts of a (multi-host) PostgreSQL URL and the failover state of
+/// the pool built on them.
+pub(crate) struct Hosts<'a> {
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+    pub(crate) targets: &'a crate::url::Targets,
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+    pub(crate) failover: &'a std::sync::Arc<crate::pool::failover::Failover>,
+}
+
+impl Hosts<'_> {
+    /// Whether there is a choice to make: several hosts, or a role to check.
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+    pub(crate) fn choose(&self) -> bool {
+        self.targets.hosts.len() > 1
+            || self.targets.attrs != crate::url::resolution::SessionAttrs::Any
+    }
+}
+
+/// Chooses the host (see `failover::choose`), then a lazy pool on it whose
+/// connections opened before a later failover are dropped when acquired.
+#[cfg(feature = "postgres")]
+async fn choose_then_pool(
+    base: &sqlx::postgres::PgConnectOptions,
+    pool: &PoolOptions,
+    target: &Target<'_>,
+    hosts: &Hosts<'_>,
+) -> Result<sqlx::PgPool, DatabaseError> {
+    use crate::pool::failover;
+    let (i, probe) = failover::choose(
+        base,
+        hosts.targets,
+        pool.connect_timeout,
+        target.secrets,
+        target.redacted,
+    )
+    .await?;
+    let _ = sqlx::Connection::close(probe).await;
+    hosts.failover.switch(i);
+    let marks = std::sync::Arc::clone(hosts.failover);
+    let options = failover::host_options(base, hosts.targets, i);
+    Ok(pool_options(pool)
+        .before_acquire(move |_, meta| {
+            let fresh = marks.fresh(meta.age);
+            Box::pin(async move { Ok(fresh) })
+        })
+        .connect_lazy_with(options))
+}
+
 /// One bounded probe connection, then a lazy pool with the same options.
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 async fn probe_then_pool<C: sqlx::Connection>(
@@ -135,7 +207,7 @@ where
     Ok(pool_options(pool).connect_lazy_with(options))
 }
 
-fn pool_options<DB: sqlx::Database>(o: &PoolOptions) -> sqlx::pool::PoolOptions<DB> {
+pub(crate) fn pool_options<DB: sqlx::Database>(o: &PoolOptions) -> sqlx::pool::PoolOptions<DB> {
     sqlx::pool::PoolOptions::new()
         .max_connections(o.max_connections)
         .min_connections(o.min_connections)

@@ -11,6 +11,7 @@ use std::time::Instant;
 use crate::pool::connect::{self, Target};
 use crate::pool::credentials::{self, Credential, Provider, ProviderError};
 use crate::pool::error::{DatabaseError, DatabaseErrorKind};
+use crate::pool::failover::Failover;
 use crate::pool::health::{Health, HealthState, PoolStats};
 use crate::pool::{Runtime, SecretFile};
 use crate::url::ConnectOptions;
@@ -67,6 +68,14 @@ struct Inner {
     /// Wakes the credentials task at once (an authentication failure).
     recheck: Arc<tokio::sync::Notify>,
     watching: AtomicBool,
+    /// The host in use of a multi-host URL, and when it last changed.
+    failover: Arc<Failover>,
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+    following: AtomicBool,
+    /// The reader pool and where its reads go, built on first use.
+    reader: OnceLock<(Pool, String)>,
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+    reader_build: tokio::sync::Mutex<()>,
     resolution: Resolution,
     runtime: Arc<Runtime>,
     /// Set once, when `on_unreachable = "fallback"` switched to SQLite.
@@ -113,6 +122,10 @@ impl Database {
                 generation: AtomicU64::new(0),
                 recheck: Arc::new(tokio::sync::Notify::new()),
                 watching: AtomicBool::new(false),
+                failover: Arc::default(),
+                following: AtomicBool::new(false),
+                reader: OnceLock::new(),
+                reader_build: tokio::sync::Mutex::new(()),
                 resolution: url.configured_resolution().clone(),
                 runtime: Arc::clone(url.runtime()),
                 switched: OnceLock::new(),
@@ -189,14 +202,28 @@ impl Database {
     /// Whether queries may be prepared by name: false behind a
     /// transaction-mode pooler (see [`Resolution::pooler`]), where the next
     /// transaction may run on another server connection that does not have
-    /// this one's statements. Pass it to every query there:
-    /// `sqlx::query(...).persistent(db.prepared_statements())`.
+    /// this one's statements. There, run each query unnamed inside a
+    /// transaction of its own, so its Parse and its Bind reach the same
+    /// server connection:
     ///
-    /// A statement cache of 0 is not enough: sqlx 0.9 still prepares
-    /// persistent queries by name (and then never closes them), so two
-    /// clients collide on `sqlx_s_1`. Measured through PgBouncer 1.18 in
-    /// transaction mode: 935 of 1,200 queries failed with the cache at 0,
-    /// 0 with `.persistent(false)`.
+    /// ```no_run
+    /// # async fn demo(db: &dbsettings::Database, pool: &dbsettings::sqlx::PgPool) -> Result<(), dbsettings::sqlx::Error> {
+    /// let mut tx = pool.begin().await?;
+    /// let n: i64 = dbsettings::sqlx::query_scalar("SELECT count(*) FROM todos WHERE done = $1")
+    ///     .bind(false)
+    ///     .persistent(db.prepared_statements())
+    ///     .fetch_one(&mut *tx)
+    ///     .await?;
+    /// tx.commit().await?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// Neither half is enough alone with sqlx 0.9. A statement cache of 0
+    /// still prepares by name (and never closes): through PgBouncer 1.18 in
+    /// transaction mode, 935 of 1,200 queries failed that way. Unnamed
+    /// statements outside a transaction send Parse and Bind in two rounds
+    /// that the pooler may give to two servers ("unnamed prepared statement
+    /// does not exist" under load). Both together: none failed.
     #[must_use]
     pub fn prepared_statements(&self) -> bool {
         !self.inner.runtime.pool.pgbouncer
@@ -280,6 +307,8 @@ impl Database {
             }),
             credentials_generation: self.credentials_generation(),
             prepared_statements: self.prepared_statements(),
+            host: self.active_host(),
+            reader: self.reader_source().map(str::to_owned),
         }
     }
 
@@ -395,6 +424,7 @@ impl Database {
                 *last_error = None;
                 let pool = self.inner.pool.get_or_init(|| pool).clone();
                 self.watch_credentials();
+                self.follow_failover();
                 Ok(pool)
             }
             Err(error) => {
@@ -472,7 +502,8 @@ impl Database {
                 secrets: &secrets,
                 backend: inner.backend,
             };
-            let pool = match connect::build(&options, &config.pool, &target).await {
+            let hosts = self.hosts();
+            let pool = match connect::build(&options, &config.pool, &target, &hosts).await {
                 Ok(pool) => pool,
                 Err(e) if e.kind() == DatabaseErrorKind::Auth && reread => {
                     reread = false;
@@ -581,6 +612,141 @@ impl Database {
         Ok(credential.password)
     }
 
+    fn hosts(&self) -> connect::Hosts<'_> {
+        connect::Hosts {
+            targets: &self.inner.runtime.targets,
+            failover: &self.inner.failover,
+        }
+    }
+
+    /// A pool for read-only work. On PostgreSQL its sessions are read-only
+    /// (`default_transaction_read_only`), so a write through it fails
+    /// loudly, and its server is, in order: the replica named by the
+    /// `replica` attribute's variable (an RDS reader endpoint, say); else a
+    /// standby among the URL's hosts (`prefer-standby`); else the primary.
+    /// A replica that cannot be reached serves from the primary's hosts, and
+    /// [`health`](Self::health) says so. On SQLite and MySQL it is the
+    /// primary pool.
+    pub async fn reader(&self) -> Result<Pool, DatabaseError> {
+        if let Some((pool, _)) = self.inner.reader.get() {
+            return Ok(pool.clone());
+        }
+        let primary = self.pool().await?;
+        #[cfg(feature = "postgres")]
+        if primary.backend() == Backend::Postgres {
+            let _turn = self.inner.reader_build.lock().await;
+            if let Some((pool, _)) = self.inner.reader.get() {
+                return Ok(pool.clone());
+            }
+            let (pool, source) = self.build_reader().await?;
+            tracing::info!(target: "dbsettings", "the reader pool reads from {source}");
+            return Ok(self.inner.reader.get_or_init(|| (pool, source)).0.clone());
+        }
+        Ok(primary)
+    }
+
+    /// Where the reader pool's reads go, once it is built.
+    #[must_use]
+    pub fn reader_source(&self) -> Option<&str> {
+        self.inner.reader.get().map(|(_, s)| s.as_str())
+    }
+
+    #[cfg(feature = "postgres")]
+    async fn build_reader(&self) -> Result<(Pool, String), DatabaseError> {
+        use crate::pool::failover;
+        use crate::url::resolution::SessionAttrs;
+        let inner = &*self.inner;
+        let config = &inner.runtime;
+        let timeout = config.pool.connect_timeout;
+        let read_only = |o: &sqlx::postgres::PgConnectOptions| {
+            connect::for_pg(o).options([("default_transaction_read_only", "on")])
+        };
+        let mut replica_error = None;
+        if let Some(replica) = &config.replica
+            && let ConnectOptions::Postgres(base) = &replica.connect
+        {
+            match failover::choose(
+                &read_only(base),
+                &replica.targets,
+                timeout,
+                &replica.secrets,
+                &replica.redacted,
+            )
+            .await
+            {
+                Ok((i, probe)) => {
+                    let _ = sqlx::Connection::close(probe).await;
+                    let options = failover::host_options(&read_only(base), &replica.targets, i);
+                    let pool = connect::pool_options(&config.pool).connect_lazy_with(options);
+                    return Ok((Pool::Postgres(pool), "the replica".to_owned()));
+                }
+                Err(e) => replica_error = Some(e),
+            }
+        }
+        let Ok(ConnectOptions::Postgres(base)) = self.connect_options().await else {
+            return Err(DatabaseError::new(
+                DatabaseErrorKind::Other,
+                inner.backend,
+                &inner.redacted,
+                "the driver's connect options could not be built".to_owned(),
+                None,
+            ));
+        };
+        let mut targets = config.targets.clone();
+        targets.attrs = SessionAttrs::PreferStandby;
+        let (i, probe) = failover::choose(
+            &read_only(&base),
+            &targets,
+            timeout,
+            &self.secrets(),
+            &inner.redacted,
+        )
+        .await?;
+        let standby: bool = sqlx::query_scalar("SELECT pg_is_in_recovery()")
+            .persistent(false)
+            .fetch_one(&mut { probe })
+            .await
+            .unwrap_or(false);
+        let options = failover::host_options(&read_only(&base), &targets, i);
+        let pool = connect::pool_options(&config.pool).connect_lazy_with(options);
+        let mut source = if standby {
+            "a standby of the URL's hosts".to_owned()
+        } else {
+            "the primary".to_owned()
+        };
+        if let Some(e) = replica_error {
+            source = format!("{source} (the replica is unreachable: {e})");
+        }
+        Ok((Pool::Postgres(pool), source))
+    }
+
+    /// The host in use, as `host:port`, for a multi-host URL.
+    #[must_use]
+    pub fn active_host(&self) -> Option<String> {
+        let targets = &self.inner.runtime.targets;
+        (self.get().is_some() && !targets.hosts.is_empty())
+            .then(|| targets.shown().get(self.inner.failover.active()).cloned())
+            .flatten()
+    }
+
+    /// Starts the task that follows a failover, once, for a PostgreSQL URL
+    /// with a choice of hosts or a role to keep.
+    #[cfg_attr(not(feature = "postgres"), allow(clippy::unused_self))]
+    fn follow_failover(&self) {
+        #[cfg(feature = "postgres")]
+        {
+            let inner = &*self.inner;
+            if inner.backend != Backend::Postgres
+                || self.switched().is_some()
+                || !self.hosts().choose()
+                || inner.following.swap(true, Ordering::AcqRel)
+            {
+                return;
+            }
+            tokio::spawn(follow_failover(Arc::downgrade(&self.inner)));
+        }
+    }
+
     /// Starts the task that follows rotations, once, when there is anything
     /// to follow: a `_FILE` secret or a provider. It holds only a weak
     /// reference, so it ends with the last handle.
@@ -673,7 +839,7 @@ impl Database {
             options = connect::with_password(&options, pw);
         }
         if let Some(pool) = inner.pool.get() {
-            connect::replace_options(pool, &options);
+            connect::replace_options(pool, &options, &self.hosts());
         }
         *inner.options.lock().unwrap_or_else(PoisonError::into_inner) = Some(options);
         let generation = inner.generation.fetch_add(1, Ordering::Relaxed) + 1;
@@ -712,7 +878,18 @@ impl Database {
         };
         let options = crate::url::driver::sqlite_options(&choice.url)
             .map_err(|e| DatabaseError::from_sqlx(e, Backend::Sqlite, &choice.url, &none))?;
-        let pool = connect::build(&ConnectOptions::Sqlite(options), &config.pool, &target).await?;
+        let single = crate::url::Targets::default();
+        let hosts = connect::Hosts {
+            targets: &single,
+            failover: &inner.failover,
+        };
+        let pool = connect::build(
+            &ConnectOptions::Sqlite(options),
+            &config.pool,
+            &target,
+            &hosts,
+        )
+        .await?;
         if let Some(dir) = &config.pool.migrations {
             connect::migrate(&pool, dir, &target).await?;
         }
@@ -727,6 +904,8 @@ impl Database {
             location: Some(choice.location.clone()),
             candidates: choice.candidates.clone(),
             pooler: None,
+            hosts: Vec::new(),
+            session_attrs: crate::url::resolution::SessionAttrs::Any,
             ..inner.resolution.clone()
         };
         if choice.location == crate::url::resolution::Location::Memory {
@@ -785,13 +964,78 @@ async fn follow_credentials(weak: Weak<Inner>, recheck: Arc<tokio::sync::Notify>
                         .unwrap_or_else(PoisonError::into_inner)
                         .clone();
                     if let (Some(base), Some(pool)) = (base, db.inner.pool.get()) {
-                        connect::replace_options(pool, &connect::with_password(&base, &password));
+                        connect::replace_options(
+                            pool,
+                            &connect::with_password(&base, &password),
+                            &db.hosts(),
+                        );
                     }
                 }
                 Err(e) => tracing::warn!(
                     target: "dbsettings",
                     "the credential provider failed ({e}); keeping the current password"
                 ),
+            }
+        }
+    }
+}
+
+/// The failover task: every half second, checks on the pool's own
+/// connections that the host still answers and fits; when not, chooses
+/// again (bounded backoff while none fits), hands the pool the new host and
+/// drops the connections to the old one. Ends with the last handle.
+#[cfg(feature = "postgres")]
+async fn follow_failover(weak: Weak<Inner>) {
+    use crate::pool::failover;
+    let mut pause = failover::CHECK_EVERY;
+    loop {
+        tokio::time::sleep(pause).await;
+        let Some(inner) = weak.upgrade() else { return };
+        let db = Database { inner };
+        let Some(Pool::Postgres(pool)) = db.get().cloned() else {
+            return;
+        };
+        let config = &db.inner.runtime;
+        let timeout = config.pool.connect_timeout;
+        if failover::still_fits(&pool, config.targets.attrs, timeout).await {
+            pause = failover::CHECK_EVERY;
+            continue;
+        }
+        let Ok(ConnectOptions::Postgres(base)) = db.connect_options().await else {
+            continue;
+        };
+        let base = connect::for_pg(&base);
+        match failover::choose(
+            &base,
+            &config.targets,
+            timeout,
+            &db.secrets(),
+            &db.inner.redacted,
+        )
+        .await
+        {
+            Ok((i, probe)) if i == db.inner.failover.active() => {
+                // The same host fits again (a slow answer, a blip): keep
+                // its connections.
+                let _ = sqlx::Connection::close(probe).await;
+                pause = failover::CHECK_EVERY;
+            }
+            Ok((i, probe)) => {
+                let _ = sqlx::Connection::close(probe).await;
+                let from = db.active_host();
+                pool.set_connect_options(failover::host_options(&base, &config.targets, i));
+                db.inner.failover.switch(i);
+                tracing::warn!(
+                    target: "dbsettings",
+                    from = from.as_deref(),
+                    to = db.active_host().as_deref(),
+                    "failover: the pool now connects to another host"
+                );
+                pause = failover::CHECK_EVERY;
+            }
+            Err(e) => {
+                tracing::error!(target: "dbsettings", "failover: {e}; trying again in {pause:?}");
+                pause = (pause * 2).min(failover::MAX_BACKOFF);
             }
         }
     }

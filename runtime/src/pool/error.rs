@@ -40,6 +40,9 @@ pub enum DatabaseErrorKind {
     TooManyConnections,
     /// The credential provider failed or did not answer in time.
     Credentials,
+    /// No host of a multi-host URL fits `target_session_attrs` (or each
+    /// failed differently); the message lists each host with its cause.
+    NoSuitableHost,
     /// SQLite: another connection or process holds the database's lock
     /// (`database is locked`) for longer than the connect timeout.
     Locked,
@@ -83,6 +86,7 @@ impl DatabaseErrorKind {
             Self::NotReady => "not_ready",
             Self::TooManyConnections => "too_many_connections",
             Self::Credentials => "credentials",
+            Self::NoSuitableHost => "no_suitable_host",
             Self::Locked => "locked",
             Self::Other => "other",
         }
@@ -103,6 +107,7 @@ impl DatabaseErrorKind {
             Self::NotReady => "the server is starting up",
             Self::TooManyConnections => "the server has no connection slot left",
             Self::Credentials => "the credential provider failed",
+            Self::NoSuitableHost => "no host fits",
             Self::Other => "the driver reported an error",
         }
     }
@@ -211,6 +216,16 @@ impl DatabaseError {
     #[must_use]
     pub fn target(&self) -> &str {
         &self.inner.target
+    }
+
+    /// The driver's (scrubbed) message, or the kind's words without one.
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+    pub(crate) fn detail_or_kind(&self) -> String {
+        if self.inner.detail.is_empty() {
+            self.inner.kind.describe().to_owned()
+        } else {
+            format!("{}: {}", self.inner.kind.describe(), self.inner.detail)
+        }
     }
 
     /// For a failed migration, its version and description.

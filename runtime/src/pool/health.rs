@@ -33,6 +33,11 @@ pub struct Health {
     /// Whether statements are prepared by name (false behind a
     /// transaction-mode pooler).
     pub prepared_statements: bool,
+    /// For a multi-host URL, the host in use (`host:port`).
+    pub host: Option<String>,
+    /// Once the reader pool is built, where its reads go (and why, when a
+    /// replica could not be reached).
+    pub reader: Option<String>,
 }
 
 /// Whether the database answers.

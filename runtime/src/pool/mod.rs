@@ -7,6 +7,24 @@
 pub(crate) mod connect;
 mod credentials;
 mod database;
+#[cfg(feature = "postgres")]
+pub(crate) mod failover;
+#[cfg(not(feature = "postgres"))]
+pub(crate) mod failover {
+    //! Multi-host URLs are PostgreSQL's: nothing to follow without it.
+
+    /// The host a pool is on (always the one).
+    #[derive(Debug, Default)]
+    pub(crate) struct Failover;
+
+    impl Failover {
+        /// The index of the host in use: the only one.
+        #[allow(clippy::unused_self, reason = "the same signature as with PostgreSQL")]
+        pub(crate) fn active(&self) -> usize {
+            0
+        }
+    }
+}
 pub(crate) mod error;
 mod health;
 mod options;
@@ -39,6 +57,21 @@ pub(crate) struct Runtime {
     pub(crate) unreachable_fallback: Option<crate::url::fallback::Choice>,
     /// The `_FILE` secret the URL was read from, watched for rotations.
     pub(crate) secret_file: Option<SecretFile>,
+    /// The hosts of a multi-host PostgreSQL URL and which to keep.
+    pub(crate) targets: crate::url::Targets,
+    /// A read replica's URL (the `replica` attribute), resolved.
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+    pub(crate) replica: Option<Replica>,
+}
+
+/// A read replica, resolved like the primary.
+#[derive(Debug)]
+#[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+pub(crate) struct Replica {
+    pub(crate) connect: ConnectOptions,
+    pub(crate) targets: crate::url::Targets,
+    pub(crate) redacted: String,
+    pub(crate) secrets: crate::url::redact::Secrets,
 }
 
 /// A typed sqlx pool. Not `AnyPool`: the typed pools bind dates, UUIDs and

@@ -10,6 +10,7 @@
 mod database_url;
 pub(crate) mod driver;
 pub(crate) mod fallback;
+mod hosts;
 mod normalise;
 mod parse;
 pub(crate) mod redact;
@@ -39,6 +40,40 @@ pub(crate) struct Accepted {
     pub(crate) connect: ConnectOptions,
     /// What the URL says of a transaction-mode pooler.
     pub(crate) pooler: Option<resolution::Pooler>,
+    /// The hosts of a multi-host PostgreSQL URL (empty for one host) and
+    /// which to keep.
+    pub(crate) targets: Targets,
+}
+
+/// The hosts of a PostgreSQL URL to choose from, and the rule to choose by.
+/// Each host's connect options are the accepted ones with its host and port.
+#[derive(Debug, Clone, Default)]
+#[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+pub(crate) struct Targets {
+    /// Host and port (when given); empty for a one-host URL.
+    pub(crate) hosts: Vec<(String, Option<u16>)>,
+    pub(crate) attrs: resolution::SessionAttrs,
+    /// `load_balance_hosts=random`.
+    pub(crate) random: bool,
+    /// The port of a host listed without one (`PGPORT`, else 5432).
+    pub(crate) default_port: u16,
+}
+
+impl Targets {
+    /// `host:port` of each host, for messages.
+    pub(crate) fn shown(&self) -> Vec<String> {
+        self.hosts
+            .iter()
+            .map(|(h, p)| {
+                let h = if h.contains(':') {
+                    format!("[{h}]")
+                } else {
+                    h.clone()
+                };
+                p.map_or(h.clone(), |p| format!("{h}:{p}"))
+            })
+            .collect()
+    }
 }
 
 /// Why a value cannot be used.
@@ -83,19 +118,42 @@ pub(crate) fn scheme_of(s: &str) -> Option<&str> {
 fn validate(s: String, cwd: &Path, source: &dyn Source) -> Result<Accepted, Refusal> {
     let backend = shape::shape(&s).map_err(Refusal::Rejected)?;
     let mut warnings = Vec::new();
+    let mut targets = Targets::default();
+    let mut checked = s.clone();
     let location = match backend {
         Backend::Sqlite => Some(parse::sqlite_location(&s, cwd).map_err(Refusal::Rejected)?),
-        Backend::Postgres | Backend::MySql => {
+        Backend::Postgres => {
+            // libpq's multi-host form: the layers check the first host's
+            // URL, each other host on its own.
+            let list = hosts::split(&s).map_err(Refusal::Rejected)?;
+            for (host, _) in list.hosts.iter().skip(1) {
+                parse::check_listed_host(host).map_err(Refusal::Rejected)?;
+            }
+            parse::parse_server_url(&list.single, backend).map_err(Refusal::Rejected)?;
+            checked = list.single;
+            let default_port = crate::source::text_var(source, "PGPORT", &mut warnings)
+                .and_then(|p| p.parse().ok())
+                .unwrap_or(5432);
+            targets = Targets {
+                hosts: list.hosts,
+                attrs: list.attrs,
+                random: list.random,
+                default_port,
+            };
+            None
+        }
+        Backend::MySql => {
             parse::parse_server_url(&s, backend).map_err(Refusal::Rejected)?;
             None
         }
     };
-    let connect = driver::accepts(&s, backend, source, &mut warnings).map_err(Refusal::Rejected)?;
+    let connect =
+        driver::accepts(&checked, backend, source, &mut warnings).map_err(Refusal::Rejected)?;
     if location == Some(Location::Memory) {
         warnings.push(Warning::InMemory);
     }
     let pooler = (backend == Backend::Postgres)
-        .then(|| driver::pooler_of(&s))
+        .then(|| driver::pooler_of(&checked))
         .flatten();
     Ok(Accepted {
         url: s,
@@ -104,6 +162,7 @@ fn validate(s: String, cwd: &Path, source: &dyn Source) -> Result<Accepted, Refu
         warnings,
         connect,
         pooler,
+        targets,
     })
 }
 

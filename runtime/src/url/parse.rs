@@ -40,6 +40,7 @@ pub(super) fn parse_server_url(s: &str, backend: Backend) -> Result<(), Rejectio
         .rfind('@')
         .map_or(authority, |at| &authority[at + 1..]);
     if hostport.contains(',') {
+        // PostgreSQL's lists were split before (see `hosts`).
         return Err(Rejection::MultipleHosts);
     }
 
@@ -152,6 +153,19 @@ fn decode(s: &str, component: Component) -> Result<String, Rejection> {
         return Err(Rejection::EncodedNul { component });
     }
     Ok(decoded)
+}
+
+/// One host of a multi-host list: a DNS name, an IP address (IPv6 without
+/// its brackets) or a socket directory, percent-decoded.
+pub(super) fn check_listed_host(host: &str) -> Result<(), Rejection> {
+    let host = decode(host, Component::Host)?;
+    let ok =
+        host.starts_with('/') || host.parse::<std::net::IpAddr>().is_ok() || is_dns_name(&host);
+    if ok {
+        Ok(())
+    } else {
+        Err(Rejection::InvalidHost)
+    }
 }
 
 /// A host name: dot-separated labels of letters, digits, `-` and `_`

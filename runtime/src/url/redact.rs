@@ -29,6 +29,8 @@ const PUBLIC_PARAMS: &[&str] = &[
     "cache",
     "immutable",
     "vfs",
+    "target_session_attrs",
+    "load_balance_hosts",
 ];
 
 /// Query parameters whose values are secrets (or name the user, which a
@@ -61,8 +63,6 @@ const KNOWN_PARAMS: &[&str] = &[
     "keepalives_interval",
     "keepalives_count",
     "tcp_user_timeout",
-    "target_session_attrs",
-    "load_balance_hosts",
     "gssencmode",
     "gsslib",
     "krbsrvname",

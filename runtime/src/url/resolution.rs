@@ -259,8 +259,20 @@ pub enum Rejection {
     InvalidHost,
     /// Layer 4: the port is not a number in 1..=65535.
     InvalidPort,
-    /// Layer 4: several hosts (libpq multi-host syntax), which sqlx cannot use.
+    /// Layer 4: several hosts, which only PostgreSQL URLs may name.
     MultipleHosts,
+    /// Layer 4: a `port` list whose length is neither 1 nor the number of
+    /// hosts (libpq's rule).
+    PortList {
+        /// How many hosts.
+        hosts: usize,
+        /// How many ports.
+        ports: usize,
+    },
+    /// Layer 4: `target_session_attrs` is not one of libpq's values.
+    SessionAttrs,
+    /// Layer 4: `load_balance_hosts` is not `disable` or `random`.
+    LoadBalanceHosts,
     /// Layer 4: a `%` not followed by two hexadecimal digits.
     InvalidPercentEncoding {
         /// Where.
@@ -357,7 +369,10 @@ impl Rejection {
             Self::EncodedNul { .. } => "remove the `%00`: no database name, path or credential can hold a NUL".into(),
             Self::PasswordParameterSplit => "percent-encode `&` in the password as `%26` (and `=` as `%3D`)".into(),
             Self::InvalidPort => "use a port between 1 and 65535".into(),
-            Self::MultipleHosts => "name one host; sqlx connects to a single host".into(),
+            Self::MultipleHosts => "name one host; only PostgreSQL URLs may list several".into(),
+            Self::PortList { .. } => "give one port for every host, or one port for all of them".into(),
+            Self::SessionAttrs => "use one of any, read-write, read-only, primary, standby, prefer-standby".into(),
+            Self::LoadBalanceHosts => "use load_balance_hosts=disable or random".into(),
             Self::InvalidPercentEncoding { .. } => {
                 "write `%` as `%25`; an escape is `%` and two hexadecimal digits".into()
             }
@@ -412,6 +427,13 @@ impl fmt::Display for Rejection {
             }
             Self::InvalidPort => f.write_str("its port is not a number between 1 and 65535"),
             Self::MultipleHosts => f.write_str("it names several hosts"),
+            Self::PortList { hosts, ports } => {
+                write!(f, "it lists {ports} ports for {hosts} hosts")
+            }
+            Self::SessionAttrs => f.write_str("its `target_session_attrs` is not a known value"),
+            Self::LoadBalanceHosts => {
+                f.write_str("its `load_balance_hosts` is not `disable` or `random`")
+            }
             Self::InvalidPercentEncoding { component } => {
                 write!(f, "its {component} has an invalid percent-escape")
             }
@@ -544,6 +566,12 @@ pub enum Warning {
         /// The variable.
         var: String,
     },
+    /// The `replica` attribute's variable holds no usable PostgreSQL URL:
+    /// reads go to the primary's hosts.
+    ReplicaUnusable {
+        /// The variable.
+        var: String,
+    },
     /// sqlx 0.9 reads this variable from the process environment whatever
     /// the source says, and offers no way to unset it: its value applies to
     /// the connection although the source does not hold it.
@@ -572,6 +600,10 @@ impl fmt::Display for Warning {
                 f,
                 "the driver does not know {count} parameters (not named here: they may be part of a secret) and ignores them"
             ),
+            Self::ReplicaUnusable { var } => write!(
+                f,
+                "`{var}` holds no usable PostgreSQL URL (or cannot be read): reads go to the primary's hosts"
+            ),
             Self::NotUnicode { var } => {
                 write!(f, "`{var}` is set but not UTF-8, so it was not used")
             }
@@ -580,6 +612,60 @@ impl fmt::Display for Warning {
                 "the process environment sets `{var}`, which sqlx 0.9 applies to every PostgreSQL connection even though this source does not set it"
             ),
         }
+    }
+}
+
+/// Which server of a (multi-host) PostgreSQL URL to keep: libpq's
+/// `target_session_attrs`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum SessionAttrs {
+    /// The first that answers.
+    #[default]
+    Any,
+    /// One that accepts writes (`transaction_read_only` off).
+    ReadWrite,
+    /// One that does not (`transaction_read_only` on).
+    ReadOnly,
+    /// One not in recovery (`pg_is_in_recovery()` false).
+    Primary,
+    /// One in recovery: a standby.
+    Standby,
+    /// A standby if one answers, else any.
+    PreferStandby,
+}
+
+impl SessionAttrs {
+    /// libpq's spelling.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Any => "any",
+            Self::ReadWrite => "read-write",
+            Self::ReadOnly => "read-only",
+            Self::Primary => "primary",
+            Self::Standby => "standby",
+            Self::PreferStandby => "prefer-standby",
+        }
+    }
+
+    pub(crate) fn parse(value: &str) -> Option<Self> {
+        [
+            Self::Any,
+            Self::ReadWrite,
+            Self::ReadOnly,
+            Self::Primary,
+            Self::Standby,
+            Self::PreferStandby,
+        ]
+        .into_iter()
+        .find(|a| a.name() == value)
+    }
+}
+
+impl fmt::Display for SessionAttrs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
     }
 }
 
@@ -718,6 +804,8 @@ pub struct Resolution {
     pub(crate) location: Option<Location>,
     pub(crate) candidates: Vec<Candidate>,
     pub(crate) pooler: Option<Pooler>,
+    pub(crate) hosts: Vec<String>,
+    pub(crate) session_attrs: SessionAttrs,
 }
 
 impl Resolution {
@@ -767,6 +855,19 @@ impl Resolution {
         &self.candidates
     }
 
+    /// The hosts of a multi-host PostgreSQL URL, in order, as `host:port`
+    /// (empty for a one-host URL).
+    #[must_use]
+    pub fn hosts(&self) -> &[String] {
+        &self.hosts
+    }
+
+    /// Which server of the hosts is kept (`target_session_attrs`).
+    #[must_use]
+    pub fn session_attrs(&self) -> SessionAttrs {
+        self.session_attrs
+    }
+
     /// Why the URL is taken to go through a transaction-mode pooler, when
     /// it is (PostgreSQL only).
     #[must_use]
@@ -797,10 +898,18 @@ impl fmt::Display for Resolution {
                 Some(skip) => write!(f, "\n  fallback: {} at {}: {skip}", c.kind, c.location)?,
             }
         }
+        if !self.hosts.is_empty() || self.session_attrs != SessionAttrs::Any {
+            write!(
+                f,
+                "\n  hosts: {} (keep: {})",
+                self.hosts.join(", "),
+                self.session_attrs
+            )?;
+        }
         if let Some(pooler) = &self.pooler {
             write!(
                 f,
-                "\n  pooler: {pooler}: queries must not be prepared by name: `.persistent(db.prepared_statements())`"
+                "\n  pooler: {pooler}: run each query unnamed (`.persistent(db.prepared_statements())`) in a transaction of its own"
             )?;
         }
         for w in &self.warnings {

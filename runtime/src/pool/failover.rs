@@ -1,0 +1,224 @@
+//! Multi-host PostgreSQL: choosing the host that fits `target_session_attrs`
+//! (libpq's rules), and following a failover without a restart.
+//!
+//! sqlx connects a pool to one host. The host is chosen here with a bounded
+//! probe of each in turn; the pool gets that host's options. A check every
+//! half second (on the pool's own connections) sees the host go away or
+//! change role (a promotion, a demotion), chooses again, hands the pool the
+//! new host's options, and marks the moment: connections opened before it
+//! are dropped when next acquired, so no query goes to the old server.
+
+use core::time::Duration;
+use std::sync::Mutex;
+use std::sync::PoisonError;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+use sqlx::Connection as _;
+use sqlx::postgres::{PgConnectOptions, PgConnection};
+
+use crate::Backend;
+use crate::pool::error::{DatabaseError, DatabaseErrorKind};
+use crate::url::Targets;
+use crate::url::redact::Secrets;
+use crate::url::resolution::SessionAttrs;
+
+/// How often the chosen host is checked.
+pub(crate) const CHECK_EVERY: Duration = Duration::from_millis(500);
+
+/// The longest pause between rounds when no host fits.
+pub(crate) const MAX_BACKOFF: Duration = Duration::from_secs(2);
+
+/// The host a pool is on, and when it last changed.
+#[derive(Debug, Default)]
+pub(crate) struct Failover {
+    active: AtomicUsize,
+    switched_at: Mutex<Option<Instant>>,
+}
+
+impl Failover {
+    /// The index of the host in use.
+    pub(crate) fn active(&self) -> usize {
+        self.active.load(Ordering::Acquire)
+    }
+
+    /// Records a (new) host in use; connections older than now are stale.
+    pub(crate) fn switch(&self, to: usize) {
+        self.active.store(to, Ordering::Release);
+        *self
+            .switched_at
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(Instant::now());
+    }
+
+    /// Whether a connection `age` old was opened after the last switch.
+    pub(crate) fn fresh(&self, age: Duration) -> bool {
+        self.switched_at
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_none_or(|at| age <= at.elapsed())
+    }
+}
+
+/// The options of host `i`: the accepted options with its host and port.
+pub(crate) fn host_options(
+    base: &PgConnectOptions,
+    targets: &Targets,
+    i: usize,
+) -> PgConnectOptions {
+    let Some((host, port)) = targets.hosts.get(i) else {
+        return base.clone();
+    };
+    let port = port.unwrap_or(targets.default_port);
+    if host.starts_with('/') {
+        base.clone().socket(host).port(port)
+    } else {
+        base.clone().host(host).port(port)
+    }
+}
+
+/// Whether the session fits `attrs`; `standby_only` is the first pass of
+/// `prefer-standby`.
+async fn fits(
+    conn: &mut PgConnection,
+    attrs: SessionAttrs,
+    standby_only: bool,
+) -> Result<Option<&'static str>, sqlx::Error> {
+    use sqlx::Row as _;
+    if attrs == SessionAttrs::Any && !standby_only {
+        return Ok(None);
+    }
+    // The simple protocol: nothing is prepared (a pooler may sit between).
+    let row = sqlx::raw_sql("SELECT pg_is_in_recovery(), current_setting('transaction_read_only')")
+        .fetch_one(&mut *conn)
+        .await?;
+    let in_recovery: bool = row.try_get(0)?;
+    let read_only = row.try_get::<String, _>(1)? == "on";
+    let misfit = match attrs {
+        _ if standby_only => (!in_recovery).then_some("is not a standby"),
+        SessionAttrs::ReadWrite => read_only.then_some("is read-only"),
+        SessionAttrs::ReadOnly => (!read_only).then_some("accepts writes"),
+        SessionAttrs::Primary => in_recovery.then_some("is a standby, not a primary"),
+        SessionAttrs::Standby => (!in_recovery).then_some("is not a standby"),
+        _ => None,
+    };
+    Ok(misfit)
+}
+
+/// The order to try the hosts in: as listed, or shuffled.
+fn order(targets: &Targets) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..targets.hosts.len().max(1)).collect();
+    if targets.random && order.len() > 1 {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let mut seed = u64::from(nanos) | 1;
+        for i in (1..order.len()).rev() {
+            // xorshift: enough to spread load, not cryptography.
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let j = usize::try_from(seed % (i as u64 + 1)).unwrap_or(0);
+            order.swap(i, j);
+        }
+    }
+    order
+}
+
+/// Tries the hosts in order, each bounded by `timeout`, and keeps the first
+/// whose session fits. The error lists each host with its own cause.
+pub(crate) async fn choose(
+    base: &PgConnectOptions,
+    targets: &Targets,
+    timeout: Duration,
+    secrets: &Secrets,
+    redacted: &str,
+) -> Result<(usize, PgConnection), DatabaseError> {
+    let shown = targets.shown();
+    let name = |i: usize| {
+        shown
+            .get(i)
+            .cloned()
+            .unwrap_or_else(|| "the host".to_owned())
+    };
+    let passes: &[bool] = if targets.attrs == SessionAttrs::PreferStandby {
+        &[true, false]
+    } else {
+        &[false]
+    };
+    let mut causes: Vec<(String, DatabaseErrorKind, String)> = Vec::new();
+    for &standby_only in passes {
+        for i in order(targets) {
+            let options = host_options(base, targets, i);
+            let attempt = async {
+                let mut conn = PgConnection::connect_with(&options).await?;
+                match fits(&mut conn, targets.attrs, standby_only).await {
+                    Ok(None) => Ok(Ok(conn)),
+                    Ok(Some(misfit)) => {
+                        let _ = conn.close().await;
+                        Ok(Err(misfit))
+                    }
+                    Err(e) => Err(e),
+                }
+            };
+            match tokio::time::timeout(timeout, attempt).await {
+                Ok(Ok(Ok(conn))) => return Ok((i, conn)),
+                Ok(Ok(Err(misfit))) => {
+                    // A server of the wrong role is remembered once.
+                    if !causes.iter().any(|(h, ..)| *h == name(i)) {
+                        causes.push((
+                            name(i),
+                            DatabaseErrorKind::NoSuitableHost,
+                            misfit.to_owned(),
+                        ));
+                    }
+                }
+                Ok(Err(e)) => {
+                    let e = DatabaseError::from_sqlx(e, Backend::Postgres, redacted, secrets);
+                    causes.retain(|(h, ..)| *h != name(i));
+                    causes.push((name(i), e.kind(), e.detail_or_kind()));
+                }
+                Err(_) => {
+                    causes.retain(|(h, ..)| *h != name(i));
+                    causes.push((
+                        name(i),
+                        DatabaseErrorKind::Timeout,
+                        format!("no answer within {timeout:?}"),
+                    ));
+                }
+            }
+        }
+    }
+    let kind = match causes.first() {
+        Some((_, k, _)) if causes.iter().all(|(_, other, _)| other == k) => *k,
+        _ => DatabaseErrorKind::NoSuitableHost,
+    };
+    let listed = causes
+        .iter()
+        .map(|(h, _, why)| format!("{h}: {why}"))
+        .collect::<Vec<_>>()
+        .join("; ");
+    Err(DatabaseError::new(
+        kind,
+        Backend::Postgres,
+        redacted,
+        format!(
+            "no host fits target_session_attrs={} ({listed})",
+            targets.attrs
+        ),
+        None,
+    ))
+}
+
+/// Whether the pool's host still fits, asked on one of its connections.
+pub(crate) async fn still_fits(
+    pool: &sqlx::PgPool,
+    attrs: SessionAttrs,
+    timeout: Duration,
+) -> bool {
+    let check = async {
+        let mut conn = pool.acquire().await?;
+        fits(&mut conn, attrs, false).await
+    };
+    matches!(tokio::time::timeout(timeout, check).await, Ok(Ok(None)))
+}
