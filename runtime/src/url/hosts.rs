@@ -47,8 +47,7 @@ pub(crate) fn split(url: &str) -> Result<HostList, Rejection> {
         None => (after, None),
     };
     let listed = |p: &&str| {
-        (p.starts_with("host=") || p.starts_with("port="))
-            && (p.contains(',') || p.contains("%2C"))
+        (p.starts_with("host=") || p.starts_with("port=")) && (p.contains(',') || p.contains("%2C"))
     };
     let lists = hostlist.contains(',') || query.is_some_and(|q| q.split('&').any(|p| listed(&p)));
     if (!lists && query.is_none_or(|q| !own(q))) || after.contains('@') {
