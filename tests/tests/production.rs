@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use common::capture::Captured;
+use common::capture::capture_scoped;
 use common::servers::{self, POSTGRES};
 use dbsettings::resolution::{Pooler, Warning};
 use dbsettings::{
@@ -32,18 +32,6 @@ fn pg(pool: Pool) -> sqlx::PgPool {
         Pool::Postgres(p) => p,
         other => panic!("not PostgreSQL: {:?}", other.backend()),
     }
-}
-
-/// Logs of every level, for the whole test (tasks included).
-fn capture_logs() -> (Captured, tracing::subscriber::DefaultGuard) {
-    let buffer = Captured::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(buffer.clone())
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .finish();
-    let guard = tracing::subscriber::set_default(subscriber);
-    (buffer, guard)
 }
 
 // ---------------------------------------------------------------------------
@@ -264,7 +252,7 @@ async fn a_rewritten_secret_file_reaches_new_connections_without_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let secret = dir.path().join("database_url");
     std::fs::write(&secret, format!("{}\n", url(old_pw))).unwrap();
-    let (logs, _guard) = capture_logs();
+    let (logs, _guard) = capture_scoped();
 
     let s = Rotating::from_vars([("DATABASE_URL_FILE", secret.to_str().unwrap())]).unwrap();
     let db = s.database();
@@ -341,7 +329,7 @@ async fn a_broken_secret_file_keeps_the_current_credentials() {
         ),
     )
     .unwrap();
-    let (logs, _guard) = capture_logs();
+    let (logs, _guard) = capture_scoped();
     let s = Rotating::from_vars([("DATABASE_URL_FILE", secret.to_str().unwrap())]).unwrap();
     let db = s.database();
     let pool = pg(db.pool().await.unwrap());

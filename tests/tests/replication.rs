@@ -51,6 +51,22 @@ fn pair() -> Option<(Cluster, Cluster)> {
     }
 }
 
+/// A URL listing two local hosts, keeping `attrs`.
+fn two_hosts(first: &Cluster, second: &Cluster, attrs: &str) -> String {
+    format!(
+        "postgresql://postgres@127.0.0.1:{},127.0.0.1:{}/postgres?target_session_attrs={attrs}&sslmode=disable",
+        first.port, second.port
+    )
+}
+
+/// A URL of one local host.
+fn one_host(cluster: &Cluster) -> String {
+    format!(
+        "postgresql://postgres@127.0.0.1:{}/postgres?sslmode=disable",
+        cluster.port
+    )
+}
+
 async fn in_recovery(pool: &sqlx::PgPool) -> bool {
     sqlx::query_scalar("SELECT pg_is_in_recovery()")
         .fetch_one(pool)
@@ -109,10 +125,7 @@ async fn read_write_finds_the_primary_when_the_standby_is_listed_first() {
     let Some((primary, standby)) = pair() else {
         return;
     };
-    let url = format!(
-        "postgresql://postgres@127.0.0.1:{},127.0.0.1:{}/postgres?target_session_attrs=read-write&sslmode=disable",
-        standby.port, primary.port
-    );
+    let url = two_hosts(&standby, &primary, "read-write");
     let db = load(&url).database();
     let pool = pg(db.pool().await.unwrap());
     assert!(!in_recovery(&pool).await);
@@ -131,10 +144,7 @@ async fn prefer_standby_lands_on_the_standby() {
     let Some((primary, standby)) = pair() else {
         return;
     };
-    let url = format!(
-        "postgresql://postgres@127.0.0.1:{},127.0.0.1:{}/postgres?target_session_attrs=prefer-standby&sslmode=disable",
-        primary.port, standby.port
-    );
+    let url = two_hosts(&primary, &standby, "prefer-standby");
     let db = load(&url).database();
     let pool = pg(db.pool().await.unwrap());
     assert!(in_recovery(&pool).await);
@@ -194,10 +204,7 @@ async fn writes_follow_a_promotion_without_a_restart() {
     let Some((mut primary, standby)) = pair() else {
         return;
     };
-    let url = format!(
-        "postgresql://postgres@127.0.0.1:{},127.0.0.1:{}/postgres?target_session_attrs=read-write&sslmode=disable",
-        primary.port, standby.port
-    );
+    let url = two_hosts(&primary, &standby, "read-write");
     let db = load(&url).database();
     let pool = pg(db.pool().await.unwrap());
 
@@ -300,20 +307,8 @@ async fn the_reader_reads_from_the_replica_and_refuses_writes() {
         return;
     };
     let s = WithReplica::from_vars([
-        (
-            "DATABASE_URL",
-            format!(
-                "postgresql://postgres@127.0.0.1:{}/postgres?sslmode=disable",
-                primary.port
-            ),
-        ),
-        (
-            "DATABASE_REPLICA_URL",
-            format!(
-                "postgresql://postgres@127.0.0.1:{}/postgres?sslmode=disable",
-                standby.port
-            ),
-        ),
+        ("DATABASE_URL", one_host(&primary)),
+        ("DATABASE_REPLICA_URL", one_host(&standby)),
     ])
     .unwrap();
     let db = s.database();
@@ -337,19 +332,12 @@ async fn without_a_replica_the_reader_prefers_a_standby_of_the_hosts() {
     let Some((primary, standby)) = pair() else {
         return;
     };
-    let url = format!(
-        "postgresql://postgres@127.0.0.1:{},127.0.0.1:{}/postgres?target_session_attrs=read-write&sslmode=disable",
-        primary.port, standby.port
-    );
+    let url = two_hosts(&primary, &standby, "read-write");
     let db = load(&url).database();
     let reader = pg(db.reader().await.unwrap());
     assert!(in_recovery(&reader).await);
     // Even a reader on the primary is read-only.
-    let primary_only = load(&format!(
-        "postgresql://postgres@127.0.0.1:{}/postgres?sslmode=disable",
-        primary.port
-    ))
-    .database();
+    let primary_only = load(&one_host(&primary)).database();
     let reader = pg(primary_only.reader().await.unwrap());
     assert!(!in_recovery(&reader).await);
     let err = sqlx::query("INSERT INTO notes (body) VALUES ('x')")
@@ -369,13 +357,7 @@ async fn a_reader_whose_replica_is_down_serves_from_the_primary_and_says_so() {
     };
     let down = common::servers::free_port();
     let s = WithReplica::from_vars([
-        (
-            "DATABASE_URL",
-            format!(
-                "postgresql://postgres@127.0.0.1:{}/postgres?sslmode=disable",
-                primary.port
-            ),
-        ),
+        ("DATABASE_URL", one_host(&primary)),
         (
             "DATABASE_REPLICA_URL",
             format!("postgresql://reader:Replica-Pw@127.0.0.1:{down}/postgres"),

@@ -34,14 +34,27 @@ impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
     }
 }
 
-/// Runs `f` with every event at every level written to the returned buffer.
-pub fn capture<R>(f: impl FnOnce() -> R) -> (R, String) {
+/// A subscriber writing every event at every level into a new buffer.
+fn subscriber() -> (Captured, impl tracing::Subscriber + Send + Sync) {
     let buffer = Captured::default();
     let subscriber = tracing_subscriber::fmt()
         .with_writer(buffer.clone())
         .with_max_level(tracing::Level::TRACE)
         .with_ansi(false)
         .finish();
+    (buffer, subscriber)
+}
+
+/// Runs `f` with every event at every level written to the returned buffer.
+pub fn capture<R>(f: impl FnOnce() -> R) -> (R, String) {
+    let (buffer, subscriber) = subscriber();
     let result = tracing::subscriber::with_default(subscriber, f);
     (result, buffer.text())
+}
+
+/// Captures every event of this thread until the guard is dropped (for
+/// async tests on a current-thread runtime, whose tasks run here too).
+pub fn capture_scoped() -> (Captured, tracing::subscriber::DefaultGuard) {
+    let (buffer, subscriber) = subscriber();
+    (buffer, tracing::subscriber::set_default(subscriber))
 }
