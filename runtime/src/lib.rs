@@ -43,7 +43,10 @@
 //!    quotes, the variable's own `NAME=` prefix, upper-case schemes,
 //!    SQLAlchemy `+driver` suffixes and SQLite path rules, `sqlite3:`,
 //!    `sqlite://:memory:`, Python-only SQLite parameters, Cloud SQL's empty
-//!    host with a `host=` socket.
+//!    host with a `host=` socket, and libpq's default Unix socket for a
+//!    PostgreSQL URL with no host (`postgresql://user@/db`: the first of
+//!    `/var/run/postgresql` and `/tmp` that holds the server's socket, else
+//!    that exists; with neither, a fallback that says so).
 //! 3. **Shape**: control characters, white space, placeholders, the scheme,
 //!    the `//` authority, the driver being compiled in.
 //! 4. **Parse**: the `url` crate, then host, port, single host,

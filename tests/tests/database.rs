@@ -345,6 +345,25 @@ async fn bracketed_ipv6_and_unix_socket_hosts_connect() {
         .await
         .unwrap();
     pool.ping().await.unwrap();
+
+    // No host at all: libpq's default socket, found and named.
+    let settings =
+        NoMigrations::from_vars([("DATABASE_URL", "postgresql://postgres@/test")]).unwrap();
+    let url = &settings.database_url;
+    assert!(!url.is_fallback(), "{}", url.resolution());
+    assert!(
+        url.resolution()
+            .to_string()
+            .contains("default Unix socket in /var/run/postgresql"),
+        "{}",
+        url.resolution()
+    );
+    let pool = settings.database().pool().await.unwrap();
+    let over_socket: bool = sqlx::query_scalar("SELECT inet_client_addr() IS NULL")
+        .fetch_one(pool.as_postgres().unwrap())
+        .await
+        .unwrap();
+    assert!(over_socket, "connected over TCP, not the socket");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
