@@ -19,7 +19,7 @@ struct Settings {
         alias = "POSTGRES_URL",
         fallback = "sqlite://data/quickstart.db",
         connect_timeout = "3s",
-        migrations = "examples/migrations"
+        migrations = "migrations"
     )]
     database_url: DatabaseUrl,
     /// The HTTP port (Hugging Face Spaces expects 7860).

@@ -4,14 +4,16 @@
 //!
 //! The steps are separate so that each can be tested outside the compiler:
 //! `attr` reads `#[settings(...)]` syntax, `ast` builds a typed view of the
-//! struct, `valid` checks rules across fields, `expand` generates the impl
-//! and `fallback` emits a stand-in impl when there are errors.
+//! struct, `valid` checks rules across fields, `migrations` reads the
+//! migrations directory to embed, `expand` generates the impl and
+//! `fallback` emits a stand-in impl when there are errors.
 
 mod ast;
 mod attr;
 mod ctxt;
 mod expand;
 mod fallback;
+mod migrations;
 mod valid;
 
 use proc_macro::TokenStream;

@@ -113,7 +113,10 @@ pub use backend::Backend;
 pub use load::STRICT_VAR;
 #[cfg(feature = "sqlite")]
 pub use pool::sqlite;
-pub use pool::{Database, DatabaseError, DatabaseErrorKind, Pool, PoolOptions, Unreachable};
+pub use pool::{
+    Database, DatabaseError, DatabaseErrorKind, EmbeddedMigration, EmbeddedMigrations, Migrations,
+    Pool, PoolOptions, Unreachable,
+};
 pub use settings_error::{Error, Expected, Problem, ProblemKind};
 /// The sqlx this crate is built on, re-exported so users need no second
 /// dependency.
@@ -191,8 +194,19 @@ pub use url::resolution::{self, Resolution};
 ///   returning the error. _Default:_ `"error"`. _Override:_
 ///   `DATABASE_ON_UNREACHABLE`.
 /// - `migrations = "migrations"`: a directory with `postgres/`, `mysql/`
-///   and `sqlite/` migrations, run on the first pool build (relative to the
-///   working directory). _Default:_ none. _Override:_ `DATABASE_MIGRATIONS`.
+///   and `sqlite/` migrations (sqlx's `<VERSION>_<DESCRIPTION>.sql` files),
+///   run on the first pool build. Like `sqlx::migrate!`, it is resolved at
+///   compile time against the deriving crate's `CARGO_MANIFEST_DIR` and
+///   embedded in the binary, which then needs no source tree. A missing
+///   directory, one with none of the three sub-directories, a file without
+///   a version, two files with one version or a file that is not UTF-8 is
+///   a compile error on the attribute. An edited file is picked up by the
+///   next build (each is `include_str!`-ed); for an added or removed file
+///   to be, add a `build.rs` with
+///   `println!("cargo:rerun-if-changed=migrations");` (sqlx's advice too).
+///   _Default:_ none. _Override:_ `DATABASE_MIGRATIONS=/path`, a directory
+///   read at run time instead (migrations shipped beside the binary); one
+///   that does not exist is a `DatabaseError` naming it.
 ///
 /// Durations are `500ms`, `5s`, `2m`, `1h`, or a bare number of seconds.
 ///
@@ -270,6 +284,7 @@ pub mod __private {
         Collector, PoolSpec, TextDefault, UrlSpec, database_url, optional, required, text_default,
         with_default,
     };
+    pub use crate::pool::{EmbeddedMigration, EmbeddedMigrations};
     pub use crate::source::Source;
     pub use sqlx;
 }

@@ -4,7 +4,7 @@
 
 use core::time::Duration;
 
-use crate::pool::{PoolOptions, Unreachable};
+use crate::pool::{EmbeddedMigrations, Migrations, PoolOptions, Unreachable};
 use crate::settings_error::{Expected, Problem, ProblemKind};
 use crate::source::{self, Lookup, Source};
 
@@ -23,8 +23,8 @@ pub struct PoolSpec {
     pub idle_timeout_ms: Option<u64>,
     /// `on_unreachable = "fallback"`
     pub fallback_when_unreachable: bool,
-    /// `migrations = "migrations"`
-    pub migrations: Option<&'static str>,
+    /// `migrations = "migrations"`: embedded at compile time
+    pub migrations: Option<&'static EmbeddedMigrations>,
 }
 
 /// Parses a duration: `500ms`, `5s`, `2m`, `1h`, or a bare number of seconds.
@@ -100,7 +100,7 @@ fn from_spec(spec: &PoolSpec) -> PoolOptions {
         } else {
             Unreachable::Error
         },
-        migrations: spec.migrations.map(str::to_owned),
+        migrations: spec.migrations.map(Migrations::Embedded),
     }
 }
 
@@ -177,9 +177,16 @@ pub(crate) fn resolve(
     ) {
         o.on_unreachable = v;
     }
-    // Empty means unset, so any value names a directory.
-    match source::lookup(source, &[&name("MIGRATIONS")]) {
-        Lookup::Found(found) => o.migrations = Some(found.value),
+    // Empty means unset, so any value names a directory: migrations
+    // shipped beside the binary, which beat the embedded ones.
+    let var = name("MIGRATIONS");
+    match source::lookup(source, &[&var]) {
+        Lookup::Found(found) => {
+            o.migrations = Some(Migrations::Directory {
+                path: found.value.into(),
+                var: source.name(&var),
+            });
+        }
         Lookup::Problem(p) => problems.push(p),
         Lookup::Absent => {}
     }
@@ -250,7 +257,13 @@ mod tests {
         assert_eq!(o.max_connections, 20);
         assert_eq!(o.idle_timeout, None);
         assert_eq!(o.on_unreachable, Unreachable::Fallback);
-        assert_eq!(o.migrations.as_deref(), Some("/app/migrations"));
+        assert_eq!(
+            o.migrations,
+            Some(Migrations::Directory {
+                path: "/app/migrations".into(),
+                var: "DATABASE_MIGRATIONS".into()
+            })
+        );
     }
 
     #[test]

@@ -280,7 +280,7 @@ impl Database {
         let pool = connect::build(options, &config.pool, &target).await?;
         if let Some(dir) = &config.pool.migrations {
             let migrations = connect::migrate(&pool, dir, &target).await?;
-            tracing::info!(target: "dbsettings", migrations, dir, "migrations up to date");
+            tracing::info!(target: "dbsettings", migrations, dir = %dir, "migrations up to date");
         }
         Ok(pool)
     }

@@ -1,12 +1,13 @@
 //! The pool stage: the lazy [`Database`] handle, the typed [`Pool`], its
-//! [`PoolOptions`], the bounded connect, [`DatabaseError`] and SQLite's write
-//! discipline. It is built from what the URL stage resolved (connect
+//! [`PoolOptions`], the bounded connect, [`Migrations`], [`DatabaseError`]
+//! and SQLite's write discipline. It is built from what the URL stage resolved (connect
 //! options, the fallback chosen for an unreachable primary) and never
 //! re-runs any part of that resolution.
 
 pub(crate) mod connect;
 mod database;
 pub(crate) mod error;
+mod migrations;
 mod options;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
@@ -14,6 +15,7 @@ pub mod sqlite;
 pub use database::Database;
 pub(crate) use database::Switched;
 pub use error::{DatabaseError, DatabaseErrorKind};
+pub use migrations::{EmbeddedMigration, EmbeddedMigrations, Migrations};
 pub use options::{PoolOptions, Unreachable};
 
 use crate::Backend;
