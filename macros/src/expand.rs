@@ -346,3 +346,59 @@ fn generate(input: &Input<'_>, embedded: Option<&Embedded>) -> TokenStream {
         }
     }
 }
+
+/// `statement!(<crate path>, "...")`, which `dbsettings::sql!` writes with
+/// `$crate` as the path: the `Sql` value, with the MySQL form (and, after a
+/// trailing `RETURNING <column>`, the insert form) translated here. An
+/// untranslatable statement is an error on its literal, with a stand-in
+/// value so that no second error follows.
+pub(crate) fn statement(input: TokenStream) -> TokenStream {
+    let mut tokens = input.into_iter();
+    let krate: TokenStream = tokens
+        .by_ref()
+        .take_while(|t| !matches!(t, proc_macro2::TokenTree::Punct(p) if p.as_char() == ','))
+        .collect();
+    let rest: TokenStream = tokens.collect();
+    let private = quote!(#krate::__private);
+    // The stand-in has the type the statement would have had.
+    let fail = |e: syn::Error, returning: bool| {
+        let e = e.to_compile_error();
+        let stand_in = if returning {
+            quote!(#private::sql_returning_id("", "", ""))
+        } else {
+            quote!(#private::sql("", ""))
+        };
+        quote!({ #e #stand_in })
+    };
+    let lit: syn::LitStr = match syn::parse2(rest.clone()) {
+        Ok(lit) => lit,
+        Err(_) => {
+            let span = rest
+                .into_iter()
+                .next()
+                .map_or_else(proc_macro2::Span::call_site, |t| t.span());
+            return fail(
+                syn::Error::new(
+                    span,
+                    "`sql!` takes one string literal, as in sql!(\"SELECT title FROM todos WHERE id = $1\")",
+                ),
+                false,
+            );
+        }
+    };
+    match crate::sql::translate(&lit.value()) {
+        Err(message) => fail(
+            syn::Error::new(lit.span(), message),
+            crate::sql::seems_to_return_id(&lit.value()),
+        ),
+        Ok(forms) => {
+            let (postgres, mysql) = (&forms.postgres, &forms.mysql);
+            match &forms.mysql_insert {
+                Some(insert) => {
+                    quote!(#private::sql_returning_id(#postgres, #mysql, #insert))
+                }
+                None => quote!(#private::sql(#postgres, #mysql)),
+            }
+        }
+    }
+}

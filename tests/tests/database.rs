@@ -9,7 +9,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::servers::{self, MARIADB, MARIADB_URL, POSTGRES, POSTGRES_URL};
-use dbsettings::{Backend, Database, DatabaseErrorKind, DatabaseSettings, DatabaseUrl, Pool, sqlx};
+use dbsettings::{
+    Backend, Database, DatabaseErrorKind, DatabaseSettings, DatabaseUrl, Pool, insert_id, on_pool,
+    query_scalar, sql, sqlx,
+};
 
 #[derive(DatabaseSettings, Debug)]
 struct Settings {
@@ -52,45 +55,18 @@ fn db(url: &str) -> Database {
 
 /// Inserts a row into `notes` and reads it back, on any backend.
 async fn round_trip(pool: &Pool, body: &str) -> String {
-    match pool {
-        Pool::Postgres(p) => {
-            let id: i64 = sqlx::query_scalar("INSERT INTO notes (body) VALUES ($1) RETURNING id")
-                .bind(body)
-                .fetch_one(p)
-                .await
-                .unwrap();
-            sqlx::query_scalar("SELECT body FROM notes WHERE id = $1")
-                .bind(id)
-                .fetch_one(p)
-                .await
-                .unwrap()
-        }
-        Pool::MySql(p) => {
-            let done = sqlx::query("INSERT INTO notes (body) VALUES (?)")
-                .bind(body)
-                .execute(p)
-                .await
-                .unwrap();
-            sqlx::query_scalar("SELECT body FROM notes WHERE id = ?")
-                .bind(done.last_insert_id())
-                .fetch_one(p)
-                .await
-                .unwrap()
-        }
-        Pool::Sqlite(p) => {
-            let id: i64 = sqlx::query_scalar("INSERT INTO notes (body) VALUES (?) RETURNING id")
-                .bind(body)
-                .fetch_one(p)
-                .await
-                .unwrap();
-            sqlx::query_scalar("SELECT body FROM notes WHERE id = ?")
-                .bind(id)
-                .fetch_one(p)
-                .await
-                .unwrap()
-        }
-        other => panic!("unexpected pool {:?}", other.backend()),
-    }
+    on_pool!(pool, p => {
+        let id = insert_id(sql!("INSERT INTO notes (body) VALUES ($1) RETURNING id"))
+            .bind(body)
+            .fetch(p)
+            .await
+            .unwrap();
+        query_scalar(sql!("SELECT body FROM notes WHERE id = $1"))
+            .bind(id)
+            .fetch_one(p)
+            .await
+            .unwrap()
+    })
 }
 
 #[tokio::test]
