@@ -303,14 +303,11 @@ async fn a_no_database_url_falls_back_to_sqlite_with_full_crud() {
 /// A database of its own, so its migration history is the service's alone.
 /// "Already exists", from a concurrent or earlier run, is fine.
 async fn create_database(admin_url: &str, statement: &'static str) {
-    use dbsettings::{DatabaseSettings as _, Pool, sqlx};
+    use dbsettings::{DatabaseSettings as _, on_pool, sqlx};
     let admin = NoMigrations::from_vars([("DATABASE_URL", admin_url)]).unwrap();
     let pool = admin.database().pool().await.unwrap();
-    let _ = match &pool {
-        Pool::Postgres(p) => sqlx::query(statement).execute(p).await.map(drop),
-        Pool::MySql(p) => sqlx::query(statement).execute(p).await.map(drop),
-        _ => Ok(()),
-    };
+    // Not `sql!`: DDL that differs per server, run on the one it names.
+    let _ = on_pool!(pool, p => sqlx::query(statement).execute(p).await.map(drop));
 }
 
 #[derive(dbsettings::DatabaseSettings)]
