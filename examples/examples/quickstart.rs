@@ -1,6 +1,7 @@
 //! A service's start-up, with nothing required: load the settings, say which
 //! database was chosen and why (password hidden), then a real round trip:
-//! migrate, insert a note, read it back.
+//! migrate (the migrations are embedded in the binary), insert a note, read
+//! it back, with each statement written once for every backend.
 //!
 //! ```sh
 //! cargo run --example quickstart
@@ -8,7 +9,7 @@
 //! DATABASE_URL=mysql://root@127.0.0.1:3306/test cargo run --example quickstart
 //! ```
 
-use dbsettings::{DatabaseSettings, DatabaseUrl, Pool, sqlx};
+use dbsettings::{DatabaseSettings, DatabaseUrl, insert_id, on_pool, query_scalar, sql};
 
 /// The settings of a small web service.
 #[derive(DatabaseSettings, Debug)]
@@ -19,7 +20,7 @@ struct Settings {
         alias = "POSTGRES_URL",
         fallback = "sqlite://data/quickstart.db",
         connect_timeout = "3s",
-        migrations = "examples/migrations"
+        migrations = "migrations"
     )]
     database_url: DatabaseUrl,
     /// The HTTP port (Hugging Face Spaces expects 7860).
@@ -42,62 +43,22 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let db = settings.database();
     let pool = db.pool().await?;
     let body = format!("hello from the quickstart on {}", pool.backend());
-    let (stored, count) = match &pool {
-        Pool::Postgres(p) => {
-            let id: i64 = sqlx::query_scalar("INSERT INTO notes (body) VALUES ($1) RETURNING id")
-                .bind(&body)
-                .fetch_one(p)
-                .await?;
-            let stored: String = sqlx::query_scalar("SELECT body FROM notes WHERE id = $1")
-                .bind(id)
-                .fetch_one(p)
-                .await?;
-            (
-                stored,
-                sqlx::query_scalar("SELECT count(*) FROM notes")
-                    .fetch_one(p)
-                    .await?,
-            )
-        }
-        Pool::MySql(p) => {
-            let id = sqlx::query("INSERT INTO notes (body) VALUES (?)")
-                .bind(&body)
-                .execute(p)
-                .await?
-                .last_insert_id();
-            let stored: String = sqlx::query_scalar("SELECT body FROM notes WHERE id = ?")
-                .bind(id)
-                .fetch_one(p)
-                .await?;
-            (
-                stored,
-                sqlx::query_scalar("SELECT count(*) FROM notes")
-                    .fetch_one(p)
-                    .await?,
-            )
-        }
-        Pool::Sqlite(p) => {
-            // Writes that read first go through BEGIN IMMEDIATE.
-            let mut tx = dbsettings::sqlite::begin_write(p).await?;
-            let id: i64 = sqlx::query_scalar("INSERT INTO notes (body) VALUES (?) RETURNING id")
-                .bind(&body)
-                .fetch_one(&mut *tx)
-                .await?;
-            tx.commit().await?;
-            let stored: String = sqlx::query_scalar("SELECT body FROM notes WHERE id = ?")
-                .bind(id)
-                .fetch_one(p)
-                .await?;
-            (
-                stored,
-                sqlx::query_scalar("SELECT count(*) FROM notes")
-                    .fetch_one(p)
-                    .await?,
-            )
-        }
-        other => return Err(format!("unexpected backend {}", other.backend()).into()),
-    };
-    let count: i64 = count;
+    // One code path for every backend: `sql!` writes each statement once
+    // (translated for MySQL at compile time), `on_pool!` compiles the body
+    // once per driver with its typed pool, and `insert_id` reads the new
+    // id with RETURNING or, on MySQL, LAST_INSERT_ID().
+    let (stored, count): (String, i64) = on_pool!(pool, p => {
+        let id = insert_id(sql!("INSERT INTO notes (body) VALUES ($1) RETURNING id"))
+            .bind(&body)
+            .fetch(p)
+            .await?;
+        let stored = query_scalar(sql!("SELECT body FROM notes WHERE id = $1"))
+            .bind(id)
+            .fetch_one(p)
+            .await?;
+        let count = query_scalar(sql!("SELECT count(*) FROM notes")).fetch_one(p).await?;
+        (stored, count)
+    });
     println!("wrote and read back: {stored:?}");
     println!("notes in the database: {count}");
     db.close().await;

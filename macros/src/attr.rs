@@ -119,7 +119,8 @@ pub(crate) struct PoolAttrs {
     pub(crate) acquire_timeout: Attr<u64>,
     pub(crate) idle_timeout: Attr<u64>,
     pub(crate) on_unreachable: Attr<OnUnreachable>,
-    pub(crate) migrations: Attr<String>,
+    /// Embedded at compile time: see `migrations.rs`.
+    pub(crate) migrations: Attr<Sp<String>>,
     pub(crate) pgbouncer: Attr<bool>,
     /// In milliseconds, like the poll interval below.
     pub(crate) startup_wait: Attr<u64>,
@@ -390,10 +391,13 @@ fn on_unreachable(meta: &ParseNestedMeta<'_>) -> syn::Result<OnUnreachable> {
 }
 
 /// `migrations = "migrations"`: a directory, not empty.
-fn directory(meta: &ParseNestedMeta<'_>, key: &str) -> syn::Result<String> {
+fn directory(meta: &ParseNestedMeta<'_>, key: &str) -> syn::Result<Sp<String>> {
     let lit: syn::Lit = meta.value()?.parse()?;
     match &lit {
-        syn::Lit::Str(s) if !s.value().trim().is_empty() => Ok(s.value()),
+        syn::Lit::Str(s) if !s.value().trim().is_empty() => Ok(Sp {
+            value: s.value(),
+            span: s.span(),
+        }),
         _ => expects(&lit, key, "a directory such as \"migrations\""),
     }
 }

@@ -11,6 +11,7 @@ use syn::spanned::Spanned;
 use crate::ast::{Field, Input, Kind};
 use crate::attr::{self, OnUnreachable, PoolAttrs};
 use crate::ctxt::Ctxt;
+use crate::migrations::{self, Embedded};
 use crate::{fallback, valid};
 
 pub(crate) fn derive(input: &DeriveInput) -> TokenStream {
@@ -18,11 +19,23 @@ pub(crate) fn derive(input: &DeriveInput) -> TokenStream {
     let attrs = attr::struct_attrs(&cx, &input.attrs);
     let krate = attrs.crate_path();
     let parsed = Input::from_syn(&cx, input, attrs);
+    let mut embedded = None;
     if let Some(parsed) = &parsed {
         valid::check(&cx, parsed);
+        // The URL field's migrations, read now so a bad directory or file
+        // is an error on the attribute; on another field the attribute is
+        // an error already.
+        let dir = parsed
+            .fields
+            .iter()
+            .find(|f| matches!(f.kind, Kind::Url))
+            .and_then(|f| f.attrs.pool.migrations.value());
+        embedded = dir.and_then(|dir| migrations::read(&cx, dir));
     }
     match (cx.finish(), parsed, krate) {
-        (Ok(()), Some(parsed), Some(krate)) => in_scope_of(&krate, &generate(&parsed)),
+        (Ok(()), Some(parsed), Some(krate)) => {
+            in_scope_of(&krate, &generate(&parsed, embedded.as_ref()))
+        }
         (errors, _, krate) => {
             let mut out = errors
                 .err()
@@ -130,7 +143,7 @@ fn type_name(ty: &syn::Type) -> String {
     ty.to_token_stream().to_string().replace(' ', "")
 }
 
-fn load_field(input: &Input<'_>, field: &Field<'_>) -> TokenStream {
+fn load_field(input: &Input<'_>, field: &Field<'_>, embedded: Option<&Embedded>) -> TokenStream {
     let names = names(input, field);
     let private = quote!(__dbsettings::__private);
     match field.kind {
@@ -149,7 +162,7 @@ fn load_field(input: &Input<'_>, field: &Field<'_>) -> TokenStream {
             }));
             let strict = a.strict.key().is_some();
             let libpq = a.libpq.value().is_none_or(|on| *on);
-            let pool = pool_spec(&a.pool);
+            let pool = pool_spec(&a.pool, embedded);
             quote! {
                 #private::database_url(
                     __source,
@@ -223,8 +236,42 @@ fn load_field(input: &Input<'_>, field: &Field<'_>) -> TokenStream {
     }
 }
 
+/// The embedded migrations: a static, so that `PoolSpec` can hold a
+/// `&'static` to it. Each file's text is `include_str!` of its absolute
+/// path, which makes cargo rebuild the crate when the file changes.
+fn embedded_migrations(embedded: &Embedded) -> TokenStream {
+    let private = quote!(__dbsettings::__private);
+    let dir = &embedded.dir;
+    let backends = embedded.backends.iter().map(|files| match files {
+        None => quote!(::core::option::Option::None),
+        Some(files) => {
+            let files = files.iter().map(|f| {
+                let (name, version, description, path) =
+                    (&f.name, f.version, &f.description, &f.path);
+                quote! {
+                    #private::EmbeddedMigration {
+                        file: #name,
+                        version: #version,
+                        description: #description,
+                        sql: ::core::include_str!(#path),
+                    }
+                }
+            });
+            quote!(::core::option::Option::Some(&[#(#files),*]))
+        }
+    });
+    let fields = migrations::BACKENDS.map(|b| format_ident!("{}", b));
+    quote! {{
+        static __MIGRATIONS: #private::EmbeddedMigrations = #private::EmbeddedMigrations {
+            dir: #dir,
+            #(#fields: #backends,)*
+        };
+        &__MIGRATIONS
+    }}
+}
+
 /// The `PoolSpec` literal of the URL field's pool attributes.
-fn pool_spec(pool: &PoolAttrs) -> TokenStream {
+fn pool_spec(pool: &PoolAttrs, embedded: Option<&Embedded>) -> TokenStream {
     let opt = |v: Option<TokenStream>| {
         v.map_or_else(
             || quote!(::core::option::Option::None),
@@ -237,7 +284,7 @@ fn pool_spec(pool: &PoolAttrs) -> TokenStream {
     let acquire = opt(pool.acquire_timeout.value().map(|ms| quote!(#ms)));
     let idle = opt(pool.idle_timeout.value().map(|ms| quote!(#ms)));
     let fallback = pool.on_unreachable.value() == Some(&OnUnreachable::Fallback);
-    let migrations = opt(pool.migrations.value().map(|dir| quote!(#dir)));
+    let migrations = opt(embedded.map(embedded_migrations));
     let pgbouncer = pool.pgbouncer.value().copied().unwrap_or(false);
     let wait = opt(pool.startup_wait.value().map(|ms| quote!(#ms)));
     let credentials = opt(pool.credentials_poll.value().map(|ms| quote!(#ms)));
@@ -259,13 +306,13 @@ fn pool_spec(pool: &PoolAttrs) -> TokenStream {
     }
 }
 
-fn generate(input: &Input<'_>) -> TokenStream {
+fn generate(input: &Input<'_>, embedded: Option<&Embedded>) -> TokenStream {
     let ident = &input.original.ident;
     let (impl_generics, ty_generics, where_clause) = input.original.generics.split_for_impl();
     let vars: Vec<_> = (0..input.fields.len())
         .map(|i| format_ident!("__field{}", i))
         .collect();
-    let loads = input.fields.iter().map(|f| load_field(input, f));
+    let loads = input.fields.iter().map(|f| load_field(input, f, embedded));
     let idents = input.fields.iter().map(|f| f.ident);
     let templates: Vec<_> = input
         .fields
@@ -303,6 +350,62 @@ fn generate(input: &Input<'_>) -> TokenStream {
 
             fn __template(__prefix: &str, __out: &mut ::std::string::String) {
                 #( #templates )*
+            }
+        }
+    }
+}
+
+/// `statement!(<crate path>, "...")`, which `dbsettings::sql!` writes with
+/// `$crate` as the path: the `Sql` value, with the MySQL form (and, after a
+/// trailing `RETURNING <column>`, the insert form) translated here. An
+/// untranslatable statement is an error on its literal, with a stand-in
+/// value so that no second error follows.
+pub(crate) fn statement(input: TokenStream) -> TokenStream {
+    let mut tokens = input.into_iter();
+    let krate: TokenStream = tokens
+        .by_ref()
+        .take_while(|t| !matches!(t, proc_macro2::TokenTree::Punct(p) if p.as_char() == ','))
+        .collect();
+    let rest: TokenStream = tokens.collect();
+    let private = quote!(#krate::__private);
+    // The stand-in has the type the statement would have had.
+    let fail = |e: syn::Error, returning: bool| {
+        let e = e.to_compile_error();
+        let stand_in = if returning {
+            quote!(#private::sql_returning_id("", "", ""))
+        } else {
+            quote!(#private::sql("", ""))
+        };
+        quote!({ #e #stand_in })
+    };
+    let lit: syn::LitStr = match syn::parse2(rest.clone()) {
+        Ok(lit) => lit,
+        Err(_) => {
+            let span = rest
+                .into_iter()
+                .next()
+                .map_or_else(proc_macro2::Span::call_site, |t| t.span());
+            return fail(
+                syn::Error::new(
+                    span,
+                    "`sql!` takes one string literal, as in sql!(\"SELECT title FROM todos WHERE id = $1\")",
+                ),
+                false,
+            );
+        }
+    };
+    match crate::sql::translate(&lit.value()) {
+        Err(message) => fail(
+            syn::Error::new(lit.span(), message),
+            crate::sql::seems_to_return_id(&lit.value()),
+        ),
+        Ok(forms) => {
+            let (postgres, mysql) = (&forms.postgres, &forms.mysql);
+            match &forms.mysql_insert {
+                Some(insert) => {
+                    quote!(#private::sql_returning_id(#postgres, #mysql, #insert))
+                }
+                None => quote!(#private::sql(#postgres, #mysql)),
             }
         }
     }

@@ -2,16 +2,19 @@
 //! `#[derive(DatabaseSettings)]`. Use it through the `dbsettings` crate,
 //! which re-exports it and documents its attributes.
 //!
-//! The steps are separate so that each can be tested outside the compiler:
-//! `attr` reads `#[settings(...)]` syntax, `ast` builds a typed view of the
-//! struct, `valid` checks rules across fields, `expand` generates the impl
-//! and `fallback` emits a stand-in impl when there are errors.
+//! The derive's steps are separate so that each can be tested outside the
+//! compiler: `attr` reads `#[settings(...)]` syntax, `ast` builds a typed view of the
+//! struct, `valid` checks rules across fields, `migrations` reads the
+//! migrations directory to embed, `expand` generates the impl and
+//! `fallback` emits a stand-in impl when there are errors.
 
 mod ast;
 mod attr;
 mod ctxt;
 mod expand;
 mod fallback;
+mod migrations;
+mod sql;
 mod valid;
 
 use proc_macro::TokenStream;
@@ -21,4 +24,12 @@ use proc_macro::TokenStream;
 pub fn derive_database_settings(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as syn::DeriveInput);
     expand::derive(&input).into()
+}
+
+/// Used by `dbsettings::sql!`, not public API: `statement!($crate, "...")`,
+/// a statement with `$N` placeholders and its MySQL form.
+#[doc(hidden)]
+#[proc_macro]
+pub fn statement(input: TokenStream) -> TokenStream {
+    expand::statement(input.into()).into()
 }

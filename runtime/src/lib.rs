@@ -43,7 +43,10 @@
 //!    quotes, the variable's own `NAME=` prefix, upper-case schemes,
 //!    SQLAlchemy `+driver` suffixes and SQLite path rules, `sqlite3:`,
 //!    `sqlite://:memory:`, Python-only SQLite parameters, Cloud SQL's empty
-//!    host with a `host=` socket.
+//!    host with a `host=` socket, and libpq's default Unix socket for a
+//!    PostgreSQL URL with no host (`postgresql://user@/db`: the first of
+//!    `/var/run/postgresql` and `/tmp` that holds the server's socket, else
+//!    that exists; with neither, a fallback that says so).
 //! 3. **Shape**: control characters, white space, placeholders, the scheme,
 //!    the `//` authority, the driver being compiled in.
 //! 4. **Parse**: the `url` crate, then host, port, single host,
@@ -61,6 +64,41 @@
 //! directories created: the `fallback` attribute's path; `$DBSETTINGS_DATA_DIR`;
 //! `/data` when present (persistent storage on Hugging Face Spaces); `./data`;
 //! the OS temp directory; and last an in-memory database, with a warning.
+//!
+//! # One code path on every backend
+//!
+//! A service that runs on PostgreSQL in production and on its SQLite
+//! fallback elsewhere writes each query once: [`on_pool!`] compiles a body
+//! once per driver, with that driver's typed pool; [`sql!`] writes a
+//! statement once with `$N` placeholders and makes MySQL's `?` form at
+//! compile time (an untranslatable statement is a compile error); and
+//! [`insert_id`] reads a new row's id with `RETURNING`, or
+//! `LAST_INSERT_ID()` on MySQL.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use dbsettings::{DatabaseSettings, DatabaseUrl, insert_id, on_pool, query, query_as, sql};
+//!
+//! #[derive(DatabaseSettings)]
+//! struct Settings {
+//!     #[settings(fallback = "sqlite::memory:")]
+//!     database_url: DatabaseUrl,
+//! }
+//!
+//! let pool = Settings::from_vars([("DATABASE_URL", "")])?.database().pool().await?;
+//! # on_pool!(pool, p => query(sql!("CREATE TABLE todos (id INTEGER PRIMARY KEY, title TEXT)")).execute(p).await.map(drop))?;
+//! let id = on_pool!(pool, p => {
+//!     insert_id(sql!("INSERT INTO todos (title) VALUES ($1) RETURNING id"))
+//!         .bind("buy milk")
+//!         .fetch(p)
+//!         .await?
+//! });
+//! let todos: Vec<(i64, String)> = on_pool!(pool, p => {
+//!     query_as(sql!("SELECT id, title FROM todos WHERE id = $1")).bind(id).fetch_all(p).await?
+//! });
+//! assert_eq!(todos, [(id, "buy milk".to_owned())]);
+//! # Ok(()) }
+//! ```
 //!
 //! # Cargo features
 //!
@@ -88,8 +126,12 @@
 //!   location and its probe (`fallback`), redaction (`redact`), the report
 //!   of every decision ([`resolution`]) and [`DatabaseUrl`].
 //! - `pool/`: [`Database`], the typed [`Pool`], [`PoolOptions`], the
-//!   bounded connect and migrations, [`DatabaseError`], and [`sqlite`]'s
-//!   write discipline.
+//!   bounded connect and [`Migrations`] (embedded, or a directory named at
+//!   run time), [`DatabaseError`], and [`sqlite`]'s write discipline.
+//! - `query/`: one code path on every backend: [`on_pool!`] (a body
+//!   compiled once per driver, with its typed pool), [`Sql`] statements
+//!   written once ([`sql!`], translated for MySQL at compile time),
+//!   [`query`], [`query_as`], [`query_scalar`] and [`insert_id`].
 //! - `load/`: what the derive's generated code calls (`__private`): the
 //!   field loaders, the URL field's loader, the pool options' reader, the
 //!   `.env.example` template. `settings_error` is its [`Error`].
@@ -103,6 +145,7 @@ pub mod doctor;
 mod load;
 mod log;
 mod pool;
+mod query;
 mod settings_error;
 pub mod source;
 mod url;
@@ -112,8 +155,12 @@ pub use load::STRICT_VAR;
 #[cfg(feature = "sqlite")]
 pub use pool::sqlite;
 pub use pool::{
-    Credential, Database, DatabaseError, DatabaseErrorKind, Health, HealthState, Pool, PoolOptions,
-    PoolStats, ProviderError, Unreachable,
+    Credential, Database, DatabaseError, DatabaseErrorKind, EmbeddedMigration, EmbeddedMigrations,
+    Health, HealthState, Migrations, Pool, PoolOptions, PoolStats, ProviderError, Unreachable,
+};
+pub use query::{
+    Dialect, EndsInReturning, InsertId, Kind, Plain, ReturningId, Sql, insert_id, query, query_as,
+    query_scalar,
 };
 pub use settings_error::{Error, Expected, Problem, ProblemKind};
 /// The sqlx this crate is built on, re-exported so users need no second
@@ -208,8 +255,19 @@ pub use url::resolution::{self, Resolution};
 ///   reads go to a standby of the URL's hosts, else to the primary.
 ///   _Default:_ none.
 /// - `migrations = "migrations"`: a directory with `postgres/`, `mysql/`
-///   and `sqlite/` migrations, run on the first pool build (relative to the
-///   working directory). _Default:_ none. _Override:_ `DATABASE_MIGRATIONS`.
+///   and `sqlite/` migrations (sqlx's `<VERSION>_<DESCRIPTION>.sql` files),
+///   run on the first pool build. Like `sqlx::migrate!`, it is resolved at
+///   compile time against the deriving crate's `CARGO_MANIFEST_DIR` and
+///   embedded in the binary, which then needs no source tree. A missing
+///   directory, one with none of the three sub-directories, a file without
+///   a version, two files with one version or a file that is not UTF-8 is
+///   a compile error on the attribute. An edited file is picked up by the
+///   next build (each is `include_str!`-ed); for an added or removed file
+///   to be, add a `build.rs` with
+///   `println!("cargo:rerun-if-changed=migrations");` (sqlx's advice too).
+///   _Default:_ none. _Override:_ `DATABASE_MIGRATIONS=/path`, a directory
+///   read at run time instead (migrations shipped beside the binary); one
+///   that does not exist is a `DatabaseError` naming it.
 ///
 /// Durations are `500ms`, `5s`, `2m`, `1h`, or a bare number of seconds.
 ///
@@ -287,6 +345,47 @@ pub mod __private {
         Collector, PoolSpec, TextDefault, UrlSpec, database_url, optional, required, text_default,
         with_default,
     };
+    pub use crate::pool::{EmbeddedMigration, EmbeddedMigrations};
+    pub use crate::query::{Dispatch, Off, dispatch, sql, sql_returning_id};
     pub use crate::source::Source;
+    pub use crate::{
+        __dbsettings_mysql_arm as mysql_arm, __dbsettings_postgres_arm as postgres_arm,
+        __dbsettings_sqlite_arm as sqlite_arm,
+    };
+    pub use dbsettings_macros::statement;
     pub use sqlx;
+}
+
+/// A statement written once with PostgreSQL's `$1`, `$2`, ... placeholders,
+/// as a [`Sql`] value holding its MySQL form too, translated at compile
+/// time (`?` for each `$N`; sqlx's SQLite driver reads `$N` itself).
+///
+/// The SQL is lexed, not searched: `$N` inside `'...'` and `E'...'`
+/// strings, `"..."` and `` `...` `` identifiers, `$tag$...$tag$` dollar
+/// quotes and `--` or `/* */` comments is left alone. MySQL's `?` is
+/// positional, so the parameters must appear as `$1`, `$2`, ... in order,
+/// each once; a statement without such a translation (a `$N` reused, out
+/// of order or missing, a bare `?`, an unterminated string) is a compile
+/// error on its literal, saying why.
+///
+/// A statement that ends in `RETURNING <column>` is a
+/// `Sql<`[`ReturningId`]`>`, which [`insert_id`] takes.
+///
+/// ```
+/// use dbsettings::{Backend, sql};
+///
+/// let q = sql!("UPDATE todos SET title = $1 WHERE id = $2 AND title <> '$1'");
+/// assert_eq!(q.on(Backend::MySql), "UPDATE todos SET title = ? WHERE id = ? AND title <> '$1'");
+/// assert_eq!(q.on(Backend::Sqlite), q.postgres());
+/// ```
+///
+/// ```compile_fail
+/// // `$1` twice: MySQL's `?` cannot say "the first parameter again".
+/// let q = dbsettings::sql!("SELECT * FROM t WHERE a = $1 OR b = $1");
+/// ```
+#[macro_export]
+macro_rules! sql {
+    ($($statement:tt)*) => {
+        $crate::__private::statement!($crate, $($statement)*)
+    };
 }

@@ -9,7 +9,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::servers::{self, MARIADB, MARIADB_URL, POSTGRES, POSTGRES_URL};
-use dbsettings::{Backend, Database, DatabaseErrorKind, DatabaseSettings, DatabaseUrl, Pool, sqlx};
+use dbsettings::{
+    Backend, Database, DatabaseErrorKind, DatabaseSettings, DatabaseUrl, Pool, insert_id, on_pool,
+    query_scalar, sql, sqlx,
+};
 
 #[derive(DatabaseSettings, Debug)]
 struct Settings {
@@ -52,45 +55,18 @@ fn db(url: &str) -> Database {
 
 /// Inserts a row into `notes` and reads it back, on any backend.
 async fn round_trip(pool: &Pool, body: &str) -> String {
-    match pool {
-        Pool::Postgres(p) => {
-            let id: i64 = sqlx::query_scalar("INSERT INTO notes (body) VALUES ($1) RETURNING id")
-                .bind(body)
-                .fetch_one(p)
-                .await
-                .unwrap();
-            sqlx::query_scalar("SELECT body FROM notes WHERE id = $1")
-                .bind(id)
-                .fetch_one(p)
-                .await
-                .unwrap()
-        }
-        Pool::MySql(p) => {
-            let done = sqlx::query("INSERT INTO notes (body) VALUES (?)")
-                .bind(body)
-                .execute(p)
-                .await
-                .unwrap();
-            sqlx::query_scalar("SELECT body FROM notes WHERE id = ?")
-                .bind(done.last_insert_id())
-                .fetch_one(p)
-                .await
-                .unwrap()
-        }
-        Pool::Sqlite(p) => {
-            let id: i64 = sqlx::query_scalar("INSERT INTO notes (body) VALUES (?) RETURNING id")
-                .bind(body)
-                .fetch_one(p)
-                .await
-                .unwrap();
-            sqlx::query_scalar("SELECT body FROM notes WHERE id = ?")
-                .bind(id)
-                .fetch_one(p)
-                .await
-                .unwrap()
-        }
-        other => panic!("unexpected pool {:?}", other.backend()),
-    }
+    on_pool!(pool, p => {
+        let id = insert_id(sql!("INSERT INTO notes (body) VALUES ($1) RETURNING id"))
+            .bind(body)
+            .fetch(p)
+            .await
+            .unwrap();
+        query_scalar(sql!("SELECT body FROM notes WHERE id = $1"))
+            .bind(id)
+            .fetch_one(p)
+            .await
+            .unwrap()
+    })
 }
 
 #[tokio::test]
@@ -345,6 +321,25 @@ async fn bracketed_ipv6_and_unix_socket_hosts_connect() {
         .await
         .unwrap();
     pool.ping().await.unwrap();
+
+    // No host at all: libpq's default socket, found and named.
+    let settings =
+        NoMigrations::from_vars([("DATABASE_URL", "postgresql://postgres@/test")]).unwrap();
+    let url = &settings.database_url;
+    assert!(!url.is_fallback(), "{}", url.resolution());
+    assert!(
+        url.resolution()
+            .to_string()
+            .contains("default Unix socket in /var/run/postgresql"),
+        "{}",
+        url.resolution()
+    );
+    let pool = settings.database().pool().await.unwrap();
+    let over_socket: bool = sqlx::query_scalar("SELECT inet_client_addr() IS NULL")
+        .fetch_one(pool.as_postgres().unwrap())
+        .await
+        .unwrap();
+    assert!(over_socket, "connected over TCP, not the socket");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,5 +1,6 @@
-//! The derive's output compiles under `#![deny(warnings)]` with the prelude's
-//! names shadowed: generated code uses absolute paths only.
+//! The derive's output, `sql!` and `on_pool!` compile under
+//! `#![deny(warnings)]` with the prelude's names shadowed: generated code
+//! uses absolute paths only.
 #![deny(warnings)]
 #![allow(dead_code, non_camel_case_types, clippy::all)]
 
@@ -27,6 +28,38 @@ struct Settings {
     label: ::std::string::String,
 }
 
+/// With embedded migrations.
+#[derive(::dbsettings::DatabaseSettings)]
+struct Migrated {
+    #[settings(fallback = "sqlite::memory:", migrations = "migrations")]
+    database_url: ::dbsettings::DatabaseUrl,
+}
+
+#[test]
+fn shadowed_prelude_still_dispatches() {
+    use ::dbsettings::DatabaseSettings as _;
+    let runtime = ::tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let s = Migrated::from_vars([("DATABASE_URL", "")]).unwrap();
+        let pool = s.database().pool().await.unwrap();
+        let insert = ::dbsettings::sql!("INSERT INTO notes (body) VALUES ($1) RETURNING id");
+        let id = ::dbsettings::on_pool!(pool, p => {
+            ::dbsettings::insert_id(insert).bind("x").fetch(p).await.unwrap()
+        });
+        let body: ::std::string::String = ::dbsettings::on_pool!(&pool, p => {
+            ::dbsettings::query_scalar(::dbsettings::sql!("SELECT body FROM notes WHERE id = $1"))
+                .bind(id)
+                .fetch_one(p)
+                .await
+                .unwrap()
+        });
+        assert_eq!((id, body.as_str()), (1, "x"));
+    });
+}
+
 #[test]
 fn shadowed_prelude_still_derives() {
     use ::dbsettings::DatabaseSettings as _;
@@ -43,7 +76,10 @@ mod through_a_facade {
         pub(crate) use ::dbsettings;
     }
 
-    use facade::dbsettings::{DatabaseSettings, DatabaseUrl};
+    use facade::dbsettings::{DatabaseSettings, DatabaseUrl, Sql};
+
+    /// `sql!` names its crate by `$crate`, so it works through a facade.
+    pub(crate) const THROUGH: Sql = facade::dbsettings::sql!("SELECT $1");
 
     #[derive(DatabaseSettings)]
     #[settings(crate = "facade::dbsettings")]
@@ -76,4 +112,5 @@ fn a_facade_path_derives_without_warnings() {
     assert!(s.name.is_none());
     assert!(s.database_url.is_fallback());
     assert!(!s.replica.database_url().is_fallback());
+    assert_eq!(through_a_facade::THROUGH.mysql(), "SELECT ?");
 }

@@ -32,7 +32,7 @@ pub struct Settings {
         alias = "POSTGRES_URL",
         connect_timeout = "3s",
         acquire_timeout = "3s",
-        migrations = "examples/todo_api/migrations"
+        migrations = "migrations"
     )]
     pub database_url: DatabaseUrl,
     /// The HTTP port; Hugging Face Spaces routes to 7860.

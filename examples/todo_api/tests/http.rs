@@ -1,6 +1,8 @@
 //! The real `todo_api` binary, started as a child process on a free loopback
-//! port and driven over HTTP: fallback, PostgreSQL, MariaDB, a dead primary,
-//! a garbage URL with a password, and SIGTERM.
+//! port, in an empty working directory with an empty environment (only
+//! `PATH`, the port and what a test sets), and driven over HTTP: fallback,
+//! PostgreSQL, MariaDB, a dead primary, a garbage URL with a password, and
+//! SIGTERM. The binary carries its migrations: no source tree is needed.
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -57,24 +59,16 @@ impl Service {
     async fn start_as(env: &[(&str, &str)], uid: Option<u32>) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
-        let mut migrations = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("migrations");
         let mut binary = PathBuf::from(env!("CARGO_BIN_EXE_todo_api"));
         let mut command = match uid {
             None => Command::new(&binary),
             Some(uid) => {
-                // As in the image: the binary and migrations are copied in,
-                // so the other user needs no access to the build tree.
+                // As in the image: the binary alone is copied in (it carries
+                // its migrations), so the other user needs no access to the
+                // build tree.
                 let copied = dir.path().join("todo_api");
                 std::fs::copy(&binary, &copied).unwrap();
                 binary = copied;
-                let status = Command::new("cp")
-                    .arg("-r")
-                    .arg(&migrations)
-                    .arg(dir.path().join("migrations"))
-                    .status()
-                    .unwrap();
-                assert!(status.success());
-                migrations = dir.path().join("migrations");
                 let owned = Command::new("chown")
                     .args([
                         "-R".to_owned(),
@@ -99,7 +93,6 @@ impl Service {
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("PORT", port.to_string())
             .env("BIND_ADDRESS", "127.0.0.1")
-            .env("DATABASE_MIGRATIONS", &migrations)
             .envs(env.iter().copied())
             .current_dir(dir.path())
             .stdout(Stdio::piped())
@@ -315,14 +308,11 @@ async fn a_no_database_url_falls_back_to_sqlite_with_full_crud() {
 /// A database of its own, so its migration history is the service's alone.
 /// "Already exists", from a concurrent or earlier run, is fine.
 async fn create_database(admin_url: &str, statement: &'static str) {
-    use dbsettings::{DatabaseSettings as _, Pool, sqlx};
+    use dbsettings::{DatabaseSettings as _, on_pool, sqlx};
     let admin = NoMigrations::from_vars([("DATABASE_URL", admin_url)]).unwrap();
     let pool = admin.database().pool().await.unwrap();
-    let _ = match &pool {
-        Pool::Postgres(p) => sqlx::query(statement).execute(p).await.map(drop),
-        Pool::MySql(p) => sqlx::query(statement).execute(p).await.map(drop),
-        _ => Ok(()),
-    };
+    // Not `sql!`: DDL that differs per server, run on the one it names.
+    let _ = on_pool!(pool, p => sqlx::query(statement).execute(p).await.map(drop));
 }
 
 #[derive(dbsettings::DatabaseSettings)]

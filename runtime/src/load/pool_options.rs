@@ -4,7 +4,7 @@
 
 use core::time::Duration;
 
-use crate::pool::{PoolOptions, Unreachable};
+use crate::pool::{EmbeddedMigrations, Migrations, PoolOptions, Unreachable};
 use crate::settings_error::{Expected, Problem, ProblemKind};
 use crate::source::{self, Lookup, Source};
 
@@ -23,8 +23,8 @@ pub struct PoolSpec {
     pub idle_timeout_ms: Option<u64>,
     /// `on_unreachable = "fallback"`
     pub fallback_when_unreachable: bool,
-    /// `migrations = "migrations"`
-    pub migrations: Option<&'static str>,
+    /// `migrations = "migrations"`: embedded at compile time
+    pub migrations: Option<&'static EmbeddedMigrations>,
     /// `pgbouncer = true`
     pub pgbouncer: bool,
     /// `startup_wait = "30s"`, in milliseconds
@@ -121,7 +121,7 @@ fn from_spec(spec: &PoolSpec) -> PoolOptions {
         } else {
             Unreachable::Error
         },
-        migrations: spec.migrations.map(str::to_owned),
+        migrations: spec.migrations.map(Migrations::Embedded),
         pgbouncer: spec.pgbouncer,
         startup_wait: spec.startup_wait_ms.filter(|ms| *ms > 0).map(ms),
         credentials_poll: spec.credentials_poll_ms.map_or(d.credentials_poll, ms),
@@ -190,9 +190,14 @@ pub(crate) fn resolve(
             o.credentials_poll = d;
         }
     }
-    // Empty means unset, so any value names a directory.
-    if let Some(dir) = read_text(source, &name("MIGRATIONS"), &mut problems) {
-        o.migrations = Some(dir);
+    // Empty means unset, so any value names a directory: migrations
+    // shipped beside the binary, which beat the embedded ones.
+    let var = name("MIGRATIONS");
+    if let Some(dir) = read_text(source, &var, &mut problems) {
+        o.migrations = Some(Migrations::Directory {
+            path: dir.into(),
+            var: source.name(&var),
+        });
     }
     if o.min_connections > o.max_connections {
         problems.push(Problem::new(
@@ -261,7 +266,13 @@ mod tests {
         assert_eq!(o.max_connections, 20);
         assert_eq!(o.idle_timeout, None);
         assert_eq!(o.on_unreachable, Unreachable::Fallback);
-        assert_eq!(o.migrations.as_deref(), Some("/app/migrations"));
+        assert_eq!(
+            o.migrations,
+            Some(Migrations::Directory {
+                path: "/app/migrations".into(),
+                var: "DATABASE_MIGRATIONS".into()
+            })
+        );
     }
 
     #[test]

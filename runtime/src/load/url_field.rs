@@ -75,7 +75,7 @@ pub(crate) fn resolve_url(
     let reason = match raw {
         Err(reason) => reason,
         Ok(raw) => {
-            let checked = url::check(&raw, var, &places.cwd, source);
+            let checked = url::check(&raw, var, places.machine(), source);
             normalizations = checked.normalizations;
             match checked.outcome {
                 Ok(accepted) => {
@@ -187,7 +187,7 @@ fn primary_url(
         (pool.pgbouncer && accepted.backend == Backend::Postgres).then_some(Pooler::Setting)
     });
     pool.pgbouncer = pooler.is_some();
-    let secret_file = secret_file(&p.origin, p.file, p.source, &p.places.cwd);
+    let secret_file = secret_file(&p.origin, p.file, p.source, p.places);
     let replica = match (p.replica, accepted.backend) {
         (Some(var), Backend::Postgres) => replica(var, p.source, p.places, &mut warnings),
         _ => None,
@@ -234,7 +234,7 @@ fn replica(
             return None;
         }
     };
-    match url::check(&raw, &shown, &places.cwd, source).outcome {
+    match url::check(&raw, &shown, places.machine(), source).outcome {
         Ok(a) if a.backend == Backend::Postgres => Some(crate::pool::Replica {
             secrets: url::redact::Secrets::of_url(&a.url),
             redacted: url::redact::redact(&a.url),
@@ -254,7 +254,7 @@ fn secret_file(
     origin: &Origin,
     path: Option<std::path::PathBuf>,
     source: &dyn Source,
-    cwd: &std::path::Path,
+    places: &Places,
 ) -> Option<crate::pool::SecretFile> {
     let Origin::File { var, file_var } = origin else {
         return None;
@@ -263,7 +263,8 @@ fn secret_file(
         path: path?,
         var: var.clone(),
         file_var: file_var.clone(),
-        cwd: cwd.to_path_buf(),
+        cwd: places.cwd.clone(),
+        sockets: places.sockets.clone(),
         libpq: source::libpq_snapshot(source),
     })
 }
@@ -324,7 +325,10 @@ fn connect_options(url: &str) -> Option<ConnectOptions> {
 /// a relative path stays relative, for the fallback order to place it.
 fn attribute_location(fallback: Option<&str>) -> Option<Location> {
     let f = fallback?;
-    let unresolved = std::path::Path::new("");
+    let unresolved = url::Machine {
+        cwd: std::path::Path::new(""),
+        sockets: &[],
+    };
     match url::check(f, "", unresolved, &source::Vars::default()).outcome {
         Ok(a) if a.backend == Backend::Sqlite => a.location,
         _ => None,
@@ -380,6 +384,7 @@ mod tests {
             persistent: root.join("persistent"),
             cwd: root.join("cwd"),
             temp: root.join("tmp"),
+            sockets: vec![root.join("run/postgresql"), root.join("tmp")],
         }
     }
 
@@ -538,5 +543,104 @@ mod tests {
         ]);
         let url = resolve_url(&url_wins, &SPEC, &places(root.path())).unwrap();
         assert_eq!(url.backend(), Backend::Sqlite);
+    }
+
+    /// `postgresql:///db` and `postgresql://user@/db`: libpq's default
+    /// socket, in the first default directory holding the server's socket,
+    /// else the first present, else a fallback naming them.
+    #[test]
+    fn no_host_uses_the_default_socket_directory() {
+        use crate::url::resolution::Normalization;
+        let root = tempfile::tempdir().unwrap();
+        let p = places(root.path());
+        let resolve = |raw: &str| {
+            let src = Vars::new([("DATABASE_URL", raw)]);
+            resolve_url(&src, &SPEC, &p).unwrap()
+        };
+
+        // Neither directory is present: the fallback, naming both.
+        let url = resolve("postgresql://postgres@/test");
+        assert!(url.is_fallback());
+        let Some(FallbackReason::Rejected { rejection, .. }) = url.resolution().fallback_reason()
+        else {
+            panic!("{}", url.resolution());
+        };
+        assert_eq!(
+            rejection,
+            &Rejection::NoDefaultSocket {
+                tried: p.sockets.clone()
+            }
+        );
+        let text = url.resolution().to_string();
+        assert!(
+            text.contains("run/postgresql") && text.contains("hint"),
+            "{text}"
+        );
+
+        // Only the second is present: it is used, and named.
+        let tmp = &p.sockets[1];
+        std::fs::create_dir_all(tmp).unwrap();
+        let url = resolve("postgresql:///test");
+        assert_eq!(url.backend(), Backend::Postgres);
+        assert_eq!(
+            url.expose_secret(),
+            format!("postgresql://localhost/test?host={}", tmp.display())
+        );
+        assert_eq!(
+            url.resolution().normalizations(),
+            [Normalization::DefaultSocket { dir: tmp.clone() }]
+        );
+        assert!(
+            url.resolution()
+                .to_string()
+                .contains(&format!("default Unix socket in {}", tmp.display()))
+        );
+
+        // Both present, no socket in either: the first, as libpq's order.
+        let run = &p.sockets[0];
+        std::fs::create_dir_all(run).unwrap();
+        let url = resolve("postgresql://postgres@/test?sslmode=disable");
+        assert_eq!(
+            url.expose_secret(),
+            format!(
+                "postgresql://postgres@localhost/test?sslmode=disable&host={}",
+                run.display()
+            )
+        );
+
+        // The server's socket is in the second: that one wins, for the
+        // port the URL names.
+        std::fs::write(tmp.join(".s.PGSQL.5433"), "").unwrap();
+        let url = resolve("postgresql://postgres@:5433/test");
+        assert_eq!(
+            url.expose_secret(),
+            format!(
+                "postgresql://postgres@localhost:5433/test?host={}",
+                tmp.display()
+            )
+        );
+        let url = resolve("postgresql://postgres@/test");
+        assert!(
+            url.expose_secret()
+                .ends_with(&format!("host={}", run.display()))
+        );
+
+        // A socket named in the URL is kept as it is.
+        for raw in [
+            "postgresql://postgres@/test?host=/elsewhere",
+            "postgresql://%2Fvar%2Frun%2Fpostgresql/test",
+        ] {
+            let url = resolve(raw);
+            assert!(!url.is_fallback(), "{raw}: {}", url.resolution());
+            assert!(
+                !url.resolution()
+                    .normalizations()
+                    .iter()
+                    .any(|n| matches!(n, Normalization::DefaultSocket { .. })),
+                "{raw}"
+            );
+        }
+        // MySQL has no default socket here: no host is still a rejection.
+        assert!(resolve("mysql://root@/test").is_fallback());
     }
 }

@@ -1,17 +1,17 @@
 //! Building a pool: a bounded first connect that reports the real cause,
-//! SQLite bootstrap (WAL checked once), then migrations.
-
-use core::time::Duration;
-use std::future::Future;
-use std::path::Path;
+//! SQLite bootstrap (WAL checked once), then migrations (embedded, or from
+//! the directory an override names).
 
 use crate::pool::error::DatabaseError;
+use crate::pool::migrations::Migrations;
 use crate::pool::options::PoolOptions;
 use crate::url::ConnectOptions;
 #[cfg(feature = "sqlite")]
 use crate::url::driver::{MEMORY_PREFIX, SQLITE_BUSY_TIMEOUT};
 use crate::url::redact::Secrets;
 use crate::{Backend, Pool};
+use core::time::Duration;
+use std::future::Future;
 
 /// Where a pool connects, for messages: the redacted URL and the secrets to
 /// scrub from driver messages.
@@ -270,31 +270,59 @@ async fn build_sqlite(
     Ok(Pool::Sqlite(built))
 }
 
-/// Runs the backend's migrations from `dir/<backend>/`.
+/// Runs the backend's migrations: the embedded ones, or those of
+/// `<dir>/<backend>/` when the override names a directory.
 pub(crate) async fn migrate(
     pool: &Pool,
-    dir: &str,
+    migrations: &Migrations,
     target: &Target<'_>,
 ) -> Result<usize, DatabaseError> {
-    let sub = Path::new(dir).join(pool.backend().name());
+    let backend = pool.backend();
     let fail = |detail: String, name: Option<String>, e: Option<sqlx::Error>| {
         DatabaseError::migration(target.backend, target.redacted, name, detail, e)
     };
-    if !sub.is_dir() {
-        let cwd = std::env::current_dir().unwrap_or_default();
-        return Err(fail(
-            format!(
-                "no migrations directory {} (relative to {}); create it, or remove the `migrations` setting",
-                sub.display(),
-                cwd.display()
-            ),
-            None,
-            None,
-        ));
-    }
-    let migrator = sqlx::migrate::Migrator::new(sub.as_path())
-        .await
-        .map_err(|e| fail(format!("cannot read the migrations: {e}"), None, None))?;
+    let migrator = match migrations {
+        Migrations::Embedded(embedded) => embedded.migrator(backend).ok_or_else(|| {
+            fail(
+                format!(
+                    "no {backend} migrations are embedded: {}/{} did not exist when the program was built; add it and rebuild, or set the migrations directory at run time",
+                    embedded.dir(),
+                    backend.name()
+                ),
+                None,
+                None,
+            )
+        })?,
+        Migrations::Directory { path, var } => {
+            let cwd = || std::env::current_dir().unwrap_or_default();
+            if !path.is_dir() {
+                return Err(fail(
+                    format!(
+                        "`{var}` names the migrations directory {}, which does not exist (relative to {}); fix the path, or unset `{var}` to use the embedded migrations",
+                        path.display(),
+                        cwd().display()
+                    ),
+                    None,
+                    None,
+                ));
+            }
+            let sub = path.join(backend.name());
+            if !sub.is_dir() {
+                return Err(fail(
+                    format!(
+                        "the migrations directory {} (from `{var}`) has no {} sub-directory",
+                        path.display(),
+                        backend.name()
+                    ),
+                    None,
+                    None,
+                ));
+            }
+            sqlx::migrate::Migrator::new(sub.as_path())
+                .await
+                .map_err(|e| fail(format!("cannot read the migrations: {e}"), None, None))?
+        }
+    };
     let count = migrator.iter().count();
     let name_of = |version: i64| {
         migrator

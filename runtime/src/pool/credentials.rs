@@ -72,6 +72,8 @@ pub(crate) struct SecretFile {
     pub(crate) file_var: String,
     /// What the layers resolve a relative SQLite path against.
     pub(crate) cwd: PathBuf,
+    /// libpq's default socket directories, for a URL with no host.
+    pub(crate) sockets: Vec<PathBuf>,
     /// The libpq variables the source held, for the PostgreSQL options.
     pub(crate) libpq: crate::source::Vars,
 }

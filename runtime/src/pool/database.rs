@@ -518,7 +518,7 @@ impl Database {
             };
             if let Some(dir) = &config.pool.migrations {
                 let migrations = connect::migrate(&pool, dir, &target).await?;
-                tracing::info!(target: "dbsettings", migrations, dir, "migrations up to date");
+                tracing::info!(target: "dbsettings", migrations, dir = %dir, "migrations up to date");
             }
             return Ok(pool);
         }
@@ -790,7 +790,11 @@ impl Database {
         }
         let first_look = last.is_none();
         *last = Some(text.clone());
-        let checked = crate::url::check(&text, &file.var, &file.cwd, &file.libpq);
+        let machine = crate::url::Machine {
+            cwd: &file.cwd,
+            sockets: &file.sockets,
+        };
+        let checked = crate::url::check(&text, &file.var, machine, &file.libpq);
         let accepted = match checked.outcome {
             Ok(a) if a.backend == inner.backend => a,
             Ok(_) => {

@@ -1,6 +1,6 @@
 //! The pool stage: the lazy [`Database`] handle, the typed [`Pool`], its
-//! [`PoolOptions`], the bounded connect, [`DatabaseError`] and SQLite's write
-//! discipline. It is built from what the URL stage resolved (connect
+//! [`PoolOptions`], the bounded connect, [`Migrations`], [`DatabaseError`]
+//! and SQLite's write discipline. It is built from what the URL stage resolved (connect
 //! options, the fallback chosen for an unreachable primary) and never
 //! re-runs any part of that resolution.
 
@@ -27,6 +27,7 @@ pub(crate) mod failover {
 }
 pub(crate) mod error;
 mod health;
+mod migrations;
 mod options;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
@@ -37,6 +38,7 @@ pub use database::Database;
 pub(crate) use database::Switched;
 pub use error::{DatabaseError, DatabaseErrorKind};
 pub use health::{Health, HealthState, PoolStats};
+pub use migrations::{EmbeddedMigration, EmbeddedMigrations, Migrations};
 pub use options::{PoolOptions, Unreachable};
 
 use crate::Backend;

@@ -4,6 +4,8 @@
 
 use core::time::Duration;
 
+use crate::pool::migrations::Migrations;
+
 /// What `pool()` does when a configured primary cannot be reached.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
@@ -50,13 +52,12 @@ pub struct PoolOptions {
     ///
     /// _Default:_ [`Unreachable::Error`].
     pub on_unreachable: Unreachable,
-    /// A directory with one sub-directory of migrations per backend
-    /// (`postgres/`, `mysql/`, `sqlite/`), run on the first pool build
-    /// (`migrations`; a relative path is relative to the working directory,
-    /// so deployments usually set the override, e.g. `DATABASE_MIGRATIONS`).
+    /// The migrations run on the first pool build: embedded from the
+    /// `migrations` attribute's directory at compile time, or a directory
+    /// named at run time by the override (`DATABASE_MIGRATIONS`).
     ///
     /// _Default:_ none.
-    pub migrations: Option<String>,
+    pub migrations: Option<Migrations>,
     /// The PostgreSQL URL goes through a transaction-mode pooler (PgBouncer,
     /// Supabase's or Neon's): `pgbouncer = true`, `?pgbouncer=true`, the
     /// override, or a known pooler endpoint. See [`Database::prepared_statements`](crate::Database::prepared_statements).

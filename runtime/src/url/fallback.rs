@@ -22,6 +22,9 @@ pub(crate) struct Places {
     pub(crate) cwd: PathBuf,
     /// The OS temp directory.
     pub(crate) temp: PathBuf,
+    /// libpq's default Unix socket directories, for a PostgreSQL URL with
+    /// no host.
+    pub(crate) sockets: Vec<PathBuf>,
 }
 
 impl Places {
@@ -30,6 +33,18 @@ impl Places {
             persistent: PathBuf::from("/data"),
             cwd: std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
             temp: std::env::temp_dir(),
+            sockets: crate::url::normalise::DEFAULT_SOCKET_DIRS
+                .iter()
+                .map(PathBuf::from)
+                .collect(),
+        }
+    }
+
+    /// What the URL layers read from these places.
+    pub(crate) fn machine(&self) -> crate::url::Machine<'_> {
+        crate::url::Machine {
+            cwd: &self.cwd,
+            sockets: &self.sockets,
         }
     }
 }
@@ -244,6 +259,7 @@ mod tests {
             persistent: root.join("persistent"),
             cwd: root.join("cwd"),
             temp: root.join("tmp"),
+            sockets: Vec::new(),
         }
     }
 
@@ -356,6 +372,7 @@ mod tests {
             persistent: blocker.join("p"),
             cwd: blocker.join("c"),
             temp: blocker.join("t"),
+            sockets: Vec::new(),
         };
         let choice = choose(None, None, &p);
         assert_eq!(choice.location, Location::Memory);

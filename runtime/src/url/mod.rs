@@ -11,13 +11,13 @@ mod database_url;
 pub(crate) mod driver;
 pub(crate) mod fallback;
 mod hosts;
-mod normalise;
+pub(crate) mod normalise;
 mod parse;
 pub(crate) mod redact;
 pub mod resolution;
 mod shape;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 pub use database_url::DatabaseUrl;
 pub(crate) use driver::ConnectOptions;
@@ -90,13 +90,23 @@ pub(crate) struct Checked {
     pub(crate) outcome: Result<Accepted, Refusal>,
 }
 
-/// Runs every layer on `raw`, the value of the variable `var`. Relative
-/// SQLite paths are resolved against `cwd`; PostgreSQL defaults come from
-/// `source`, never from the ambient environment.
-pub(crate) fn check(raw: &str, var: &str, cwd: &Path, source: &dyn Source) -> Checked {
+/// What the layers read from the machine, injectable for tests.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Machine<'a> {
+    /// The working directory, which relative SQLite paths are resolved against.
+    pub(crate) cwd: &'a Path,
+    /// libpq's default Unix socket directories, for a PostgreSQL URL with no
+    /// host.
+    pub(crate) sockets: &'a [PathBuf],
+}
+
+/// Runs every layer on `raw`, the value of the variable `var`, on
+/// `machine`. PostgreSQL defaults come from `source`, never from the
+/// ambient environment.
+pub(crate) fn check(raw: &str, var: &str, machine: Machine<'_>, source: &dyn Source) -> Checked {
     let mut normalizations = Vec::new();
-    let outcome =
-        normalise(raw, var, &mut normalizations).and_then(|url| validate(url, cwd, source));
+    let outcome = normalise(raw, var, machine.sockets, &mut normalizations)
+        .and_then(|url| validate(url, machine, source));
     Checked {
         normalizations,
         outcome,
@@ -115,13 +125,15 @@ pub(crate) fn scheme_of(s: &str) -> Option<&str> {
 }
 
 /// Layers 3 to 5 on a normalised value.
-fn validate(s: String, cwd: &Path, source: &dyn Source) -> Result<Accepted, Refusal> {
+fn validate(s: String, machine: Machine<'_>, source: &dyn Source) -> Result<Accepted, Refusal> {
     let backend = shape::shape(&s).map_err(Refusal::Rejected)?;
     let mut warnings = Vec::new();
     let mut targets = Targets::default();
     let mut checked = s.clone();
     let location = match backend {
-        Backend::Sqlite => Some(parse::sqlite_location(&s, cwd).map_err(Refusal::Rejected)?),
+        Backend::Sqlite => {
+            Some(parse::sqlite_location(&s, machine.cwd).map_err(Refusal::Rejected)?)
+        }
         Backend::Postgres => {
             // libpq's multi-host form: the layers check the first host's
             // URL, each other host on its own.
@@ -129,7 +141,8 @@ fn validate(s: String, cwd: &Path, source: &dyn Source) -> Result<Accepted, Refu
             for (host, _) in list.hosts.iter().skip(1) {
                 parse::check_listed_host(host).map_err(Refusal::Rejected)?;
             }
-            parse::parse_server_url(&list.single, backend).map_err(Refusal::Rejected)?;
+            parse::parse_server_url(&list.single, backend, machine.sockets)
+                .map_err(Refusal::Rejected)?;
             checked = list.single;
             let default_port = crate::source::text_var(source, "PGPORT", &mut warnings)
                 .and_then(|p| p.parse().ok())
@@ -143,7 +156,7 @@ fn validate(s: String, cwd: &Path, source: &dyn Source) -> Result<Accepted, Refu
             None
         }
         Backend::MySql => {
-            parse::parse_server_url(&s, backend).map_err(Refusal::Rejected)?;
+            parse::parse_server_url(&s, backend, machine.sockets).map_err(Refusal::Rejected)?;
             None
         }
     };
@@ -173,7 +186,11 @@ mod tests {
     use crate::url::resolution::Component;
 
     fn run(raw: &str) -> Checked {
-        check(raw, "DATABASE_URL", Path::new("/work"), &Vars::default())
+        let machine = Machine {
+            cwd: Path::new("/work"),
+            sockets: &[],
+        };
+        check(raw, "DATABASE_URL", machine, &Vars::default())
     }
 
     fn url(raw: &str) -> String {
@@ -345,7 +362,15 @@ mod tests {
             rejection("postgresql://u:p@bad!host/db"),
             Rejection::InvalidHost
         );
-        assert_eq!(rejection("postgresql:///db"), Rejection::MissingHost);
+        assert_eq!(
+            rejection("postgresql:///db"),
+            Rejection::NoDefaultSocket { tried: vec![] }
+        );
+        assert_eq!(rejection("mysql:///db"), Rejection::MissingHost);
+        // Naming nothing at all is an empty template, not the local server.
+        for raw in ["postgresql://", "postgresql://:@/", "postgresql://@:5432"] {
+            assert_eq!(rejection(raw), Rejection::MissingHost, "{raw}");
+        }
         assert_eq!(
             rejection("postgresql://u:p%zz@h/db"),
             Rejection::InvalidPercentEncoding {

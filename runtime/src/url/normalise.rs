@@ -1,9 +1,15 @@
 //! Layers 1 and 2: presence (unset, blank, null tokens) and normalisation,
 //! each repair named in a [`Normalization`].
 
+use std::path::{Path, PathBuf};
+
 use crate::Backend;
 use crate::url::resolution::{Absence, Normalization};
 use crate::url::{Refusal, scheme_of};
+
+/// libpq's default Unix socket directories, in the order tried: Debian's
+/// and Ubuntu's (`/var/run/postgresql`), then upstream's (`/tmp`).
+pub(crate) const DEFAULT_SOCKET_DIRS: &[&str] = &["/var/run/postgresql", "/tmp"];
 
 fn presence(value: &str) -> Result<(), Absence> {
     let trimmed = value.trim();
@@ -46,10 +52,12 @@ fn strip_outer(s: &mut String, notes: &mut Vec<Normalization>) {
 }
 
 /// Layer 2: the repaired value. A SQLAlchemy `dialect+driver` scheme also
-/// means its SQLite path follows SQLAlchemy's rules.
+/// means its SQLite path follows SQLAlchemy's rules; a PostgreSQL URL with
+/// no host uses the first of `sockets` that is there (libpq's default).
 pub(super) fn normalise(
     raw: &str,
     var: &str,
+    sockets: &[PathBuf],
     notes: &mut Vec<Normalization>,
 ) -> Result<String, Refusal> {
     presence(raw).map_err(Refusal::Absent)?;
@@ -92,7 +100,10 @@ pub(super) fn normalise(
         s = scheme + &rest;
         match Backend::from_scheme(&s[..s.find(':').unwrap_or(0)]) {
             Some(Backend::Sqlite) => s = normalise_sqlite(&s, sqlalchemy, notes),
-            Some(Backend::Postgres) => s = normalise_socket_host(s, "host=", notes),
+            Some(Backend::Postgres) => {
+                s = normalise_socket_host(s, "host=", notes);
+                s = default_socket(s, sockets, notes);
+            }
             Some(Backend::MySql) => s = normalise_socket_host(s, "socket=", notes),
             None => {}
         }
@@ -175,4 +186,105 @@ fn normalise_socket_host(s: String, socket_key: &str, notes: &mut Vec<Normalizat
         return format!("{}localhost{}", &s[..authority_end], &s[authority_end..]);
     }
     s
+}
+
+/// Where a PostgreSQL URL asks for libpq's default Unix socket: it names no
+/// host and no `host=` (or `hostaddr=`), but does name a user or a database
+/// (`postgresql:///db`, `postgresql://user@/db`). A URL naming nothing at
+/// all (`postgresql://`, `postgresql://:@/`) is an empty template, not a
+/// request for the local server.
+pub(super) struct DefaultSocket {
+    /// Where `localhost` goes for the URL to parse.
+    host_at: usize,
+    port: String,
+}
+
+impl DefaultSocket {
+    pub(super) fn of(s: &str) -> Option<Self> {
+        let start = s.find("://")? + 3;
+        if s.contains('#') {
+            // A fragment, or a `#` in a password: layer 4 says which.
+            return None;
+        }
+        let authority_end = s[start..].find(['/', '?']).map_or(s.len(), |i| start + i);
+        let authority = &s[start..authority_end];
+        let (user, hostport) = match authority.rfind('@') {
+            Some(at) => (&authority[..at], &authority[at + 1..]),
+            None => ("", authority),
+        };
+        if !(hostport.is_empty() || hostport.starts_with(':')) {
+            return None;
+        }
+        let (path, query) = s[authority_end..]
+            .split_once('?')
+            .unwrap_or((&s[authority_end..], ""));
+        let user = user.split(':').next().unwrap_or("");
+        if user.is_empty() && path.trim_start_matches('/').is_empty() {
+            return None;
+        }
+        let param = |key: &str| {
+            query
+                .split('&')
+                .filter_map(|p| p.split_once('='))
+                .find(|(k, v)| *k == key && !v.is_empty())
+                .map(|(_, v)| v)
+        };
+        if param("host").is_some() || param("hostaddr").is_some() {
+            return None;
+        }
+        let port = hostport
+            .strip_prefix(':')
+            .filter(|p| !p.is_empty())
+            .or_else(|| param("port"))
+            .unwrap_or("5432");
+        Some(Self {
+            host_at: start + authority.len() - hostport.len(),
+            port: port.to_owned(),
+        })
+    }
+}
+
+/// What a socket directory keeps unencoded as a query value.
+const SOCKET_VALUE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'/')
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.');
+
+/// A URL that asks for libpq's default socket gets it as `host=`, with
+/// `localhost` so the URL parses: the first of `sockets` holding the
+/// server's socket file (`.s.PGSQL.<port>`), else the first that exists
+/// (the server may not be up yet). With none there the URL is left as it
+/// is, for layer 4 to reject, naming the directories.
+fn default_socket(s: String, sockets: &[PathBuf], notes: &mut Vec<Normalization>) -> String {
+    let Some(wanted) = DefaultSocket::of(&s) else {
+        return s;
+    };
+    let Some(dir) = default_socket_dir(sockets, &wanted.port) else {
+        return s;
+    };
+    // Percent-encoded as a query value: sqlx decodes it.
+    let encoded =
+        percent_encoding::percent_encode(dir.as_os_str().as_encoded_bytes(), SOCKET_VALUE)
+            .to_string();
+    let mut out = format!("{}localhost{}", &s[..wanted.host_at], &s[wanted.host_at..]);
+    if !out.contains('?') {
+        out.push('?');
+    } else if !out.ends_with(['?', '&']) {
+        out.push('&');
+    }
+    out.push_str("host=");
+    out.push_str(&encoded);
+    notes.push(Normalization::DefaultSocket { dir: dir.clone() });
+    out
+}
+
+/// The directory libpq would find the server's socket in: the first of
+/// `sockets` holding `.s.PGSQL.<port>`, else the first that exists.
+fn default_socket_dir<'a>(sockets: &'a [PathBuf], port: &str) -> Option<&'a PathBuf> {
+    let file = format!(".s.PGSQL.{port}");
+    sockets
+        .iter()
+        .find(|d| d.join(&file).exists())
+        .or_else(|| sockets.iter().find(|d| Path::is_dir(d)))
 }

@@ -2,7 +2,7 @@
 //! host, percent-escapes, UTF-8, no NUL, a well-formed query); for SQLite,
 //! where the file lives.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use percent_encoding::percent_decode_str;
 
@@ -11,7 +11,21 @@ use crate::url::driver;
 use crate::url::resolution::{Component, Location, Rejection};
 
 /// Layer 4 for PostgreSQL and MySQL: the `url` crate, then semantic checks.
-pub(super) fn parse_server_url(s: &str, backend: Backend) -> Result<(), Rejection> {
+/// `sockets` are libpq's default socket directories, named when a
+/// PostgreSQL URL has no host and none of them is present.
+pub(super) fn parse_server_url(
+    s: &str,
+    backend: Backend,
+    sockets: &[PathBuf],
+) -> Result<(), Rejection> {
+    let missing_host = || match backend {
+        Backend::Postgres if super::normalise::DefaultSocket::of(s).is_some() => {
+            Rejection::NoDefaultSocket {
+                tried: sockets.to_vec(),
+            }
+        }
+        _ => Rejection::MissingHost,
+    };
     let rest = &s[s.find("://").map_or(0, |i| i + 3)..];
     if let Some(hash) = rest.find('#') {
         return Err(if rest[hash..].contains('@') {
@@ -46,7 +60,7 @@ pub(super) fn parse_server_url(s: &str, backend: Backend) -> Result<(), Rejectio
 
     let url = url::Url::parse(s).map_err(|e| match e {
         url::ParseError::InvalidPort => Rejection::InvalidPort,
-        url::ParseError::EmptyHost => Rejection::MissingHost,
+        url::ParseError::EmptyHost => missing_host(),
         url::ParseError::InvalidIpv4Address
         | url::ParseError::InvalidIpv6Address
         | url::ParseError::InvalidDomainCharacter
@@ -91,7 +105,7 @@ pub(super) fn parse_server_url(s: &str, backend: Backend) -> Result<(), Rejectio
                 .query_pairs()
                 .any(|(k, v)| (k == socket_key || k == "hostaddr") && !v.is_empty());
             if !has_socket {
-                return Err(Rejection::MissingHost);
+                return Err(missing_host());
             }
         }
     }

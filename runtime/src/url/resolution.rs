@@ -255,6 +255,13 @@ pub enum Rejection {
     AtAfterHost,
     /// Layer 4: no host and no Unix socket.
     MissingHost,
+    /// Layer 4: a PostgreSQL URL with no host and no `host=` (libpq's
+    /// default Unix socket), and none of libpq's default socket directories
+    /// is present.
+    NoDefaultSocket {
+        /// The directories looked in, in order.
+        tried: Vec<PathBuf>,
+    },
     /// Layer 4: the host is neither a DNS name, an IP address nor a socket path.
     InvalidHost,
     /// Layer 4: the port is not a number in 1..=65535.
@@ -365,6 +372,7 @@ impl Rejection {
             ),
             Self::Fragment => "percent-encode `#` as `%23`".into(),
             Self::AtAfterHost => "percent-encode `@` as `%40`, and `/`, `?`, `#` in the user name or password as `%2F`, `%3F`, `%23`".into(),
+            Self::NoDefaultSocket { .. } => "add a host, as in postgresql://user@host/db, or name the socket directory with ?host=/path/to/socket/dir".into(),
             Self::MissingHost => "add a host, or a Unix socket with ?host=/path/to/socket (PostgreSQL) or ?socket=/path/to/mysqld.sock (MySQL)".into(),
             Self::EncodedNul { .. } => "remove the `%00`: no database name, path or credential can hold a NUL".into(),
             Self::PasswordParameterSplit => "percent-encode `&` in the password as `%26` (and `=` as `%3D`)".into(),
@@ -422,6 +430,16 @@ impl fmt::Display for Rejection {
             Self::Fragment => f.write_str("it contains a `#` fragment"),
             Self::AtAfterHost => f.write_str("it has an unencoded `@` after the host"),
             Self::MissingHost => f.write_str("it has no host and no socket"),
+            Self::NoDefaultSocket { tried } => {
+                f.write_str("it has no host, and no default PostgreSQL socket directory is present (")?;
+                for (i, dir) in tried.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{}", dir.display())?;
+                }
+                f.write_str(")")
+            }
             Self::InvalidHost => {
                 f.write_str("its host is not a valid name, address or socket path")
             }
@@ -498,6 +516,13 @@ pub enum Normalization {
     /// An empty host with a `host=` socket parameter (Cloud SQL, libpq)
     /// given `localhost` so the URL parses; the socket still wins.
     SocketHost,
+    /// A PostgreSQL URL with no host and no `host=` (`postgresql:///db`):
+    /// libpq's default Unix socket, in the first of its default directories
+    /// that holds the server's socket (or, with none, that exists).
+    DefaultSocket {
+        /// The socket directory used.
+        dir: PathBuf,
+    },
 }
 
 impl Normalization {
@@ -538,6 +563,11 @@ impl fmt::Display for Normalization {
             Self::SocketHost => {
                 f.write_str("filled the empty host so the `host=` socket parameter can be used")
             }
+            Self::DefaultSocket { dir } => write!(
+                f,
+                "no host given: using libpq's default Unix socket in {}",
+                dir.display()
+            ),
         }
     }
 }

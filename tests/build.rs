@@ -1,0 +1,9 @@
+//! Rebuilds the tests when a migration is added or removed. The derive
+//! embeds each migration with `include_str!`, so an edited file rebuilds
+//! them anyway; a new file in a directory is seen only through this (cargo
+//! scans a directory named here for any change), as with `sqlx::migrate!`.
+
+fn main() {
+    println!("cargo:rerun-if-changed=migrations");
+    println!("cargo:rerun-if-changed=migrations_broken");
+}

@@ -1,0 +1,158 @@
+//! One code path on every backend: the same function, written once with
+//! `on_pool!`, `sql!` and `insert_id`, against PostgreSQL, MariaDB and
+//! SQLite.
+
+mod common;
+
+use common::servers::{self, MARIADB, MARIADB_URL, POSTGRES, POSTGRES_URL};
+use dbsettings::{
+    Backend, DatabaseSettings, DatabaseUrl, Pool, insert_id, on_pool, query, query_as,
+    query_scalar, sql, sqlx,
+};
+
+#[derive(DatabaseSettings, Debug)]
+struct Settings {
+    #[settings(
+        env = "DATABASE_URL",
+        connect_timeout = "2s",
+        migrations = "migrations"
+    )]
+    database_url: DatabaseUrl,
+}
+
+async fn pool(url: &str) -> Pool {
+    Settings::from_vars([("DATABASE_URL", url)])
+        .unwrap()
+        .database()
+        .pool()
+        .await
+        .unwrap()
+}
+
+/// Writes and reads `notes` with statements written once; the same code
+/// for every backend.
+async fn exercise(pool: &Pool) -> Result<(), sqlx::Error> {
+    let tag = format!("{}-{:?}", pool.backend(), std::time::SystemTime::now());
+    let first_body = format!("{tag} first");
+    let second_body = format!("{tag} second costs $2");
+
+    // The id of an inserted row: RETURNING, or LAST_INSERT_ID() on MySQL.
+    let first = on_pool!(pool, p => {
+        insert_id(sql!("INSERT INTO notes (body) VALUES ($1) RETURNING id"))
+            .bind(&first_body)
+            .fetch(p)
+            .await?
+    });
+    // In a transaction too: any executor.
+    let second = on_pool!(pool, p => {
+        let mut tx = p.begin().await?;
+        let id = insert_id(sql!("INSERT INTO notes (body) VALUES ($1) RETURNING id"))
+            .bind(&second_body)
+            .fetch(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        id
+    });
+    assert!(second > first, "{first} then {second}");
+
+    // `$N` in a string literal and in comments is text, not a parameter.
+    let read: Vec<(i64, String)> = on_pool!(pool, p => {
+        query_as(sql!(
+            "SELECT id, body FROM notes /* $9 */
+             WHERE id IN ($1, $2) AND body <> '$3' -- not $4
+             ORDER BY id"
+        ))
+        .bind(first)
+        .bind(second)
+        .fetch_all(p)
+        .await?
+    });
+    assert_eq!(read, [(first, first_body), (second, second_body)]);
+
+    let updated = on_pool!(pool, p => {
+        query(sql!("UPDATE notes SET body = COALESCE($1, body) WHERE id = $2"))
+            .bind(Some(format!("{tag} edited")))
+            .bind(first)
+            .execute(p)
+            .await?
+            .rows_affected()
+    });
+    assert_eq!(updated, 1);
+    let body: String = on_pool!(pool, p => {
+        query_scalar(sql!("SELECT body FROM notes WHERE id = $1"))
+            .bind(first)
+            .fetch_one(p)
+            .await?
+    });
+    assert_eq!(body, format!("{tag} edited"));
+
+    let like = format!("{tag}%");
+    let count: i64 = on_pool!(pool, p => {
+        query_scalar(sql!("SELECT count(*) FROM notes WHERE body LIKE $1"))
+            .bind(&like)
+            .fetch_one(p)
+            .await?
+    });
+    assert_eq!(count, 2);
+    Ok(())
+}
+
+#[tokio::test]
+async fn postgres() {
+    if !servers::available("PostgreSQL", POSTGRES).await {
+        return;
+    }
+    let pool = pool(POSTGRES_URL).await;
+    assert_eq!(pool.backend(), Backend::Postgres);
+    exercise(&pool).await.unwrap();
+
+    // An `INTEGER` (not `BIGINT`) id reads as well.
+    let p = pool.as_postgres().unwrap();
+    let mut tx = p.begin().await.unwrap();
+    sqlx::query("CREATE TEMPORARY TABLE small_ids (id SERIAL PRIMARY KEY, x TEXT)")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    let id = insert_id(sql!("INSERT INTO small_ids (x) VALUES ($1) RETURNING id"))
+        .bind("a")
+        .fetch(&mut *tx)
+        .await
+        .unwrap();
+    assert_eq!(id, 1);
+}
+
+#[tokio::test]
+async fn mariadb() {
+    if !servers::available("MariaDB", MARIADB).await {
+        return;
+    }
+    let pool = pool(MARIADB_URL).await;
+    assert_eq!(pool.backend(), Backend::MySql);
+    exercise(&pool).await.unwrap();
+}
+
+#[tokio::test]
+async fn sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let pool = pool(&format!("sqlite://{}/one.db", dir.path().display())).await;
+    assert_eq!(pool.backend(), Backend::Sqlite);
+    exercise(&pool).await.unwrap();
+}
+
+/// A statement is a constant.
+const LIST: dbsettings::Sql = sql!("SELECT id FROM notes");
+
+/// What each backend is sent: the translation, checked against the
+/// statement as written.
+#[test]
+fn each_backend_gets_its_form() {
+    let q = sql!("SELECT $1::text, '$2', \"$3\", $2 -- $3");
+    assert_eq!(q.postgres(), "SELECT $1::text, '$2', \"$3\", $2 -- $3");
+    assert_eq!(q.on(Backend::Sqlite), q.postgres());
+    assert_eq!(
+        q.on(Backend::MySql),
+        "SELECT ?::text, '$2', \"$3\", ? -- $3"
+    );
+    assert_eq!(LIST.mysql(), "SELECT id FROM notes");
+    assert_eq!(LIST.to_string(), "SELECT id FROM notes");
+}
