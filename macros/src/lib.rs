@@ -5,13 +5,15 @@
 //! The steps are separate so that each can be tested outside the compiler:
 //! `attr` reads `#[settings(...)]` syntax, `ast` builds a typed view of the
 //! struct, `valid` checks rules across fields, `expand` generates the impl
-//! and `fallback` emits a stand-in impl when there are errors.
+//! and `fallback` emits a stand-in impl when there are errors. `text`
+//! prints a default's tokens as Rust for the `.env.example` template.
 
 mod ast;
 mod attr;
 mod ctxt;
 mod expand;
 mod fallback;
+mod text;
 mod valid;
 
 use proc_macro::TokenStream;
