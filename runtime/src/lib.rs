@@ -122,6 +122,8 @@
 //! - [`doctor`] and `log`: the resolution explained to people and to
 //!   `tracing`.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 pub use dbsettings_macros::DatabaseSettings;
 
 mod backend;
@@ -306,6 +308,11 @@ pub trait DatabaseSettings: Sized {
         self.database_url().database()
     }
 }
+
+// The crate's README (what crates.io shows), its examples run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
 
 /// Used by generated code, not public API: no semver guarantees.
 #[doc(hidden)]
