@@ -120,16 +120,29 @@ fn template_field(input: &Input<'_>, field: &Field<'_>) -> TokenStream {
         }
         Kind::Optional(_) => quote!(#private::TemplateKind::Optional),
         Kind::Plain => match field.attrs.default.value() {
-            Some(expr) => {
-                let text = match expr {
-                    syn::Expr::Lit(syn::ExprLit {
-                        lit: syn::Lit::Str(s),
-                        ..
-                    }) => s.value(),
-                    other => other.to_token_stream().to_string(),
-                };
-                quote!(#private::TemplateKind::Default(#text))
-            }
+            Some(expr) => match expr {
+                syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(s),
+                    ..
+                }) => {
+                    let text = s.value();
+                    quote!(#private::TemplateKind::Default(#text))
+                }
+                // A value as the variable would hold it: `7860`, `-1`, `true`.
+                syn::Expr::Lit(_)
+                | syn::Expr::Unary(syn::ExprUnary {
+                    op: syn::UnOp::Neg(_),
+                    ..
+                }) => {
+                    let text = crate::text::rust_text(expr.to_token_stream());
+                    quote!(#private::TemplateKind::Default(#text))
+                }
+                // Rust, not a value to paste: `IpAddr::V4(Ipv4Addr::UNSPECIFIED)`.
+                other => {
+                    let text = crate::text::rust_text(other.to_token_stream());
+                    quote!(#private::TemplateKind::DefaultExpr(#text))
+                }
+            },
             None => quote!(#private::TemplateKind::Required),
         },
     };

@@ -6,7 +6,8 @@
 //! compiler: `attr` reads `#[settings(...)]` syntax, `ast` builds a typed view of the
 //! struct, `valid` checks rules across fields, `migrations` reads the
 //! migrations directory to embed, `expand` generates the impl and
-//! `fallback` emits a stand-in impl when there are errors.
+//! `fallback` emits a stand-in impl when there are errors. `text` prints a
+//! default's tokens as Rust for the `.env.example` template.
 
 mod ast;
 mod attr;
@@ -15,6 +16,7 @@ mod expand;
 mod fallback;
 mod migrations;
 mod sql;
+mod text;
 mod valid;
 
 use proc_macro::TokenStream;

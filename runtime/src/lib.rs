@@ -110,7 +110,31 @@
 //! - `dotenv`: `.env` files as a source ([`source::DotEnv`],
 //!   [`DatabaseSettings::from_env_and_dotenv`]); the process environment is
 //!   never written.
-//! - `serde`: `serde::Serialize` for the health report ([`Health`]).
+//! - `serde`: `serde::Deserialize` for [`DatabaseUrl`], so a
+//!   `database_url: DatabaseUrl` field of any serde settings struct (figment,
+//!   config-rs, envy) gets the layers and the fallback; `serde::Serialize`,
+//!   redacted, for the health report ([`Health`]), the [`Resolution`] and
+//!   the doctor's [`Report`](doctor::Report).
+//! - `clap`: a value parser for a `DatabaseUrl` argument
+//!   ([`DatabaseUrlParser`]) whose errors never echo the value.
+//!
+//! # Without the derive
+//!
+//! [`DatabaseUrl::resolve`] runs the same layers and fallback on a value
+//! another loader read, with [`ResolveOptions`] (the name in messages, the
+//! fallback path, strict mode); `"...".parse::<DatabaseUrl>()` does it with
+//! the defaults.
+//!
+//! ```
+//! use dbsettings::{Backend, DatabaseUrl};
+//!
+//! let options = DatabaseUrl::builder().fallback("sqlite::memory:");
+//! let url = DatabaseUrl::resolve(Some("postgres://app:s3cret@db/app"), &options)?;
+//! assert_eq!(url.backend(), Backend::Postgres);
+//! let url = DatabaseUrl::resolve(Some("[YOUR-DATABASE-URL]"), &options)?;
+//! assert!(url.is_fallback());
+//! # Ok::<(), dbsettings::Error>(())
+//! ```
 //!
 //! # How the crate is built
 //!
@@ -134,9 +158,13 @@
 //!   [`query`], [`query_as`], [`query_scalar`] and [`insert_id`].
 //! - `load/`: what the derive's generated code calls (`__private`): the
 //!   field loaders, the URL field's loader, the pool options' reader, the
-//!   `.env.example` template. `settings_error` is its [`Error`].
+//!   `.env.example` template; and that URL loader without the derive
+//!   ([`ResolveOptions`], serde's `Deserialize`, clap's parser).
+//!   `settings_error` is its [`Error`].
 //! - [`doctor`] and `log`: the resolution explained to people and to
 //!   `tracing`.
+
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub use dbsettings_macros::DatabaseSettings;
 
@@ -151,7 +179,9 @@ pub mod source;
 mod url;
 
 pub use backend::Backend;
-pub use load::STRICT_VAR;
+#[cfg(feature = "clap")]
+pub use load::DatabaseUrlParser;
+pub use load::{ResolveOptions, STRICT_VAR};
 #[cfg(feature = "sqlite")]
 pub use pool::sqlite;
 pub use pool::{
@@ -336,6 +366,11 @@ pub trait DatabaseSettings: Sized {
         self.database_url().database()
     }
 }
+
+// The crate's README (what crates.io shows), its examples run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
 
 /// Used by generated code, not public API: no semver guarantees.
 #[doc(hidden)]

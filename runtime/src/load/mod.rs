@@ -1,15 +1,25 @@
 //! What the derive's generated code calls (through `crate::__private`): the
 //! field loaders, the `DatabaseUrl` field's loader ([`url_field`]), the pool
-//! options' reader ([`pool_options`]) and the `.env.example` template.
+//! options' reader ([`pool_options`]) and the `.env.example` template. And
+//! the same URL loader without the derive ([`resolve`]): for serde (`serde`)
+//! and clap (`clap`).
 
+#[cfg(feature = "clap")]
+mod clap;
 mod pool_options;
+mod resolve;
+#[cfg(feature = "serde")]
+mod serde;
 pub(crate) mod template;
 mod url_field;
 
 use core::fmt::Display;
 use core::str::FromStr;
 
+#[cfg(feature = "clap")]
+pub use clap::DatabaseUrlParser;
 pub use pool_options::PoolSpec;
+pub use resolve::ResolveOptions;
 pub use url_field::{STRICT_VAR, UrlSpec, database_url};
 
 use crate::settings_error::{Error, Problem, ProblemKind, Problems};

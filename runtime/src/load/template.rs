@@ -11,8 +11,13 @@ pub enum TemplateKind {
     Required,
     /// An `Option`: absent is `None`.
     Optional,
-    /// A `default`, as written in the attribute.
+    /// A `default` that is a value as the variable would hold it (a
+    /// literal: `7860`, `"info"`, `-1`).
     Default(&'static str),
+    /// A `default` that is a Rust expression, not a value
+    /// (`IpAddr::V4(Ipv4Addr::UNSPECIFIED)`): shown, not offered as a line
+    /// to uncomment.
+    DefaultExpr(&'static str),
     /// The database URL, with its `fallback` attribute.
     Url {
         /// The `fallback` attribute.
@@ -56,6 +61,9 @@ pub fn template_entry(
         }
         TemplateKind::Default(d) => {
             let _ = writeln!(out, "# Optional, default: {d}\n# {name}={d}");
+        }
+        TemplateKind::DefaultExpr(d) => {
+            let _ = writeln!(out, "# Optional, default (in Rust): {d}\n# {name}=");
         }
         TemplateKind::Url { fallback } => {
             let place = fallback.unwrap_or("a writable data directory");

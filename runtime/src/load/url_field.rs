@@ -60,22 +60,73 @@ pub(crate) fn resolve_url(
 ) -> Result<DatabaseUrl, Vec<Problem>> {
     let primary = spec.names.first().copied().unwrap_or("DATABASE_URL");
     let pool = pool_options::resolve(&spec.pool, primary, source);
-    let mut source_warnings = Vec::new();
-    let data_dir = source::global_text(source, fallback::DATA_DIR_VAR, &mut source_warnings);
     let primary = &source.name(primary);
-    let attribute = attribute_location(spec.fallback);
     let (raw, origin, file) = raw_value(source, spec, primary);
     let var = match &origin {
         Origin::Env { var } | Origin::File { var, .. } | Origin::DotEnv { var, .. } => var.clone(),
         _ => primary.to_owned(),
     };
-    let var = var.as_str();
+    let target = Target {
+        name: &var,
+        prefix_var: &var,
+        fallback: spec.fallback,
+        strict: spec.strict,
+        pool,
+        replica: spec.pool.replica,
+    };
+    resolve_value(source, target, Value { raw, origin, file }, places)
+}
+
+/// What a URL is resolved for, besides its value: the derive's field, or a
+/// [`ResolveOptions`](crate::ResolveOptions).
+pub(crate) struct Target<'a> {
+    /// The name in messages, the resolution and logs.
+    pub(crate) name: &'a str,
+    /// The variable whose `NAME=` prefix a pasted value may carry.
+    pub(crate) prefix_var: &'a str,
+    /// An SQLite URL: where the fallback goes.
+    pub(crate) fallback: Option<&'a str>,
+    /// Refuse the fallback (`DBSETTINGS_STRICT` in the source also does).
+    pub(crate) strict: bool,
+    /// The pool options, or the problems of their overrides.
+    pub(crate) pool: Result<crate::PoolOptions, Vec<Problem>>,
+    /// The variable of a read replica's URL (the `replica` attribute).
+    pub(crate) replica: Option<&'a str>,
+}
+
+/// The raw value (or why there is none), where it came from and, for a
+/// `_FILE` secret, the file.
+pub(crate) struct Value {
+    pub(crate) raw: Result<String, FallbackReason>,
+    pub(crate) origin: Origin,
+    pub(crate) file: Option<std::path::PathBuf>,
+}
+
+/// The layers on `value`, then the fallback (or strict mode's refusal).
+pub(crate) fn resolve_value(
+    source: &dyn Source,
+    target: Target<'_>,
+    value: Value,
+    places: &Places,
+) -> Result<DatabaseUrl, Vec<Problem>> {
+    let Target {
+        name: var,
+        prefix_var,
+        fallback: fallback_attribute,
+        strict: strict_attribute,
+        pool,
+        replica,
+    } = target;
+    let Value { raw, origin, file } = value;
+    let mut source_warnings = Vec::new();
+    let data_dir = source::global_text(source, fallback::DATA_DIR_VAR, &mut source_warnings);
+    let attribute = attribute_location(fallback_attribute);
 
     let mut normalizations = Vec::new();
     let reason = match raw {
         Err(reason) => reason,
         Ok(raw) => {
-            let checked = url::check(&raw, var, places.machine(), source);
+            let checked = url::check(&raw, prefix_var, places.machine(), source);
             normalizations = checked.normalizations;
             match checked.outcome {
                 Ok(accepted) => {
@@ -83,7 +134,7 @@ pub(crate) fn resolve_url(
                         accepted,
                         pool?,
                         Primary {
-                            replica: spec.pool.replica,
+                            replica,
                             origin,
                             normalizations,
                             warnings: source_warnings,
@@ -110,7 +161,7 @@ pub(crate) fn resolve_url(
         }
     };
 
-    let strict = spec.strict || source::switch(source, STRICT_VAR);
+    let strict = strict_attribute || source::switch(source, STRICT_VAR);
     if strict || !Backend::Sqlite.is_compiled_in() {
         crate::log::refused(var, &reason, &normalizations, strict);
         let kind = if strict {
@@ -156,7 +207,7 @@ pub(crate) fn resolve_url(
 
 /// What `primary_url` needs besides the accepted URL and the pool options.
 struct Primary<'a> {
-    replica: Option<&'static str>,
+    replica: Option<&'a str>,
     origin: Origin,
     normalizations: Vec<url::resolution::Normalization>,
     warnings: Vec<url::resolution::Warning>,
@@ -321,9 +372,10 @@ fn connect_options(url: &str) -> Option<ConnectOptions> {
     }
 }
 
-/// Where the `fallback` attribute puts the database (`None` without one):
-/// a relative path stays relative, for the fallback order to place it.
-fn attribute_location(fallback: Option<&str>) -> Option<Location> {
+/// Where the `fallback` attribute puts the database (`None` without one,
+/// or when it is not an SQLite URL): a relative path stays relative, for
+/// the fallback order to place it.
+pub(crate) fn attribute_location(fallback: Option<&str>) -> Option<Location> {
     let f = fallback?;
     let unresolved = url::Machine {
         cwd: std::path::Path::new(""),

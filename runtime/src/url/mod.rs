@@ -15,6 +15,8 @@ pub(crate) mod normalise;
 mod parse;
 pub(crate) mod redact;
 pub mod resolution;
+#[cfg(feature = "serde")]
+mod serde;
 mod shape;
 
 use std::path::{Path, PathBuf};

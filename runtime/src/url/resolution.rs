@@ -1,6 +1,12 @@
 //! How a database URL was obtained: its source, every normalisation, the
 //! reason for a fallback and the fallback locations tried. Nothing here ever
 //! holds a password or a variable's value.
+//!
+//! With the `serde` feature every type here is `serde::Serialize`: enums as
+//! objects tagged by a snake-case `kind` (`{"kind": "rejected", ...}`), and
+//! a [`Resolution`] with each reason's human message and hint alongside.
+//! The machine-readable form holds no more than the `Display` one: no
+//! password, no value.
 
 use core::fmt;
 use std::io;
@@ -10,6 +16,11 @@ use crate::Backend;
 
 /// Where the URL came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize),
+    serde(tag = "kind", rename_all = "snake_case")
+)]
 #[non_exhaustive]
 pub enum Origin {
     /// The environment variable `var`.
@@ -30,7 +41,15 @@ pub enum Origin {
         /// The variable's name.
         var: String,
         /// The file.
+        #[cfg_attr(feature = "serde", serde(serialize_with = "super::serde::path"))]
         file: PathBuf,
+    },
+    /// A value handed to [`DatabaseUrl::resolve`](crate::DatabaseUrl::resolve)
+    /// rather than read from a variable: a serde settings struct's field
+    /// (figment, config-rs, envy), a command-line flag, a `parse()`.
+    Given {
+        /// The name the value goes by in messages ([`ResolveOptions::var`](crate::ResolveOptions::var)).
+        name: String,
     },
     /// libpq's `PGHOST`, `PGDATABASE`, ... variables, with no URL set.
     Libpq,
@@ -46,6 +65,7 @@ impl fmt::Display for Origin {
             Self::Env { var } => write!(f, "environment variable `{var}`"),
             Self::File { file_var, .. } => write!(f, "the file named by `{file_var}`"),
             Self::DotEnv { var, file } => write!(f, "`{var}` in {}", file.display()),
+            Self::Given { name } => write!(f, "the value given for `{name}`"),
             Self::Libpq => f.write_str("libpq's PG* variables"),
             Self::Default => f.write_str("the field's default"),
             Self::Fallback => f.write_str("the SQLite fallback"),
@@ -55,6 +75,11 @@ impl fmt::Display for Origin {
 
 /// Why the URL was taken as missing (layer 1, presence).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize),
+    serde(rename_all = "snake_case")
+)]
 #[non_exhaustive]
 pub enum Absence {
     /// No variable is set (empty counts as unset).
@@ -68,6 +93,11 @@ pub enum Absence {
 
 /// Why the fallback was used.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize),
+    serde(tag = "kind", rename_all = "snake_case")
+)]
 #[non_exhaustive]
 pub enum FallbackReason {
     /// No usable value was set.
@@ -99,6 +129,10 @@ pub enum FallbackReason {
         /// The URL variable.
         var: String,
         /// What went wrong.
+        #[cfg_attr(
+            feature = "serde",
+            serde(rename = "error_kind", serialize_with = "super::serde::error_kind")
+        )]
         kind: crate::DatabaseErrorKind,
         /// The redacted error.
         error: String,
@@ -110,8 +144,10 @@ impl FallbackReason {
     #[must_use]
     pub fn hint(&self) -> Option<String> {
         match self {
+            // No `{var}_FILE` here: a value given to `DatabaseUrl::resolve`
+            // (serde, clap) has no file variant.
             Self::Missing { var, .. } => Some(format!(
-                "set `{var}` (or `{var}_FILE`) to a postgresql://, mysql:// or sqlite: URL"
+                "set `{var}` to a postgresql://, mysql:// or sqlite: URL"
             )),
             Self::Rejected { rejection, .. } => rejection.hint(),
             Self::Unreadable { .. } => None,
@@ -141,6 +177,11 @@ impl fmt::Display for FallbackReason {
 
 /// Why a variable's value could not be read.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize),
+    serde(tag = "kind", rename_all = "snake_case")
+)]
 #[non_exhaustive]
 pub enum ReadError {
     /// The value (or the file's content) is not UTF-8.
@@ -153,6 +194,10 @@ pub enum ReadError {
     /// The file named by the `_FILE` variable cannot be read.
     File {
         /// Why, as the OS said it.
+        #[cfg_attr(
+            feature = "serde",
+            serde(rename = "io_error", serialize_with = "super::serde::io_kind")
+        )]
         kind: io::ErrorKind,
     },
     /// The file is larger than a setting can be.
@@ -181,6 +226,11 @@ impl fmt::Display for ReadError {
 
 /// A part of a URL, named in rejections.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize),
+    serde(rename_all = "snake_case")
+)]
 #[non_exhaustive]
 pub enum Component {
     /// The user name.
@@ -209,6 +259,11 @@ impl fmt::Display for Component {
 
 /// Why a URL was rejected: the layer (shape, parse, driver) and the rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize),
+    serde(tag = "kind", rename_all = "snake_case")
+)]
 #[non_exhaustive]
 pub enum Rejection {
     /// Layer 3: a control character (tab, newline, NUL, ...) inside the URL.
@@ -231,11 +286,13 @@ pub enum Rejection {
     /// Layer 3: `postgresql:/...` or `mysql:...` without `//`.
     NoAuthority {
         /// The backend the scheme names.
+        #[cfg_attr(feature = "serde", serde(serialize_with = "super::serde::backend"))]
         backend: Backend,
     },
     /// Layer 3: the backend's driver is not compiled into this build.
     DriverNotCompiled {
         /// The backend the scheme names.
+        #[cfg_attr(feature = "serde", serde(serialize_with = "super::serde::backend"))]
         backend: Backend,
     },
     /// Layer 4: the URL does not parse.
@@ -308,6 +365,7 @@ pub enum Rejection {
     /// Layer 5: the sqlx driver's connect options refuse the URL.
     DriverRejected {
         /// The backend.
+        #[cfg_attr(feature = "serde", serde(serialize_with = "super::serde::backend"))]
         backend: Backend,
         /// The query parameter at fault, when one is and its name looks
         /// like a name.
@@ -483,6 +541,11 @@ impl fmt::Display for Rejection {
 
 /// A repair applied to the raw value before it was validated (layer 2).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize),
+    serde(tag = "kind", rename_all = "snake_case")
+)]
 #[non_exhaustive]
 pub enum Normalization {
     /// White space around the value removed.
@@ -574,6 +637,11 @@ impl fmt::Display for Normalization {
 
 /// Something worth knowing about an accepted URL or a fallback.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize),
+    serde(tag = "kind", rename_all = "snake_case")
+)]
 #[non_exhaustive]
 pub enum Warning {
     /// The database lives in memory: nothing persists across restarts.
@@ -703,6 +771,11 @@ impl fmt::Display for SessionAttrs {
 /// (PgBouncer, Supabase's pooler, Neon's), where another client's server
 /// connection does not have this client's named prepared statements.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize),
+    serde(tag = "kind", rename_all = "snake_case")
+)]
 #[non_exhaustive]
 pub enum Pooler {
     /// `?pgbouncer=true` in the URL (Prisma's spelling); the parameter is
@@ -749,6 +822,11 @@ impl fmt::Display for Location {
 
 /// Which fallback candidate a path came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize),
+    serde(rename_all = "snake_case")
+)]
 #[non_exhaustive]
 pub enum CandidateKind {
     /// The `fallback` attribute's path.
@@ -780,6 +858,7 @@ impl fmt::Display for CandidateKind {
 
 /// A fallback location that was tried.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Candidate {
     /// Which rule produced it.
     pub kind: CandidateKind,
@@ -791,6 +870,11 @@ pub struct Candidate {
 
 /// Why a fallback candidate was skipped.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize),
+    serde(tag = "kind", rename_all = "snake_case")
+)]
 #[non_exhaustive]
 pub enum Skip {
     /// The directory does not exist (for `/data`, which is never created).
@@ -798,6 +882,10 @@ pub enum Skip {
     /// The test write failed.
     NotWritable {
         /// The OS error kind.
+        #[cfg_attr(
+            feature = "serde",
+            serde(rename = "io_error", serialize_with = "super::serde::io_kind")
+        )]
         kind: io::ErrorKind,
     },
     /// A probe database could not be set up there (WAL mode, its `-wal` and
