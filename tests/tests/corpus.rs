@@ -124,3 +124,14 @@ fn copy_holds_every_row_of_the_shared_corpus() {
         missing.join("\n")
     );
 }
+
+/// Each crate carries the duration table its parser is tested against (so
+/// each packaged crate tests on its own); the two copies must not drift.
+#[test]
+fn both_crates_test_their_duration_parsers_against_one_table() {
+    let root = common::root();
+    let macros = std::fs::read_to_string(root.join("macros/src/duration_table.txt")).unwrap();
+    let runtime =
+        std::fs::read_to_string(root.join("runtime/src/load/duration_table.txt")).unwrap();
+    assert_eq!(macros, runtime, "the duration tables differ: copy one over the other");
+}

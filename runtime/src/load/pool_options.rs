@@ -36,8 +36,8 @@ pub struct PoolSpec {
 }
 
 /// Parses a duration: `500ms`, `5s`, `2m`, `1h`, or a bare number of seconds.
-/// The format is pinned by `macros/src/duration_table.txt`, shared with the
-/// macro's parser of the same attributes.
+/// The format is pinned by `duration_table.txt` beside this file, the same
+/// table as the macro's parser of the same attributes (a test keeps them equal).
 #[must_use]
 pub(crate) fn parse_duration(text: &str) -> Option<Duration> {
     let text = text.trim();
@@ -224,7 +224,7 @@ mod tests {
     /// and its environment override read the same durations.
     #[test]
     fn parse_duration_follows_the_shared_table() {
-        let table = include_str!("../../../macros/src/duration_table.txt");
+        let table = include_str!("duration_table.txt");
         let mut cases = 0;
         for (i, line) in table.lines().enumerate() {
             if line.trim().is_empty() || line.starts_with('#') {
