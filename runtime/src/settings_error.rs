@@ -162,6 +162,8 @@ pub enum Expected {
     },
     /// A duration: `500ms`, `5s`, `2m`, `1h`, or a bare number of seconds.
     Duration,
+    /// A duration above zero (a bound that zero would make fail at once).
+    PositiveDuration,
     /// One of these words (any case).
     OneOf(&'static [&'static str]),
 }
@@ -172,6 +174,9 @@ impl fmt::Display for Expected {
             Self::Count { min: 0 } => f.write_str("a whole number of connections"),
             Self::Count { min } => write!(f, "a whole number of connections, at least {min}"),
             Self::Duration => f.write_str("a duration such as `500ms`, `5s`, `2m` or `1h`"),
+            Self::PositiveDuration => {
+                f.write_str("a duration above zero such as `500ms`, `5s`, `2m` or `1h`")
+            }
             Self::OneOf(words) => {
                 f.write_str("one of ")?;
                 for (i, w) in words.iter().enumerate() {

@@ -133,5 +133,8 @@ fn both_crates_test_their_duration_parsers_against_one_table() {
     let macros = std::fs::read_to_string(root.join("macros/src/duration_table.txt")).unwrap();
     let runtime =
         std::fs::read_to_string(root.join("runtime/src/load/duration_table.txt")).unwrap();
-    assert_eq!(macros, runtime, "the duration tables differ: copy one over the other");
+    assert_eq!(
+        macros, runtime,
+        "the duration tables differ: copy one over the other"
+    );
 }

@@ -563,3 +563,83 @@ fn variables_that_are_not_utf8_are_named_not_dropped() {
         );
     }
 }
+
+// ---------------------------------------------------------------------------
+// Found by a hostile review of the finished work
+
+/// Servers shorten the names they echo (PostgreSQL to 63 bytes, MariaDB to
+/// its column width) and MariaDB stores a 4-byte character as `?`: the
+/// shortened, lossy echo is hidden too. `PGUSER` is a user name as well.
+#[test]
+fn shortened_or_lossy_echoes_of_the_user_name_are_hidden() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let long = format!("usrx_{}SEKRIT", "a".repeat(60));
+    let longer = format!("{long}{long}");
+    for (name, addr, url) in [
+        (
+            "PostgreSQL",
+            POSTGRES,
+            format!("postgresql://{long}@127.0.0.1:5432/test"),
+        ),
+        (
+            "MariaDB",
+            MARIADB,
+            format!("mysql://{longer}@127.0.0.1:3306/test"),
+        ),
+        (
+            "MariaDB",
+            MARIADB,
+            "mysql://USRX%F0%9F%98%80SEKRIT@127.0.0.1:3306/test".to_owned(),
+        ),
+    ] {
+        if !rt.block_on(servers::available(name, addr)) {
+            continue;
+        }
+        let err = rt.block_on(load(&url).database().pool()).unwrap_err();
+        let text = format!("{err} {err:?}");
+        assert!(
+            !text.contains("SEKRIT") && !text.contains("aaaaaaaaaa"),
+            "{name}: {text}"
+        );
+    }
+    if rt.block_on(servers::available("PostgreSQL", POSTGRES)) {
+        let s = Settings::from_vars([
+            ("DATABASE_URL", "postgresql://127.0.0.1:5432/test"),
+            ("PGUSER", "USRX:SEKRIT"),
+        ])
+        .unwrap();
+        let err = rt.block_on(s.database().pool()).unwrap_err();
+        assert!(!err.to_string().contains("SEKRIT"), "{err}");
+    }
+}
+
+#[test]
+fn switches_and_bounds_reject_what_they_do_not_know() {
+    // A typo in the strict switch fails closed, naming the variable.
+    let err = Settings::from_vars([("DATABASE_URL", ""), ("DBSETTINGS_STRICT", "ture")])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("DBSETTINGS_STRICT") && !err.contains("ture"),
+        "{err}"
+    );
+    // A typo in `pgbouncer` must not leave prepared statements on.
+    assert!(matches!(
+        rejection("postgresql://h/db?pgbouncer=ture"),
+        Rejection::DriverRejected { parameter: Some(p), .. } if p == "pgbouncer"
+    ));
+    // A zero bound would fail every connect and blame the server.
+    for var in [
+        "DATABASE_CONNECT_TIMEOUT",
+        "DATABASE_ACQUIRE_TIMEOUT",
+        "DATABASE_CREDENTIALS_POLL",
+    ] {
+        let err = Settings::from_vars([("DATABASE_URL", "sqlite::memory:"), (var, "0s")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(var) && err.contains("above zero"), "{err}");
+    }
+}

@@ -80,6 +80,9 @@ fn parse_as(expected: Expected, text: &str) -> Option<Parsed> {
             .filter(|n| *n >= min)
             .map(Parsed::Count),
         Expected::Duration => parse_duration(text).map(Parsed::Duration),
+        Expected::PositiveDuration => parse_duration(text)
+            .filter(|d| !d.is_zero())
+            .map(Parsed::Duration),
         Expected::OneOf(words) => {
             let lower = text.to_ascii_lowercase();
             let word = match lower.as_str() {
@@ -162,10 +165,11 @@ pub(crate) fn resolve(
     if let Some(Parsed::Count(n)) = read("MIN_CONNECTIONS", any) {
         o.min_connections = n;
     }
-    if let Some(Parsed::Duration(d)) = read("CONNECT_TIMEOUT", dur) {
+    let bound = Expected::PositiveDuration;
+    if let Some(Parsed::Duration(d)) = read("CONNECT_TIMEOUT", bound) {
         o.connect_timeout = d;
     }
-    if let Some(Parsed::Duration(d)) = read("ACQUIRE_TIMEOUT", dur) {
+    if let Some(Parsed::Duration(d)) = read("ACQUIRE_TIMEOUT", bound) {
         o.acquire_timeout = d;
     }
     if let Some(Parsed::Duration(d)) = read("IDLE_TIMEOUT", dur) {
@@ -184,11 +188,9 @@ pub(crate) fn resolve(
     if let Some(Parsed::Duration(d)) = read("STARTUP_WAIT", dur) {
         o.startup_wait = (!d.is_zero()).then_some(d);
     }
-    if let Some(Parsed::Duration(d)) = read("CREDENTIALS_POLL", dur) {
-        // Zero would poll in a busy loop: it keeps the default.
-        if !d.is_zero() {
-            o.credentials_poll = d;
-        }
+    // Zero would poll in a busy loop.
+    if let Some(Parsed::Duration(d)) = read("CREDENTIALS_POLL", bound) {
+        o.credentials_poll = d;
     }
     // Empty means unset, so any value names a directory: migrations
     // shipped beside the binary, which beat the embedded ones.

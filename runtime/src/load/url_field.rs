@@ -118,6 +118,9 @@ pub(crate) fn resolve_value(
         replica,
     } = target;
     let Value { raw, origin, file } = value;
+    // A safety switch with a value it does not know fails closed: the
+    // settings do not load, and the error names it.
+    let strict_switch = source::switch(source, STRICT_VAR).map_err(|p| vec![p])?;
     let mut source_warnings = Vec::new();
     let data_dir = source::global_text(source, fallback::DATA_DIR_VAR, &mut source_warnings);
     let attribute = attribute_location(fallback_attribute);
@@ -161,7 +164,7 @@ pub(crate) fn resolve_value(
         }
     };
 
-    let strict = strict_attribute || source::switch(source, STRICT_VAR);
+    let strict = strict_attribute || strict_switch;
     if strict || !Backend::Sqlite.is_compiled_in() {
         crate::log::refused(var, &reason, &normalizations, strict);
         let kind = if strict {

@@ -114,7 +114,7 @@ impl Database {
         Self {
             inner: Arc::new(Inner {
                 redacted: url.configured_redacted().to_owned(),
-                secrets: RwLock::new(Secrets::of_url(url.configured_secret())),
+                secrets: RwLock::new(secrets_of(url)),
                 backend: url.configured_resolution().backend,
                 options: Mutex::new(url.runtime().connect.clone()),
                 provided: Mutex::new(None),
@@ -810,8 +810,12 @@ impl Database {
                 tracing::warn!(
                     target: "dbsettings",
                     var = %file.file_var,
-                    "the secret file named by `{}` no longer holds a usable URL ({refusal:?}); keeping the current credentials",
-                    file.file_var
+                    "the secret file named by `{}` no longer holds a usable URL ({}); keeping the current credentials",
+                    file.file_var,
+                    match refusal {
+                        crate::url::Refusal::Absent(_) => "it is empty".to_owned(),
+                        crate::url::Refusal::Rejected(r) => r.to_string(),
+                    }
                 );
                 return false;
             }
@@ -981,6 +985,19 @@ async fn follow_credentials(weak: Weak<Inner>, recheck: Arc<tokio::sync::Notify>
                 ),
             }
         }
+    }
+}
+
+/// The secrets of `url` and of the user its options log in as: `PGUSER`
+/// supplies it when the URL names none, and servers echo it.
+fn secrets_of(url: &DatabaseUrl) -> Secrets {
+    let secrets = Secrets::of_url(url.configured_secret());
+    match &url.runtime().connect {
+        #[cfg(feature = "postgres")]
+        Some(ConnectOptions::Postgres(o)) => secrets.with(o.get_username()),
+        #[cfg(feature = "mysql")]
+        Some(ConnectOptions::MySql(o)) => secrets.with(o.get_username()),
+        _ => secrets,
     }
 }
 

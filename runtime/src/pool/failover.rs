@@ -198,14 +198,16 @@ pub(crate) async fn choose(
         .map(|(h, _, why)| format!("{h}: {why}"))
         .collect::<Vec<_>>()
         .join("; ");
+    let detail = if kind == DatabaseErrorKind::NoSuitableHost {
+        format!("for target_session_attrs={}: {listed}", targets.attrs)
+    } else {
+        format!("on every host: {listed}")
+    };
     Err(DatabaseError::new(
         kind,
         Backend::Postgres,
         redacted,
-        format!(
-            "no host fits target_session_attrs={} ({listed})",
-            targets.attrs
-        ),
+        detail,
         None,
     ))
 }

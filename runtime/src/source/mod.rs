@@ -385,13 +385,27 @@ pub(crate) enum FileError {
 /// log file would exhaust memory.
 pub(crate) fn read_secret_file(path: &str) -> Result<String, FileError> {
     use std::io::Read as _;
-    let meta = std::fs::metadata(path).map_err(FileError::Io)?;
-    if !meta.is_file() {
+    // A quick look first, so a FIFO or a device is refused before it is
+    // opened at all; then the type of what was actually opened (the path may
+    // have changed in between), opened without blocking, as a FIFO would
+    // block `open` until a writer came.
+    if !std::fs::metadata(path).map_err(FileError::Io)?.is_file() {
+        return Err(FileError::NotAFile);
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = options.open(path).map_err(FileError::Io)?;
+    if !file.metadata().map_err(FileError::Io)?.is_file() {
         return Err(FileError::NotAFile);
     }
     let mut bytes = Vec::new();
-    std::fs::File::open(path)
-        .and_then(|f| f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes))
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
         .map_err(FileError::Io)?;
     if bytes.len() as u64 > MAX_FILE_BYTES {
         return Err(FileError::TooLarge);
@@ -411,10 +425,12 @@ impl FileError {
     /// Why, for a log line (never the content).
     pub(crate) fn describe(&self) -> String {
         match self {
-            Self::Io(e) if e.kind() == io::ErrorKind::InvalidData => "not valid UTF-8".to_owned(),
-            Self::Io(e) => format!("it cannot be read ({})", e.kind()),
-            Self::NotAFile => "it is not a regular file".to_owned(),
-            Self::TooLarge => format!("it is larger than {MAX_FILE_BYTES} bytes"),
+            Self::Io(e) if e.kind() == io::ErrorKind::InvalidData => {
+                "is not valid UTF-8".to_owned()
+            }
+            Self::Io(e) => format!("cannot be read ({})", e.kind()),
+            Self::NotAFile => "is not a regular file".to_owned(),
+            Self::TooLarge => format!("is larger than {MAX_FILE_BYTES} bytes"),
         }
     }
 }
@@ -443,15 +459,24 @@ pub(crate) fn libpq_snapshot(source: &dyn Source) -> Vars {
     }))
 }
 
-/// Reads a boolean switch such as `DBSETTINGS_STRICT`: `1`, `true`, `yes`, `on`
-/// (any case) are true; anything else, or absent, is false.
-pub(crate) fn switch(source: &dyn Source, name: &str) -> bool {
-    global(source, name).is_some_and(|v| {
-        matches!(
-            v.trim().to_ascii_lowercase().as_str(),
-            "1" | "true" | "yes" | "on"
-        )
-    })
+/// Reads a boolean switch such as `DBSETTINGS_STRICT`: `1`, `true`, `yes`,
+/// `on` (any case) are true; `0`, `false`, `no`, `off` and absent are false.
+/// Any other value is a problem naming the variable (never echoing it).
+pub(crate) fn switch(source: &dyn Source, name: &str) -> Result<bool, Problem> {
+    let Some(value) = global(source, name) else {
+        return Ok(false);
+    };
+    match value.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" => Ok(false),
+        _ => Err(Problem::new(
+            name,
+            ProblemKind::NotAccepted {
+                expected: crate::settings_error::Expected::OneOf(&["true", "false"]),
+                padded: false,
+            },
+        )),
+    }
 }
 
 /// A crate-wide variable (never prefixed), empty meaning unset.
@@ -555,10 +580,15 @@ mod tests {
     #[test]
     fn switches() {
         let src = Vars::new([("A", "TRUE"), ("B", "0"), ("C", " yes ")]);
-        assert!(switch(&src, "A"));
-        assert!(!switch(&src, "B"));
-        assert!(switch(&src, "C"));
-        assert!(!switch(&src, "D"));
+        assert!(switch(&src, "A").unwrap());
+        assert!(!switch(&src, "B").unwrap());
+        assert!(switch(&src, "C").unwrap());
+        assert!(!switch(&src, "D").unwrap());
+        // A typo in a safety switch is an error, not "off".
+        let typo = Vars::new([("S", "ture")]);
+        let p = switch(&typo, "S").unwrap_err();
+        assert_eq!(p.var(), "S");
+        assert!(!p.to_string().contains("ture"), "{p}");
     }
 
     #[test]

@@ -132,28 +132,39 @@ fn filter_params(url: &str, known: &dyn Fn(&str) -> bool, warnings: &mut Vec<War
 /// What a PostgreSQL URL says of a transaction-mode pooler: `pgbouncer=true`
 /// (Prisma's spelling; consumed here, never passed to the driver), or a
 /// known pooler endpoint.
-pub(crate) fn pooler_of(url: &str) -> Option<crate::url::resolution::Pooler> {
+///
+/// A `pgbouncer` value that is not a boolean is a rejection: a typo must not
+/// leave prepared statements on behind a real pooler.
+pub(crate) fn pooler_of(url: &str) -> Result<Option<crate::url::resolution::Pooler>, Rejection> {
     use crate::url::resolution::Pooler;
-    let parsed = url::Url::parse(url).ok()?;
-    let param = parsed
-        .query_pairs()
-        .find(|(k, _)| k == "pgbouncer")
-        .map(|(_, v)| matches!(v.to_ascii_lowercase().as_str(), "true" | "1" | "yes" | "on"));
-    match param {
-        Some(true) => return Some(Pooler::Parameter),
-        Some(false) => return None,
-        None => {}
+    let Ok(parsed) = url::Url::parse(url) else {
+        return Ok(None);
+    };
+    let param = parsed.query_pairs().find(|(k, _)| k == "pgbouncer");
+    if let Some((_, v)) = param {
+        return match v.to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" | "on" => Ok(Some(Pooler::Parameter)),
+            "false" | "0" | "no" | "off" => Ok(None),
+            _ => Err(Rejection::DriverRejected {
+                backend: Backend::Postgres,
+                parameter: Some("pgbouncer".to_owned()),
+            }),
+        };
     }
-    let host = parsed.host_str()?.to_ascii_lowercase();
-    if host.ends_with(".pooler.supabase.com") && parsed.port() == Some(6543) {
-        Some(Pooler::Endpoint {
-            service: "Supabase",
-        })
-    } else if host.ends_with(".neon.tech") && host.contains("-pooler.") {
-        Some(Pooler::Endpoint { service: "Neon" })
-    } else {
-        None
-    }
+    let Some(host) = parsed.host_str().map(str::to_ascii_lowercase) else {
+        return Ok(None);
+    };
+    Ok(
+        if host.ends_with(".pooler.supabase.com") && parsed.port() == Some(6543) {
+            Some(Pooler::Endpoint {
+                service: "Supabase",
+            })
+        } else if host.ends_with(".neon.tech") && host.contains("-pooler.") {
+            Some(Pooler::Endpoint { service: "Neon" })
+        } else {
+            None
+        },
+    )
 }
 
 /// Finds which query parameter makes `accepts` fail, trying each on its own

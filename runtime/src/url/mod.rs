@@ -167,9 +167,11 @@ fn validate(s: String, machine: Machine<'_>, source: &dyn Source) -> Result<Acce
     if location == Some(Location::Memory) {
         warnings.push(Warning::InMemory);
     }
-    let pooler = (backend == Backend::Postgres)
-        .then(|| driver::pooler_of(&checked))
-        .flatten();
+    let pooler = if backend == Backend::Postgres {
+        driver::pooler_of(&checked).map_err(Refusal::Rejected)?
+    } else {
+        None
+    };
     Ok(Accepted {
         url: s,
         backend,

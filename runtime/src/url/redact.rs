@@ -326,7 +326,15 @@ impl Secrets {
         let encoded =
             percent_encoding::utf8_percent_encode(&decoded, percent_encoding::NON_ALPHANUMERIC)
                 .to_string();
-        for part in [raw.to_owned(), raw.trim().to_owned(), decoded, encoded] {
+        // How a `{:?}` in a parser's message would quote it.
+        let debug = decoded.escape_debug().to_string();
+        for part in [
+            raw.to_owned(),
+            raw.trim().to_owned(),
+            decoded,
+            encoded,
+            debug,
+        ] {
             if !part.is_empty() && !self.parts.contains(&part) {
                 self.parts.push(part);
             }
@@ -347,7 +355,48 @@ impl Secrets {
                 out.replace(part.as_str(), MASK)
             };
         }
+        self.scrub_quoted(&out)
+    }
+
+    /// Servers quote the names they echo, and may shorten them first
+    /// (PostgreSQL to 63 bytes, MySQL to its column width) or replace the
+    /// characters they cannot store with `?` (MySQL, for 4-byte UTF-8): a
+    /// quoted run that is the start of a secret, so read, is hidden too.
+    fn scrub_quoted(&self, text: &str) -> String {
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text;
+        while let Some(open) = rest.find(['"', '\'']) {
+            let quote = rest[open..].chars().next().unwrap_or('"');
+            let after = &rest[open + 1..];
+            let Some(len) = after.find(quote) else {
+                break;
+            };
+            let inner = &after[..len];
+            out.push_str(&rest[..=open]);
+            if self.starts_a_secret(inner) {
+                out.push_str(MASK);
+            } else {
+                out.push_str(inner);
+            }
+            out.push(quote);
+            rest = &after[len + 1..];
+        }
+        out.push_str(rest);
         out
+    }
+
+    /// Whether `shown` (at least four characters) is how a server may have
+    /// echoed the start of a secret: equal up to its end, a `?` standing
+    /// for any one character.
+    fn starts_a_secret(&self, shown: &str) -> bool {
+        shown.chars().count() >= 4
+            && shown != MASK
+            && self.parts.iter().any(|part| {
+                let mut secret = part.chars();
+                shown
+                    .chars()
+                    .all(|c| secret.next().is_some_and(|s| c == s || c == '?'))
+            })
     }
 }
 
@@ -440,6 +489,26 @@ mod tests {
             s.scrub("Access denied for user 'app;PASSWORD'@'localhost'"),
             "Access denied for user '****'@'localhost'"
         );
+    }
+
+    #[test]
+    fn shortened_and_lossy_echoes_are_hidden() {
+        let user = format!("usrx_{}SEKRIT", "a".repeat(60));
+        let s = Secrets::of_url(&format!("postgresql://{user}@h/db"));
+        // PostgreSQL echoes the first 63 bytes.
+        let said = format!(r#"role "{}" does not exist"#, &user[..63]);
+        assert_eq!(s.scrub(&said), r#"role "****" does not exist"#);
+        // MySQL stores a 4-byte character as `?`.
+        let s = Secrets::of_url("mysql://USRX%F0%9F%98%80SEKRIT@h/db");
+        assert_eq!(
+            s.scrub("Access denied for user 'USRX?SEKRIT'@'127.0.0.1'"),
+            "Access denied for user '****'@'127.0.0.1'"
+        );
+        // Other quoted words stay.
+        assert_eq!(s.scrub(r#"database "test""#), r#"database "test""#);
+        // A parser's `{:?}` of a value.
+        let s = Secrets::new(["SEKRIT\"KEY"]);
+        assert_eq!(s.scrub(r#"bad key "SEKRIT\"KEY""#), "bad key \"****\"");
     }
 
     #[test]
