@@ -643,3 +643,25 @@ fn switches_and_bounds_reject_what_they_do_not_know() {
         assert!(err.contains(var) && err.contains("above zero"), "{err}");
     }
 }
+
+#[tokio::test]
+async fn a_rejected_secret_file_and_a_migrations_path_that_is_not_a_directory_say_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("url");
+    std::fs::write(&file, "postgresql://u:p@h/db\0tail").unwrap();
+    let s = Settings::from_vars([("DATABASE_URL_FILE", file.to_str().unwrap())]).unwrap();
+    match s.database_url.resolution().fallback_reason() {
+        Some(FallbackReason::Rejected { var, .. }) => assert_eq!(var, "DATABASE_URL_FILE"),
+        other => panic!("{other:?}"),
+    }
+    let s = Settings::from_vars([
+        ("DATABASE_URL", "sqlite::memory:"),
+        ("DATABASE_MIGRATIONS", "/dev/zero"),
+    ])
+    .unwrap();
+    let err = s.database().pool().await.unwrap_err().to_string();
+    assert!(
+        err.contains("not a directory") && err.contains("DATABASE_MIGRATIONS"),
+        "{err}"
+    );
+}

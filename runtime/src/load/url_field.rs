@@ -125,6 +125,11 @@ pub(crate) fn resolve_value(
     let data_dir = source::global_text(source, fallback::DATA_DIR_VAR, &mut source_warnings);
     let attribute = attribute_location(fallback_attribute);
 
+    // A value read from a `_FILE` secret is the file variable's to fix.
+    let supplied_by = match &origin {
+        Origin::File { file_var, .. } => file_var.clone(),
+        _ => var.to_owned(),
+    };
     let mut normalizations = Vec::new();
     let reason = match raw {
         Err(reason) => reason,
@@ -153,11 +158,11 @@ pub(crate) fn resolve_value(
                     return Ok(url);
                 }
                 Err(Refusal::Absent(absence)) => FallbackReason::Missing {
-                    var: var.to_owned(),
+                    var: supplied_by,
                     absence,
                 },
                 Err(Refusal::Rejected(rejection)) => FallbackReason::Rejected {
-                    var: var.to_owned(),
+                    var: supplied_by,
                     rejection,
                 },
             }

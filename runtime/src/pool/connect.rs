@@ -296,11 +296,17 @@ pub(crate) async fn migrate(
         Migrations::Directory { path, var } => {
             let cwd = || std::env::current_dir().unwrap_or_default();
             if !path.is_dir() {
+                let what = if path.exists() {
+                    "which is not a directory".to_owned()
+                } else if path.is_absolute() {
+                    "which does not exist".to_owned()
+                } else {
+                    format!("which does not exist (relative to {})", cwd().display())
+                };
                 return Err(fail(
                     format!(
-                        "`{var}` names the migrations directory {}, which does not exist (relative to {}); fix the path, or unset `{var}` to use the embedded migrations",
+                        "`{var}` names the migrations directory {}, {what}; fix the path, or unset `{var}` to use the embedded migrations",
                         path.display(),
-                        cwd().display()
                     ),
                     None,
                     None,

@@ -395,7 +395,7 @@ impl Rejection {
     pub fn hint(&self) -> Option<String> {
         Some(match self {
             Self::ControlCharacter => {
-                "re-enter the value; a tab or line break was pasted into it".into()
+                "re-enter the value: it holds a control character (a pasted tab or line break, or a NUL from a binary file)".into()
             }
             Self::InteriorWhitespace {
                 inline_comment: true,
