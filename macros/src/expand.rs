@@ -116,7 +116,11 @@ fn template_field(input: &Input<'_>, field: &Field<'_>) -> TokenStream {
                     quote!(::core::option::Option::Some(#v))
                 },
             );
-            quote!(#private::TemplateKind::Url { fallback: #fallback })
+            let replica = field.attrs.pool.replica.value().map_or_else(
+                || quote!(::core::option::Option::None),
+                |v| quote!(::core::option::Option::Some(#v)),
+            );
+            quote!(#private::TemplateKind::Url { fallback: #fallback, replica: #replica })
         }
         Kind::Optional(_) => quote!(#private::TemplateKind::Optional),
         Kind::Plain => match field.attrs.default.value() {

@@ -384,3 +384,13 @@ async fn on_sqlite_the_reader_is_the_primary_pool() {
     assert_eq!(reader.backend(), dbsettings::Backend::Sqlite);
     assert!(db.reader_source().is_none());
 }
+
+#[test]
+fn the_template_lists_the_replica_variable() {
+    let text = WithReplica::env_example();
+    assert!(
+        text.contains("# DATABASE_REPLICA_URL=postgresql://"),
+        "{text}"
+    );
+    assert!(text.contains("DATABASE_REPLICA_URL_FILE"), "{text}");
+}

@@ -22,6 +22,8 @@ pub enum TemplateKind {
     Url {
         /// The `fallback` attribute.
         fallback: Option<&'static str>,
+        /// The `replica` attribute: the variable of a read replica's URL.
+        replica: Option<&'static str>,
     },
 }
 
@@ -65,7 +67,7 @@ pub fn template_entry(
         TemplateKind::DefaultExpr(d) => {
             let _ = writeln!(out, "# Optional, default (in Rust): {d}\n# {name}=");
         }
-        TemplateKind::Url { fallback } => {
+        TemplateKind::Url { fallback, replica } => {
             let place = fallback.unwrap_or("a writable data directory");
             let _ = writeln!(
                 out,
@@ -73,6 +75,15 @@ pub fn template_entry(
                  # postgresql://, mysql:// (or mariadb://) and sqlite: URLs are accepted.\n\
                  {name}={EXAMPLE_URL}"
             );
+            if let Some(replica) = replica {
+                let _ = writeln!(
+                    out,
+                    "\n# Optional: a read replica's PostgreSQL URL, for `db.reader()` (unset:\n\
+                     # a standby of the URL's hosts, else the primary).\n\
+                     # {prefix}{replica}_FILE may name a file holding the value instead.\n\
+                     # {prefix}{replica}={EXAMPLE_URL}"
+                );
+            }
         }
     }
 }
