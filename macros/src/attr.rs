@@ -180,11 +180,11 @@ impl PoolAttrs {
             self.min_connections.set_or_report(cx, key, n);
         } else if path.is_ident("connect_timeout") {
             // #[settings(connect_timeout = "500ms")] or `= 5` (seconds)
-            let ms = duration(meta, "connect_timeout");
+            let ms = bound(meta, "connect_timeout");
             self.connect_timeout.set_or_report(cx, key, ms);
         } else if path.is_ident("acquire_timeout") {
             // #[settings(acquire_timeout = "5s")]
-            let ms = duration(meta, "acquire_timeout");
+            let ms = bound(meta, "acquire_timeout");
             self.acquire_timeout.set_or_report(cx, key, ms);
         } else if path.is_ident("idle_timeout") {
             // #[settings(idle_timeout = "10m")]
@@ -208,7 +208,7 @@ impl PoolAttrs {
             self.startup_wait.set_or_report(cx, key, ms);
         } else if path.is_ident("credentials_poll") {
             // #[settings(credentials_poll = "10s")]
-            let ms = duration(meta, "credentials_poll");
+            let ms = bound(meta, "credentials_poll");
             self.credentials_poll.set_or_report(cx, key, ms);
         } else if path.is_ident("replica") {
             // #[settings(replica = "DATABASE_REPLICA_URL")]
@@ -333,7 +333,11 @@ fn connections(meta: &ParseNestedMeta<'_>, key: &str, min: u32) -> syn::Result<u
 /// `connect_timeout = "500ms"` or `= 5` (seconds), in milliseconds.
 fn duration(meta: &ParseNestedMeta<'_>, key: &str) -> syn::Result<u64> {
     let lit: syn::Lit = meta.value()?.parse()?;
-    let ms = match &lit {
+    duration_of(&lit, key)
+}
+
+fn duration_of(lit: &syn::Lit, key: &str) -> syn::Result<u64> {
+    let ms = match lit {
         syn::Lit::Str(s) => parse_millis(&s.value()),
         syn::Lit::Int(i) => i
             .base10_parse::<u64>()
@@ -342,7 +346,7 @@ fn duration(meta: &ParseNestedMeta<'_>, key: &str) -> syn::Result<u64> {
         _ => None,
     };
     ms.map_or_else(
-        || expects(&lit, key, "a duration such as \"500ms\", \"5s\" or \"2m\""),
+        || expects(lit, key, "a duration such as \"500ms\", \"5s\" or \"2m\""),
         Ok,
     )
 }
@@ -373,6 +377,20 @@ fn switch(meta: &ParseNestedMeta<'_>, key: &str) -> syn::Result<bool> {
     match &lit {
         syn::Lit::Bool(b) => Ok(b.value),
         _ => expects(&lit, key, "`true` or `false`, without quotes"),
+    }
+}
+
+/// A bound that zero would make fail at once (or poll in a busy loop):
+/// `connect_timeout`, `acquire_timeout`, `credentials_poll`.
+fn bound(meta: &ParseNestedMeta<'_>, key: &str) -> syn::Result<u64> {
+    let lit: syn::Lit = meta.value()?.parse()?;
+    match duration_of(&lit, key)? {
+        0 => expects(
+            &lit,
+            key,
+            "a duration above zero, such as \"500ms\" or \"5s\"",
+        ),
+        ms => Ok(ms),
     }
 }
 
