@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use dbsettings::{Database, DatabaseError, DatabaseSettings as _, sqlx};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
@@ -56,6 +56,17 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// `body` as JSON with `status`; a 503 says when to try again.
+fn json_response(status: StatusCode, body: impl Serialize) -> Response {
+    let mut response = (status, Json(body)).into_response();
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
+    }
+    response
+}
+
 /// Every way a request can fail, each with its status.
 enum ApiError {
     Invalid(String),
@@ -78,13 +89,7 @@ impl IntoResponse for ApiError {
                 json!({ "error": "internal error" }),
             ),
         };
-        let mut response = (status, Json(body)).into_response();
-        if status == StatusCode::SERVICE_UNAVAILABLE {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
-        }
-        response
+        json_response(status, body)
     }
 }
 
@@ -141,13 +146,7 @@ async fn readyz(State(state): State<AppState>) -> Response {
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
-    let mut response = (status, Json(report)).into_response();
-    if status == StatusCode::SERVICE_UNAVAILABLE {
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
-    }
-    response
+    json_response(status, report)
 }
 
 async fn health(State(state): State<AppState>) -> Response {
@@ -175,13 +174,7 @@ async fn health(State(state): State<AppState>) -> Response {
     if let Some(error) = error {
         body["error"] = Value::from(error);
     }
-    let mut response = (status, Json(body)).into_response();
-    if status == StatusCode::SERVICE_UNAVAILABLE {
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
-    }
-    response
+    json_response(status, body)
 }
 
 impl ApiError {

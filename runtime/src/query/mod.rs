@@ -193,35 +193,28 @@ where
         .or_else(|e| row.try_get::<i32, usize>(0).map(i64::from).map_err(|_| e))
 }
 
-#[cfg(feature = "postgres")]
-impl Dialect for sqlx::Postgres {
-    const BACKEND: Backend = Backend::Postgres;
+/// The dialects whose inserts return the id in a `RETURNING` row.
+macro_rules! returning_dialect {
+    ($feature:literal, $db:ty, $backend:expr) => {
+        #[cfg(feature = $feature)]
+        impl Dialect for $db {
+            const BACKEND: Backend = $backend;
 
-    fn insert_id<'e, 'c: 'e, E>(
-        query: Query<'static, Self, <Self as Database>::Arguments>,
-        executor: E,
-    ) -> BoxFuture<'e, Result<i64, sqlx::Error>>
-    where
-        E: 'e + Executor<'c, Database = Self>,
-    {
-        Box::pin(async move { returned_id::<Self>(&query.fetch_one(executor).await?) })
-    }
+            fn insert_id<'e, 'c: 'e, E>(
+                query: Query<'static, Self, <Self as Database>::Arguments>,
+                executor: E,
+            ) -> BoxFuture<'e, Result<i64, sqlx::Error>>
+            where
+                E: 'e + Executor<'c, Database = Self>,
+            {
+                Box::pin(async move { returned_id::<Self>(&query.fetch_one(executor).await?) })
+            }
+        }
+    };
 }
 
-#[cfg(feature = "sqlite")]
-impl Dialect for sqlx::Sqlite {
-    const BACKEND: Backend = Backend::Sqlite;
-
-    fn insert_id<'e, 'c: 'e, E>(
-        query: Query<'static, Self, <Self as Database>::Arguments>,
-        executor: E,
-    ) -> BoxFuture<'e, Result<i64, sqlx::Error>>
-    where
-        E: 'e + Executor<'c, Database = Self>,
-    {
-        Box::pin(async move { returned_id::<Self>(&query.fetch_one(executor).await?) })
-    }
-}
+returning_dialect!("postgres", sqlx::Postgres, Backend::Postgres);
+returning_dialect!("sqlite", sqlx::Sqlite, Backend::Sqlite);
 
 #[cfg(feature = "mysql")]
 impl Dialect for sqlx::MySql {

@@ -254,7 +254,7 @@ impl Secrets {
         for v in values {
             secrets.add(v.as_ref());
         }
-        secrets
+        secrets.settle()
     }
 
     /// Every secret-bearing part of `url`. When the URL does not parse,
@@ -296,27 +296,32 @@ impl Secrets {
                 }
             }
         }
-        secrets
+        secrets.settle()
     }
 
     /// These secrets and `value` (a password from a provider, say).
     pub(crate) fn with(&self, value: &str) -> Self {
         let mut out = self.clone();
         out.add(value);
-        out
+        out.settle()
     }
 
     /// These secrets and `other`'s (a rotated URL's, so that a retired
     /// password stays hidden too).
     pub(crate) fn merged(&self, other: &Self) -> Self {
         let mut out = self.clone();
-        for part in &other.parts {
-            if !out.parts.contains(part) {
-                out.parts.push(part.clone());
-            }
-        }
-        out.parts.sort_by_key(|p| core::cmp::Reverse(p.len()));
-        out
+        out.parts.extend(other.parts.iter().cloned());
+        out.settle()
+    }
+
+    /// Longest first (so a part inside another is not cut out first),
+    /// without repeats: sorted once, not per part added, so a URL with many
+    /// secret parameters costs n log n.
+    fn settle(mut self) -> Self {
+        self.parts
+            .sort_unstable_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+        self.parts.dedup();
+        self
     }
 
     fn add(&mut self, raw: &str) {
@@ -335,11 +340,10 @@ impl Secrets {
             encoded,
             debug,
         ] {
-            if !part.is_empty() && !self.parts.contains(&part) {
+            if !part.is_empty() {
                 self.parts.push(part);
             }
         }
-        self.parts.sort_by_key(|p| core::cmp::Reverse(p.len()));
     }
 
     /// `message` with every part replaced by the mask.
