@@ -98,6 +98,7 @@ const POOL_KEYS: &[&str] = &[
     "startup_wait",
     "credentials_poll",
     "replica",
+    "direct_url",
 ];
 
 /// `on_unreachable = "error"` or `"fallback"`.
@@ -127,6 +128,8 @@ pub(crate) struct PoolAttrs {
     pub(crate) credentials_poll: Attr<u64>,
     /// The variable holding a read replica's URL.
     pub(crate) replica: Attr<String>,
+    /// The variable holding a direct (pooler-free) URL for migrations.
+    pub(crate) direct_url: Attr<String>,
 }
 
 impl PoolAttrs {
@@ -143,6 +146,7 @@ impl PoolAttrs {
             startup_wait: Attr::new("startup_wait"),
             credentials_poll: Attr::new("credentials_poll"),
             replica: Attr::new("replica"),
+            direct_url: Attr::new("direct_url"),
         }
     }
 
@@ -160,6 +164,7 @@ impl PoolAttrs {
             self.startup_wait.given_key(),
             self.credentials_poll.given_key(),
             self.replica.given_key(),
+            self.direct_url.given_key(),
         ]
         .into_iter()
         .flatten()
@@ -214,6 +219,10 @@ impl PoolAttrs {
             // #[settings(replica = "DATABASE_REPLICA_URL")]
             let var = variable(meta, "replica");
             self.replica.set_or_report(cx, key, var);
+        } else if path.is_ident("direct_url") {
+            // #[settings(direct_url = "DATABASE_DIRECT_URL")]
+            let var = variable(meta, "direct_url");
+            self.direct_url.set_or_report(cx, key, var);
         } else {
             return false;
         }
@@ -632,6 +641,7 @@ mod tests {
             pool.startup_wait.name,
             pool.credentials_poll.name,
             pool.replica.name,
+            pool.direct_url.name,
         ];
         assert_eq!(names, POOL_KEYS);
     }

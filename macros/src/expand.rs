@@ -306,6 +306,7 @@ fn pool_spec(pool: &PoolAttrs, embedded: Option<&Embedded>) -> TokenStream {
     let wait = opt(pool.startup_wait.value().map(|ms| quote!(#ms)));
     let credentials = opt(pool.credentials_poll.value().map(|ms| quote!(#ms)));
     let replica = opt(pool.replica.value().map(|var| quote!(#var)));
+    let direct = opt(pool.direct_url.value().map(|var| quote!(#var)));
     quote! {
         __dbsettings::__private::PoolSpec {
             max_connections: #max,
@@ -319,6 +320,7 @@ fn pool_spec(pool: &PoolAttrs, embedded: Option<&Embedded>) -> TokenStream {
             startup_wait_ms: #wait,
             credentials_poll_ms: #credentials,
             replica: #replica,
+            direct: #direct,
         }
     }
 }

@@ -151,9 +151,16 @@
 //!   of every decision ([`resolution`]) and [`DatabaseUrl`].
 //! - `pool/`: [`Database`], the typed [`Pool`], [`PoolOptions`], the
 //!   bounded connect and [`Migrations`] (embedded, or a directory named at
-//!   run time), [`DatabaseError`], and [`sqlite`]'s write discipline.
+//!   run time), [`DatabaseError`], and [`sqlite`]'s write discipline. Every
+//!   connection of every pool is made from the options of one connector:
+//!   **it owns the credentials (static, `_FILE`, provider) and the host in
+//!   use, each pool asks it for its options, and it hands every pool each
+//!   new generation** (sqlx's `set_connect_options`), after a poll or at
+//!   once when a connect is refused for its credentials. A rotated secret
+//!   goes through the URL stage's own check again.
 //! - `query/`: one code path on every backend: [`on_pool!`] (a body
-//!   compiled once per driver, with its typed pool), [`Sql`] statements
+//!   compiled once per driver, with its typed pool seen through the
+//!   connector: [`query::PoolRef`]), [`Sql`] statements
 //!   written once ([`sql!`], translated for MySQL at compile time),
 //!   [`query`], [`query_as`], [`query_scalar`] and [`insert_id`].
 //! - `load/`: what the derive's generated code calls (`__private`): the
@@ -173,7 +180,7 @@ pub mod doctor;
 mod load;
 mod log;
 mod pool;
-mod query;
+pub mod query;
 mod settings_error;
 pub mod source;
 mod url;
@@ -259,7 +266,8 @@ pub use url::resolution::{self, Resolution};
 /// - `min_connections = 0`: connections kept open. _Default:_ 0.
 ///   _Override:_ `DATABASE_MIN_CONNECTIONS`.
 /// - `connect_timeout = "5s"`: the bound on each connect, the first
-///   included. _Default:_ 5 s. _Override:_ `DATABASE_CONNECT_TIMEOUT`.
+///   included, over all the hosts of a multi-host URL; also the bound on a
+///   health report. _Default:_ 5 s. _Override:_ `DATABASE_CONNECT_TIMEOUT`.
 /// - `acquire_timeout = "10s"`: the bound on waiting for a free connection.
 ///   _Default:_ 10 s. _Override:_ `DATABASE_ACQUIRE_TIMEOUT`.
 /// - `idle_timeout = "10m"`: idle connections close after this; `0` keeps
@@ -269,8 +277,9 @@ pub use url::resolution::{self, Resolution};
 ///   returning the error. _Default:_ `"error"`. _Override:_
 ///   `DATABASE_ON_UNREACHABLE`.
 /// - `pgbouncer = true`: the PostgreSQL URL goes through a transaction-mode
-///   pooler; named in the resolution, and
-///   [`Database::prepared_statements`] turns false. Also set by
+///   pooler; named in the resolution, [`Database::prepared_statements`]
+///   turns false, and the pool [`on_pool!`] hands a body runs statements
+///   unnamed, each in a transaction of its own. Also set by
 ///   `?pgbouncer=true` and by Supabase's and Neon's pooler endpoints.
 ///   _Default:_ false. _Override:_ `DATABASE_PGBOUNCER`.
 /// - `startup_wait = "30s"`: how long the first build retries a database
@@ -284,6 +293,12 @@ pub use url::resolution::{self, Resolution};
 ///   URL (an RDS reader endpoint, say), for [`Database::reader`]; unset,
 ///   reads go to a standby of the URL's hosts, else to the primary.
 ///   _Default:_ none.
+/// - `direct_url = "DATABASE_DIRECT_URL"`: the variable of a direct URL to
+///   the same PostgreSQL database, bypassing a transaction-mode pooler
+///   (Prisma's `directUrl`), through the same layers (and `_FILE`); when it
+///   is set, migrations run on it. Unset, migrations behind a pooler run
+///   with a pooler-safe runner (one transaction each, a transaction-level
+///   lock, nothing prepared). _Default:_ none.
 /// - `migrations = "migrations"`: a directory with `postgres/`, `mysql/`
 ///   and `sqlite/` migrations (sqlx's `<VERSION>_<DESCRIPTION>.sql` files),
 ///   run on the first pool build. Like `sqlx::migrate!`, it is resolved at

@@ -1,26 +1,25 @@
-//! Throughput through a transaction-mode PgBouncer against the same
-//! PostgreSQL directly: 8 tasks × 100 parameterised queries, in one run.
+//! Throughput through PgBouncer 1.18, in one run: 8 tasks × 100
+//! parameterised queries each, the README's query code.
 //!
-//! - `direct`: hand-written sqlx on the server, statements prepared by name
-//!   and cached (sqlx's default).
-//! - `direct, unnamed in a transaction`: the same with `.persistent(false)`
-//!   inside a transaction of its own, to separate the cost of the pattern
-//!   from the cost of the pooler.
-//! - `pgbouncer, dbsettings`: the pool from `?pgbouncer=true`, queries with
-//!   `.persistent(db.prepared_statements())` each in a transaction, through
-//!   PgBouncer 1.18 with 4 server connections (the harness starts and stops
-//!   it).
+//! - `session mode, plain sqlx`: the reference. Each client keeps its server
+//!   connection, so sqlx's named, cached statements work: what the pooler's
+//!   hop itself costs.
+//! - `transaction mode, dbsettings`: the pool from `?pgbouncer=true`, the
+//!   README's `on_pool!(pool, p => query_scalar(sql!(..)).bind(n).fetch_one(p))`,
+//!   which runs each statement unnamed in a transaction of its own.
+//! - `direct, plain sqlx`: the server without a pooler, for scale.
 //!
-//! `cargo bench -p dbsettings-tests --bench pooler`
+//! Each bouncer has 8 server connections. `cargo bench -p dbsettings-tests
+//! --bench pooler`
 
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use dbsettings::{DatabaseSettings, DatabaseUrl, Pool, sqlx};
+use dbsettings::{DatabaseSettings, DatabaseUrl, Pool, on_pool, query_scalar, sql, sqlx};
 use dbsettings_tests::PgBouncer;
 
-const TASKS: u64 = 8;
-const QUERIES: u64 = 100;
+const TASKS: i64 = 8;
+const QUERIES: i64 = 100;
 
 #[derive(DatabaseSettings)]
 struct Settings {
@@ -28,24 +27,17 @@ struct Settings {
     database_url: DatabaseUrl,
 }
 
-async fn run(pool: &sqlx::PgPool, persistent: bool) -> Duration {
+async fn run(pool: &Pool) -> Duration {
     let started = Instant::now();
     let tasks: Vec<_> = (0..TASKS)
         .map(|t| {
             let pool = pool.clone();
             tokio::spawn(async move {
                 for i in 0..QUERIES {
-                    let query = sqlx::query_scalar("SELECT $1::bigint + 1")
-                        .bind(i64::try_from(i + t).unwrap())
-                        .persistent(persistent);
-                    let v: i64 = if persistent {
-                        query.fetch_one(&pool).await.unwrap()
-                    } else {
-                        let mut tx = pool.begin().await.unwrap();
-                        let v = query.fetch_one(&mut *tx).await.unwrap();
-                        tx.commit().await.unwrap();
-                        v
-                    };
+                    let v: i64 = on_pool!(pool, p => {
+                        query_scalar(sql!("SELECT $1::bigint + 1")).bind(i + t).fetch_one(p).await
+                    })
+                    .unwrap();
                     std::hint::black_box(v);
                 }
             })
@@ -57,67 +49,66 @@ async fn run(pool: &sqlx::PgPool, persistent: bool) -> Duration {
     started.elapsed()
 }
 
+fn plain(url: &str) -> Pool {
+    Pool::Postgres(
+        sqlx::postgres::PgPoolOptions::new()
+            .max_connections(8)
+            .connect_lazy(url)
+            .unwrap(),
+    )
+}
+
 fn bench(c: &mut Criterion) {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let _context = rt.enter();
-    let bouncer = PgBouncer::start(5432, "test", 4).expect("PgBouncer runs here");
-    let direct = sqlx::postgres::PgPoolOptions::new()
-        .max_connections(8)
-        .connect_lazy("postgresql://postgres@127.0.0.1:5432/test?sslmode=disable")
-        .unwrap();
+    let transaction = PgBouncer::start_in("transaction", 5432, "test", 8).expect("PgBouncer runs");
+    let session = PgBouncer::start_in("session", 5432, "test", 8).expect("PgBouncer runs");
     let url = format!(
         "postgresql://postgres@127.0.0.1:{}/test?pgbouncer=true&sslmode=disable",
-        bouncer.port
+        transaction.port
     );
     let db = Settings::from_vars([("DATABASE_URL", url.as_str())])
         .unwrap()
         .database();
-    let persistent = db.prepared_statements();
-    let Pool::Postgres(pooled) = rt.block_on(db.pool()).unwrap() else {
-        panic!("not PostgreSQL")
-    };
+    let pooled = rt.block_on(db.pool()).unwrap();
+    let variants = [
+        (
+            "session mode, plain sqlx",
+            plain(&format!(
+                "postgresql://postgres@127.0.0.1:{}/test?sslmode=disable",
+                session.port
+            )),
+        ),
+        ("transaction mode, dbsettings", pooled),
+        (
+            "direct, plain sqlx",
+            plain("postgresql://postgres@127.0.0.1:5432/test?sslmode=disable"),
+        ),
+    ];
     let mut g = c.benchmark_group("pooler");
-    g.throughput(Throughput::Elements(TASKS * QUERIES));
+    g.throughput(Throughput::Elements(
+        u64::try_from(TASKS * QUERIES).unwrap(),
+    ));
     g.sample_size(20);
-    g.bench_function("direct", |b| {
-        b.to_async(&rt).iter_custom(|n| {
-            let direct = direct.clone();
-            async move {
-                let mut total = Duration::ZERO;
-                for _ in 0..n {
-                    total += run(&direct, true).await;
+    for (name, pool) in &variants {
+        g.bench_function(*name, |b| {
+            b.to_async(&rt).iter_custom(|n| {
+                let pool = pool.clone();
+                async move {
+                    let mut total = Duration::ZERO;
+                    for _ in 0..n {
+                        total += run(&pool).await;
+                    }
+                    total
                 }
-                total
-            }
+            });
         });
-    });
-    g.bench_function("direct, unnamed in a transaction", |b| {
-        b.to_async(&rt).iter_custom(|n| {
-            let direct = direct.clone();
-            async move {
-                let mut total = Duration::ZERO;
-                for _ in 0..n {
-                    total += run(&direct, false).await;
-                }
-                total
-            }
-        });
-    });
-    g.bench_function("pgbouncer, dbsettings", |b| {
-        b.to_async(&rt).iter_custom(|n| {
-            let pooled = pooled.clone();
-            async move {
-                let mut total = Duration::ZERO;
-                for _ in 0..n {
-                    total += run(&pooled, persistent).await;
-                }
-                total
-            }
-        });
-    });
+    }
     g.finish();
-    rt.block_on(pooled.close());
-    drop(bouncer);
+    for (_, pool) in &variants {
+        rt.block_on(pool.close());
+    }
+    drop((transaction, session));
 }
 
 criterion_group!(benches, bench);

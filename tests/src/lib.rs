@@ -107,6 +107,18 @@ impl PgBouncer {
     /// serving its database `database` to user `postgres` (trust), with
     /// `pool_size` server connections for all clients.
     pub fn start(upstream: u16, database: &str, pool_size: u32) -> Result<Self, String> {
+        Self::start_in("transaction", upstream, database, pool_size)
+    }
+
+    /// [`start`](Self::start) in another pool mode: `session` (each client
+    /// keeps its server connection: named statements work, the fair
+    /// reference for what the pooler's hop costs) or `transaction`.
+    pub fn start_in(
+        mode: &str,
+        upstream: u16,
+        database: &str,
+        pool_size: u32,
+    ) -> Result<Self, String> {
         let binary = ["/usr/sbin/pgbouncer", "/usr/bin/pgbouncer"]
             .into_iter()
             .find(|p| Path::new(p).exists())
@@ -117,7 +129,7 @@ impl PgBouncer {
         let ini = format!(
             "[databases]\n{database} = host=127.0.0.1 port={upstream} dbname={database}\n\
              [pgbouncer]\nlisten_addr = 127.0.0.1\nlisten_port = {port}\nauth_type = trust\n\
-             auth_file = {d}/userlist.txt\npool_mode = transaction\n\
+             auth_file = {d}/userlist.txt\npool_mode = {mode}\n\
              default_pool_size = {pool_size}\nmax_client_conn = 200\nunix_socket_dir =\n\
              logfile = {d}/pgbouncer.log\npidfile = {d}/pgbouncer.pid\n\
              ignore_startup_parameters = extra_float_digits,options\n"

@@ -33,6 +33,9 @@ pub struct PoolSpec {
     pub credentials_poll_ms: Option<u64>,
     /// `replica = "DATABASE_REPLICA_URL"`: the variable of a read replica
     pub replica: Option<&'static str>,
+    /// `direct_url = "DATABASE_DIRECT_URL"`: the variable of a direct
+    /// (pooler-free) URL for migrations.
+    pub direct: Option<&'static str>,
 }
 
 /// Parses a duration: `500ms`, `5s`, `2m`, `1h`, or a bare number of seconds.

@@ -207,6 +207,7 @@ impl ResolveOptions {
             strict: self.strict,
             pool,
             replica: None,
+            direct: None,
         };
         let value = Value {
             raw,

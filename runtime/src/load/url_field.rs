@@ -73,6 +73,7 @@ pub(crate) fn resolve_url(
         strict: spec.strict,
         pool,
         replica: spec.pool.replica,
+        direct: spec.pool.direct,
     };
     resolve_value(source, target, Value { raw, origin, file }, places)
 }
@@ -92,6 +93,8 @@ pub(crate) struct Target<'a> {
     pub(crate) pool: Result<crate::PoolOptions, Vec<Problem>>,
     /// The variable of a read replica's URL (the `replica` attribute).
     pub(crate) replica: Option<&'a str>,
+    /// The variable of a direct URL for migrations (`direct_url`).
+    pub(crate) direct: Option<&'a str>,
 }
 
 /// The raw value (or why there is none), where it came from and, for a
@@ -116,6 +119,7 @@ pub(crate) fn resolve_value(
         strict: strict_attribute,
         pool,
         replica,
+        direct,
     } = target;
     let Value { raw, origin, file } = value;
     // A safety switch with a value it does not know fails closed: the
@@ -143,6 +147,7 @@ pub(crate) fn resolve_value(
                         pool?,
                         Primary {
                             replica,
+                            direct,
                             origin,
                             normalizations,
                             warnings: source_warnings,
@@ -207,6 +212,7 @@ pub(crate) fn resolve_value(
         secret_file: None,
         targets: url::Targets::default(),
         replica: None,
+        direct: None,
     };
     let url = DatabaseUrl::new(choice.url, resolution, runtime);
     crate::log::resolved(var, &url);
@@ -216,6 +222,7 @@ pub(crate) fn resolve_value(
 /// What `primary_url` needs besides the accepted URL and the pool options.
 struct Primary<'a> {
     replica: Option<&'a str>,
+    direct: Option<&'a str>,
     origin: Origin,
     normalizations: Vec<url::resolution::Normalization>,
     warnings: Vec<url::resolution::Warning>,
@@ -248,7 +255,36 @@ fn primary_url(
     pool.pgbouncer = pooler.is_some();
     let secret_file = secret_file(&p.origin, p.file, p.source, p.places);
     let replica = match (p.replica, accepted.backend) {
-        (Some(var), Backend::Postgres) => replica(var, p.source, p.places, &mut warnings),
+        (Some(var), Backend::Postgres) => side_url(var, p.source, p.places).map_or_else(
+            |var| {
+                warnings.push(url::resolution::Warning::ReplicaUnusable { var });
+                None
+            },
+            |a| {
+                a.map(|a| crate::pool::Replica {
+                    secrets: url::redact::Secrets::of_url(&a.url),
+                    redacted: url::redact::redact(&a.url),
+                    connect: a.connect,
+                    targets: a.targets,
+                })
+            },
+        ),
+        _ => None,
+    };
+    let direct = match (p.direct, accepted.backend) {
+        (Some(var), Backend::Postgres) => side_url(var, p.source, p.places).map_or_else(
+            |var| {
+                warnings.push(url::resolution::Warning::DirectUnusable { var });
+                None
+            },
+            |a| {
+                a.map(|a| crate::pool::Direct {
+                    secrets: url::redact::Secrets::of_url(&a.url),
+                    redacted: url::redact::redact(&a.url),
+                    connect: a.connect,
+                })
+            },
+        ),
         _ => None,
     };
     let resolution = Resolution {
@@ -271,39 +307,28 @@ fn primary_url(
         secret_file,
         targets: accepted.targets,
         replica,
+        direct,
     };
     DatabaseUrl::new(accepted.url, resolution, runtime)
 }
 
-/// The read replica named by the `replica` attribute's variable, through
-/// the same layers; unset is none, unusable is a warning (reads then go to
-/// the primary's hosts).
-fn replica(
+/// A second PostgreSQL URL named by an attribute's variable (`replica`,
+/// `direct_url`), through the same layers (and `_FILE`): `Ok(None)` when
+/// unset, `Err` with the variable's name when it is unusable.
+fn side_url(
     var: &str,
     source: &dyn Source,
     places: &Places,
-    warnings: &mut Vec<url::resolution::Warning>,
-) -> Option<crate::pool::Replica> {
+) -> Result<Option<url::Accepted>, String> {
     let shown = source.name(var);
     let raw = match source::lookup(source, &[var]) {
         Lookup::Found(found) => found.value,
-        Lookup::Absent => return None,
-        Lookup::Problem(_) => {
-            warnings.push(url::resolution::Warning::ReplicaUnusable { var: shown });
-            return None;
-        }
+        Lookup::Absent => return Ok(None),
+        Lookup::Problem(_) => return Err(shown),
     };
     match url::check(&raw, &shown, places.machine(), source).outcome {
-        Ok(a) if a.backend == Backend::Postgres => Some(crate::pool::Replica {
-            secrets: url::redact::Secrets::of_url(&a.url),
-            redacted: url::redact::redact(&a.url),
-            connect: a.connect,
-            targets: a.targets,
-        }),
-        _ => {
-            warnings.push(url::resolution::Warning::ReplicaUnusable { var: shown });
-            None
-        }
+        Ok(a) if a.backend == Backend::Postgres => Ok(Some(a)),
+        _ => Err(shown),
     }
 }
 
@@ -435,6 +460,7 @@ mod tests {
             startup_wait_ms: None,
             credentials_poll_ms: None,
             replica: None,
+            direct: None,
         },
         libpq: true,
     };

@@ -3,7 +3,6 @@
 //! the directory an override names).
 
 use crate::pool::error::DatabaseError;
-use crate::pool::migrations::Migrations;
 use crate::pool::options::PoolOptions;
 use crate::url::ConnectOptions;
 #[cfg(feature = "sqlite")]
@@ -80,7 +79,7 @@ pub(crate) async fn build(
 }
 
 /// The options as the driver needs them: bracketed IPv6 hosts unbracketed.
-fn for_driver(options: &ConnectOptions) -> ConnectOptions {
+pub(crate) fn for_driver(options: &ConnectOptions) -> ConnectOptions {
     match options {
         #[cfg(feature = "postgres")]
         ConnectOptions::Postgres(o) => ConnectOptions::Postgres(match unbracket(o.get_host()) {
@@ -103,28 +102,6 @@ pub(crate) fn for_pg(o: &sqlx::postgres::PgConnectOptions) -> sqlx::postgres::Pg
     match unbracket(o.get_host()) {
         Some(h) => o.clone().host(h),
         None => o.clone(),
-    }
-}
-
-/// Hands new connect options to a built pool: connections it opens from now
-/// on use them; open ones are kept. For a multi-host URL, the options of the
-/// host in use.
-#[cfg_attr(not(feature = "postgres"), allow(unused_variables))]
-pub(crate) fn replace_options(pool: &Pool, options: &ConnectOptions, hosts: &Hosts<'_>) {
-    match (pool, for_driver(options)) {
-        #[cfg(feature = "postgres")]
-        (Pool::Postgres(p), ConnectOptions::Postgres(o)) if hosts.choose() => p
-            .set_connect_options(crate::pool::failover::host_options(
-                &o,
-                hosts.targets,
-                hosts.failover.active(),
-            )),
-        #[cfg(feature = "postgres")]
-        (Pool::Postgres(p), ConnectOptions::Postgres(o)) => p.set_connect_options(o),
-        #[cfg(feature = "mysql")]
-        (Pool::MySql(p), ConnectOptions::MySql(o)) => p.set_connect_options(o),
-        #[allow(unreachable_patterns)]
-        _ => {}
     }
 }
 
@@ -172,10 +149,11 @@ async fn choose_then_pool(
     hosts: &Hosts<'_>,
 ) -> Result<sqlx::PgPool, DatabaseError> {
     use crate::pool::failover;
+    let deadline = failover::Deadline::after(pool.connect_timeout);
     let (i, probe) = failover::choose(
         base,
         hosts.targets,
-        pool.connect_timeout,
+        deadline,
         target.secrets,
         target.redacted,
     )
@@ -268,92 +246,4 @@ async fn build_sqlite(
     }
     let _ = probe.close().await;
     Ok(Pool::Sqlite(built))
-}
-
-/// Runs the backend's migrations: the embedded ones, or those of
-/// `<dir>/<backend>/` when the override names a directory.
-pub(crate) async fn migrate(
-    pool: &Pool,
-    migrations: &Migrations,
-    target: &Target<'_>,
-) -> Result<usize, DatabaseError> {
-    let backend = pool.backend();
-    let fail = |detail: String, name: Option<String>, e: Option<sqlx::Error>| {
-        DatabaseError::migration(target.backend, target.redacted, name, detail, e)
-    };
-    let migrator = match migrations {
-        Migrations::Embedded(embedded) => embedded.migrator(backend).ok_or_else(|| {
-            fail(
-                format!(
-                    "no {backend} migrations are embedded: {}/{} did not exist when the program was built; add it and rebuild, or set the migrations directory at run time",
-                    embedded.dir(),
-                    backend.name()
-                ),
-                None,
-                None,
-            )
-        })?,
-        Migrations::Directory { path, var } => {
-            let cwd = || std::env::current_dir().unwrap_or_default();
-            if !path.is_dir() {
-                let what = if path.exists() {
-                    "which is not a directory".to_owned()
-                } else if path.is_absolute() {
-                    "which does not exist".to_owned()
-                } else {
-                    format!("which does not exist (relative to {})", cwd().display())
-                };
-                return Err(fail(
-                    format!(
-                        "`{var}` names the migrations directory {}, {what}; fix the path, or unset `{var}` to use the embedded migrations",
-                        path.display(),
-                    ),
-                    None,
-                    None,
-                ));
-            }
-            let sub = path.join(backend.name());
-            if !sub.is_dir() {
-                return Err(fail(
-                    format!(
-                        "the migrations directory {} (from `{var}`) has no {} sub-directory",
-                        path.display(),
-                        backend.name()
-                    ),
-                    None,
-                    None,
-                ));
-            }
-            sqlx::migrate::Migrator::new(sub.as_path())
-                .await
-                .map_err(|e| fail(format!("cannot read the migrations: {e}"), None, None))?
-        }
-    };
-    let count = migrator.iter().count();
-    let name_of = |version: i64| {
-        migrator
-            .iter()
-            .find(|m| m.version == version)
-            .map(|m| format!("{}_{}", m.version, m.description))
-    };
-    let result = match pool {
-        #[cfg(feature = "postgres")]
-        Pool::Postgres(p) => migrator.run(p).await,
-        #[cfg(feature = "mysql")]
-        Pool::MySql(p) => migrator.run(p).await,
-        #[cfg(feature = "sqlite")]
-        Pool::Sqlite(p) => migrator.run(p).await,
-    };
-    match result {
-        Ok(()) => Ok(count),
-        Err(sqlx::migrate::MigrateError::ExecuteMigration(e, version)) => {
-            let detail = target.secrets.scrub(&e.to_string());
-            Err(fail(detail, name_of(version), Some(e)))
-        }
-        Err(sqlx::migrate::MigrateError::Execute(e)) => {
-            let detail = target.secrets.scrub(&e.to_string());
-            Err(fail(detail, None, Some(e)))
-        }
-        Err(e) => Err(fail(target.secrets.scrub(&e.to_string()), None, None)),
-    }
 }

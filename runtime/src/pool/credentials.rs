@@ -10,6 +10,12 @@ use core::future::Future;
 use core::pin::Pin;
 use core::time::Duration;
 use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use crate::pool::connector::same_options;
+use crate::pool::error::{DatabaseError, DatabaseErrorKind};
+use crate::url::redact::Secrets;
 
 /// A password and how long it is good for, from a
 /// [`Database::set_credentials_provider`](crate::Database::set_credentials_provider).
@@ -78,8 +84,158 @@ pub(crate) struct SecretFile {
     pub(crate) libpq: crate::source::Vars,
 }
 
+impl SecretFile {
+    /// `text`, a new value of the file, through the URL stage's own check
+    /// (the same layers as at start-up); the reason in words when it is
+    /// not usable, never the value.
+    pub(crate) fn recheck(&self, text: &str) -> Result<crate::url::Accepted, String> {
+        let machine = crate::url::Machine {
+            cwd: &self.cwd,
+            sockets: &self.sockets,
+        };
+        match crate::url::check(text, &self.var, machine, &self.libpq).outcome {
+            Ok(accepted) => Ok(accepted),
+            Err(crate::url::Refusal::Absent(_)) => Err("is empty".to_owned()),
+            Err(crate::url::Refusal::Rejected(r)) => {
+                Err(format!("no longer holds a usable URL ({r})"))
+            }
+        }
+    }
+}
+
 /// When to ask a provider again for a credential good for `valid_for`:
-/// at four fifths of its life, and not more often than every 100 ms.
+/// at four fifths of its life, and not more often than every 100 ms. A
+/// life too long to count (`Duration::MAX`: "never expires") does not
+/// overflow.
 pub(crate) fn refresh_after(valid_for: Duration) -> Duration {
-    (valid_for * 4 / 5).max(Duration::from_millis(100))
+    (valid_for / 5 * 4).max(Duration::from_millis(100))
+}
+
+/// The connector's side of credentials: re-reading a rotated file, asking
+/// the provider.
+impl crate::pool::connector::Connector {
+    /// Re-reads the `_FILE` secret through the URL stage's own check; when
+    /// it holds a new, valid URL of the same backend, it becomes the base.
+    /// A file that disappears, cannot be read, is half-written or holds an
+    /// invalid URL keeps the current credentials, and says why once (never
+    /// the value).
+    pub(super) fn reread(&self, file: &SecretFile) -> bool {
+        let path = file.path.to_string_lossy();
+        let checked = crate::source::read_secret_file(&path)
+            .map_err(|e| e.describe())
+            .and_then(|text| {
+                let (text, bom) = match text.strip_prefix('\u{feff}') {
+                    Some(rest) => (rest.to_owned(), true),
+                    None => (text, false),
+                };
+                if bom {
+                    tracing::info!(
+                        target: "dbsettings",
+                        var = %file.file_var,
+                        "the secret file named by `{}` starts with a UTF-8 byte-order mark; it was ignored",
+                        file.file_var
+                    );
+                }
+                file.recheck(&text)
+            });
+        let accepted = match checked {
+            Ok(a) if a.backend == self.backend => a,
+            Ok(_) => {
+                self.say(
+                    file,
+                    "now names another kind of database; keeping the current credentials (restart to switch)",
+                );
+                return false;
+            }
+            Err(why) => {
+                self.say(file, &format!("{why}; keeping the current credentials"));
+                return false;
+            }
+        };
+        let mut creds = self.creds();
+        creds.said = None;
+        let same = creds
+            .base
+            .as_ref()
+            .is_some_and(|c| same_options(c, &accepted.connect));
+        if same {
+            return false;
+        }
+        self.add_secret(&Secrets::of_url(&accepted.url));
+        creds.base = Some(accepted.connect);
+        drop(creds);
+        let generation = self.generation.fetch_add(1, Ordering::Relaxed) + 1;
+        tracing::info!(
+            target: "dbsettings",
+            var = %file.file_var,
+            generation,
+            "the secret file named by `{}` changed: new connections use the new credentials",
+            file.file_var
+        );
+        true
+    }
+
+    /// A rotation problem with the file, said once until it changes.
+    fn say(&self, file: &SecretFile, problem: &str) {
+        let mut creds = self.creds();
+        if creds.said.as_deref() == Some(problem) {
+            return;
+        }
+        creds.said = Some(problem.to_owned());
+        tracing::warn!(
+            target: "dbsettings",
+            var = %file.file_var,
+            "the secret file named by `{}` {problem}",
+            file.file_var
+        );
+    }
+
+    /// Asks the provider for a password, bounded by the connect timeout.
+    /// Returns it, and whether it differs from the one in force.
+    pub(super) async fn ask_provider(&self) -> Result<(String, bool), DatabaseError> {
+        let Some(provider) = self.provider.get() else {
+            return Err(self.error(
+                DatabaseErrorKind::Credentials,
+                "no credential provider is set".to_owned(),
+            ));
+        };
+        let bound = self.runtime.pool.connect_timeout;
+        let credential = match tokio::time::timeout(bound, provider()).await {
+            Err(_) => {
+                return Err(self.error(
+                    DatabaseErrorKind::Credentials,
+                    format!("no answer within {bound:?}"),
+                ));
+            }
+            Ok(Err(e)) => {
+                let said = self.secrets().scrub(&e.to_string());
+                return Err(self.error(DatabaseErrorKind::Credentials, said));
+            }
+            Ok(Ok(c)) => c,
+        };
+        if credential.valid_for == Some(Duration::ZERO) {
+            return Err(self.error(
+                DatabaseErrorKind::Credentials,
+                "the provider returned a credential that is already expired (valid for 0 s)"
+                    .to_owned(),
+            ));
+        }
+        let refresh = credential
+            .valid_for
+            .and_then(|v| Instant::now().checked_add(refresh_after(v)));
+        self.add_value(&credential.password);
+        let changed = {
+            let mut creds = self.creds();
+            let changed = creds
+                .provided
+                .as_ref()
+                .is_some_and(|(old, _)| *old != credential.password);
+            creds.provided = Some((credential.password.clone(), refresh));
+            changed
+        };
+        if changed {
+            self.generation.fetch_add(1, Ordering::Relaxed);
+        }
+        Ok((credential.password, changed))
+    }
 }

@@ -274,7 +274,7 @@ impl fmt::Debug for DatabaseError {
 
 impl std::error::Error for DatabaseError {}
 
-fn classify(error: &sqlx::Error, backend: Backend) -> DatabaseErrorKind {
+pub(crate) fn classify(error: &sqlx::Error, backend: Backend) -> DatabaseErrorKind {
     use DatabaseErrorKind as K;
     match error {
         sqlx::Error::Io(e) => classify_io(e, backend),

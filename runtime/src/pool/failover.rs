@@ -29,6 +29,33 @@ pub(crate) const CHECK_EVERY: Duration = Duration::from_millis(500);
 /// The longest pause between rounds when no host fits.
 pub(crate) const MAX_BACKOFF: Duration = Duration::from_secs(2);
 
+/// The bound of one whole connect, whatever the host count: each attempt
+/// gets an equal share of what remains, so ten silent hosts under a 1 s
+/// connect timeout take 1 s in all, not 10, and a host that answers quickly
+/// leaves its unused share to the ones after it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Deadline {
+    at: Instant,
+    total: Duration,
+}
+
+impl Deadline {
+    /// `total` from now.
+    pub(crate) fn after(total: Duration) -> Self {
+        Self {
+            at: Instant::now() + total,
+            total,
+        }
+    }
+
+    /// The time for the next attempt when `left` attempts remain
+    /// (including it).
+    fn share(&self, left: usize) -> Duration {
+        let remaining = self.at.saturating_duration_since(Instant::now());
+        remaining / u32::try_from(left.max(1)).unwrap_or(u32::MAX)
+    }
+}
+
 /// The host a pool is on, and when it last changed.
 #[derive(Debug, Default)]
 pub(crate) struct Failover {
@@ -40,6 +67,12 @@ impl Failover {
     /// The index of the host in use.
     pub(crate) fn active(&self) -> usize {
         self.active.load(Ordering::Acquire)
+    }
+
+    /// Points new connections at host `to`, without marking older ones
+    /// stale yet: the pools are handed its options first.
+    pub(crate) fn point(&self, to: usize) {
+        self.active.store(to, Ordering::Release);
     }
 
     /// Records a (new) host in use; connections older than now are stale.
@@ -125,12 +158,13 @@ fn order(targets: &Targets) -> Vec<usize> {
     order
 }
 
-/// Tries the hosts in order, each bounded by `timeout`, and keeps the first
-/// whose session fits. The error lists each host with its own cause.
+/// Tries the hosts in order and keeps the first whose session fits. The
+/// error lists each host with its own cause.
+/// The whole choice is bounded by `deadline` (see [`Deadline`]).
 pub(crate) async fn choose(
     base: &PgConnectOptions,
     targets: &Targets,
-    timeout: Duration,
+    deadline: Deadline,
     secrets: &Secrets,
     redacted: &str,
 ) -> Result<(usize, PgConnection), DatabaseError> {
@@ -147,8 +181,12 @@ pub(crate) async fn choose(
         &[false]
     };
     let mut causes: Vec<(String, DatabaseErrorKind, String)> = Vec::new();
+    let order = order(targets);
+    let mut left = order.len() * passes.len();
     for &standby_only in passes {
-        for i in order(targets) {
+        for &i in &order {
+            let timeout = deadline.share(left);
+            left -= 1;
             let options = host_options(base, targets, i);
             let attempt = async {
                 let mut conn = PgConnection::connect_with(&options).await?;
@@ -183,7 +221,10 @@ pub(crate) async fn choose(
                     causes.push((
                         name(i),
                         DatabaseErrorKind::Timeout,
-                        format!("no answer within {timeout:?}"),
+                        format!(
+                            "no answer within {timeout:?} (its share of {:?})",
+                            deadline.total
+                        ),
                     ));
                 }
             }
@@ -223,4 +264,73 @@ pub(crate) async fn still_fits(
         fits(&mut conn, attrs, false).await
     };
     matches!(tokio::time::timeout(timeout, check).await, Ok(Ok(None)))
+}
+
+impl crate::pool::Database {
+    /// Starts the task that follows a failover, once, for a PostgreSQL URL
+    /// with a choice of hosts or a role to keep.
+    pub(crate) fn follow_failover(&self) {
+        let c = self.connector();
+        if c.backend != Backend::Postgres
+            || self.switched().is_some()
+            || !c.choose()
+            || self.inner.following.swap(true, Ordering::AcqRel)
+        {
+            return;
+        }
+        tokio::spawn(follow(std::sync::Arc::downgrade(c)));
+    }
+}
+
+/// The failover task: every half second, checks on the pool's own
+/// connections that the host still answers and fits; when not, chooses
+/// again (bounded backoff while none fits), hands the pool the new host and
+/// drops the connections to the old one. Ends with the last handle.
+async fn follow(weak: std::sync::Weak<crate::pool::connector::Connector>) {
+    use crate::pool::connector::Shape;
+    use crate::url::ConnectOptions;
+    let mut pause = CHECK_EVERY;
+    loop {
+        tokio::time::sleep(pause).await;
+        let Some(c) = weak.upgrade() else { return };
+        let Some(crate::Pool::Postgres(pool)) = c.attached(Shape::Primary) else {
+            return;
+        };
+        let config = &c.runtime;
+        let timeout = config.pool.connect_timeout;
+        if still_fits(&pool, config.targets.attrs, timeout).await {
+            pause = CHECK_EVERY;
+            continue;
+        }
+        let Ok(ConnectOptions::Postgres(base)) = c.options().await else {
+            continue;
+        };
+        let from = config.targets.shown().get(c.failover.active()).cloned();
+        let deadline = Deadline::after(timeout);
+        match choose(&base, &config.targets, deadline, &c.secrets(), &c.redacted).await {
+            Ok((i, probe)) if i == c.failover.active() => {
+                // The same host fits again (a slow answer, a blip): keep
+                // its connections.
+                let _ = probe.close().await;
+                pause = CHECK_EVERY;
+            }
+            Ok((i, probe)) => {
+                let _ = probe.close().await;
+                c.failover.point(i);
+                c.repush().await;
+                c.failover.switch(i);
+                tracing::warn!(
+                    target: "dbsettings",
+                    from = from.as_deref(),
+                    to = config.targets.shown().get(i).map(String::as_str),
+                    "failover: the pool now connects to another host"
+                );
+                pause = CHECK_EVERY;
+            }
+            Err(e) => {
+                tracing::error!(target: "dbsettings", "failover: {e}; trying again in {pause:?}");
+                pause = (pause * 2).min(MAX_BACKOFF);
+            }
+        }
+    }
 }

@@ -1,10 +1,31 @@
 //! The pool stage: the lazy [`Database`] handle, the typed [`Pool`], its
 //! [`PoolOptions`], the bounded connect, [`Migrations`], [`DatabaseError`]
-//! and SQLite's write discipline. It is built from what the URL stage resolved (connect
-//! options, the fallback chosen for an unreachable primary) and never
-//! re-runs any part of that resolution.
+//! and SQLite's write discipline. It is built from what the URL stage
+//! resolved (connect options, the fallback chosen for an unreachable
+//! primary, the hosts to choose from); the one part of resolution it runs
+//! again is the URL stage's own check of a rotated `_FILE` secret.
+//!
+//! One job a file:
+//!
+//! - `database`: the public handle ([`Database`]) and its health report;
+//! - `build`: the single-flight first build, the startup wait, migrations;
+//! - `switch`: the switch to the SQLite fallback (`on_unreachable =
+//!   "fallback"`);
+//! - `connector`: the one place connections are made from. It owns the
+//!   credentials (static, `_FILE`, provider) and their generation, the host
+//!   in use and the session set-up; each pool asks it for its options, and
+//!   it hands every pool each new generation;
+//! - `connect`: a bounded probe and the pool on it, SQLite's bootstrap;
+//! - `failover`: choosing among a multi-host URL's hosts, under one
+//!   deadline, and following a failover;
+//! - `reader`: the read-only pool;
+//! - `credentials`: the provider and `_FILE` types;
+//! - `migrations`: embedded or run-time migrations, also behind a
+//!   transaction-mode pooler or through a direct URL.
 
+mod build;
 pub(crate) mod connect;
+pub(crate) mod connector;
 mod credentials;
 mod database;
 #[cfg(feature = "postgres")]
@@ -24,13 +45,23 @@ pub(crate) mod failover {
             0
         }
     }
+
+    impl crate::pool::Database {
+        /// Nothing to follow without PostgreSQL.
+        #[allow(clippy::unused_self, reason = "the same signature as with PostgreSQL")]
+        pub(crate) fn follow_failover(&self) {}
+    }
 }
 pub(crate) mod error;
 mod health;
+mod migrate;
 mod migrations;
 mod options;
+mod reader;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
+#[cfg(feature = "sqlite")]
+mod switch;
 
 pub(crate) use credentials::SecretFile;
 pub use credentials::{Credential, ProviderError};
@@ -61,9 +92,22 @@ pub(crate) struct Runtime {
     pub(crate) secret_file: Option<SecretFile>,
     /// The hosts of a multi-host PostgreSQL URL and which to keep.
     pub(crate) targets: crate::url::Targets,
+    /// A direct URL for migrations (the `direct_url` attribute), resolved:
+    /// used instead of a transaction-mode pooler's.
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+    pub(crate) direct: Option<Direct>,
     /// A read replica's URL (the `replica` attribute), resolved.
     #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
     pub(crate) replica: Option<Replica>,
+}
+
+/// A direct URL for migrations, resolved like the primary.
+#[derive(Debug)]
+#[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+pub(crate) struct Direct {
+    pub(crate) connect: ConnectOptions,
+    pub(crate) redacted: String,
+    pub(crate) secrets: crate::url::redact::Secrets,
 }
 
 /// A read replica, resolved like the primary.

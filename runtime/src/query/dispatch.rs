@@ -20,26 +20,26 @@ pub enum Off {}
 /// The PostgreSQL pool, or [`Off`] without the `postgres` feature.
 #[cfg(feature = "postgres")]
 #[doc(hidden)]
-pub(crate) type PostgresPool = sqlx::PgPool;
+pub(crate) type PostgresPool<'a> = super::PoolRef<'a, sqlx::Postgres>;
 #[cfg(not(feature = "postgres"))]
 #[doc(hidden)]
-pub(crate) type PostgresPool = Off;
+pub(crate) type PostgresPool<'a> = Off;
 
 /// The MySQL pool, or [`Off`] without the `mysql` feature.
 #[cfg(feature = "mysql")]
 #[doc(hidden)]
-pub(crate) type MySqlPool = sqlx::MySqlPool;
+pub(crate) type MySqlPool<'a> = super::PoolRef<'a, sqlx::MySql>;
 #[cfg(not(feature = "mysql"))]
 #[doc(hidden)]
-pub(crate) type MySqlPool = Off;
+pub(crate) type MySqlPool<'a> = Off;
 
 /// The SQLite pool, or [`Off`] without the `sqlite` feature.
 #[cfg(feature = "sqlite")]
 #[doc(hidden)]
-pub(crate) type SqlitePool = sqlx::SqlitePool;
+pub(crate) type SqlitePool<'a> = super::PoolRef<'a, sqlx::Sqlite>;
 #[cfg(not(feature = "sqlite"))]
 #[doc(hidden)]
-pub(crate) type SqlitePool = Off;
+pub(crate) type SqlitePool<'a> = Off;
 
 /// What `on_pool!` matches on: exhaustive in every crate, whatever the
 /// features.
@@ -47,11 +47,11 @@ pub(crate) type SqlitePool = Off;
 #[derive(Debug)]
 pub enum Dispatch<'a> {
     /// `Pool::Postgres`.
-    Postgres(&'a PostgresPool),
+    Postgres(PostgresPool<'a>),
     /// `Pool::MySql`.
-    MySql(&'a MySqlPool),
+    MySql(MySqlPool<'a>),
     /// `Pool::Sqlite`.
-    Sqlite(&'a SqlitePool),
+    Sqlite(SqlitePool<'a>),
 }
 
 /// The pool's variant, for `on_pool!`.
@@ -60,19 +60,26 @@ pub enum Dispatch<'a> {
 pub fn dispatch(pool: &Pool) -> Dispatch<'_> {
     match pool {
         #[cfg(feature = "postgres")]
-        Pool::Postgres(p) => Dispatch::Postgres(p),
+        Pool::Postgres(p) => Dispatch::Postgres(super::PoolRef::new(p)),
         #[cfg(feature = "mysql")]
-        Pool::MySql(p) => Dispatch::MySql(p),
+        Pool::MySql(p) => Dispatch::MySql(super::PoolRef::new(p)),
         #[cfg(feature = "sqlite")]
-        Pool::Sqlite(p) => Dispatch::Sqlite(p),
+        Pool::Sqlite(p) => Dispatch::Sqlite(super::PoolRef::new(p)),
     }
 }
 
 /// Runs a body with the typed pool of whichever backend `pool` is: the body
 /// is written once and compiled for each driver compiled into dbsettings,
-/// each time with `$p` bound to that driver's pool (`&sqlx::PgPool`,
-/// `&sqlx::MySqlPool`, `&sqlx::SqlitePool`), so rows decode with native
-/// types. No catch-all arm is needed, whichever drivers are turned off.
+/// each time with `$p` bound to that driver's pool (a
+/// [`&PoolRef`](crate::query::PoolRef) of `sqlx::Postgres`, `sqlx::MySql`
+/// or `sqlx::Sqlite`: an executor with `begin()`, that derefs to the
+/// sqlx pool), so rows decode with native types. No catch-all arm is
+/// needed, whichever drivers are turned off.
+///
+/// Through `p`, a connect refused for its credentials re-reads a rotated
+/// secret and tries once more, and behind a transaction-mode pooler each
+/// statement runs unnamed in a transaction of its own: the same body works
+/// everywhere.
 ///
 /// `pool` is a [`Pool`](crate::Pool) or a `&Pool`; every arm must have the
 /// same type. With [`sql!`](crate::sql!) and [`query`](crate::query), a
@@ -99,7 +106,7 @@ pub fn dispatch(pool: &Pool) -> Dispatch<'_> {
 #[macro_export]
 macro_rules! on_pool {
     ($pool:expr, $p:ident => $body:expr $(,)?) => {
-        match $crate::__private::dispatch(::core::borrow::Borrow::borrow(&$pool)) {
+        match &$crate::__private::dispatch(::core::borrow::Borrow::borrow(&$pool)) {
             $crate::__private::Dispatch::Postgres($p) => {
                 $crate::__private::postgres_arm!($p, $body)
             }

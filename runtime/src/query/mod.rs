@@ -7,6 +7,7 @@
 //! [`on_pool!`]: crate::on_pool!
 
 mod dispatch;
+mod executor;
 
 use core::fmt;
 use core::marker::PhantomData;
@@ -18,6 +19,8 @@ use crate::Backend;
 
 #[doc(hidden)]
 pub use dispatch::{Dispatch, Off, dispatch};
+pub(crate) use executor::register;
+pub use executor::{PoolRef, Transaction, TxConn};
 
 /// A statement written once with PostgreSQL's `$1`, `$2`, ... placeholders,
 /// with its MySQL form (`?`) translated at compile time: what [`sql!`]

@@ -4,7 +4,9 @@ use core::fmt;
 use std::sync::{Arc, OnceLock};
 
 use crate::Backend;
-// The one import of the pool stage: the lazy handle this value owns.
+// The pool stage's handle, which this value owns (and what it needs of
+// it): the URL stage's one import of it here. The pool, in turn, calls the
+// URL stage's check on a rotated secret (`pool::credentials`).
 use crate::pool::{Database, PoolOptions, Runtime, Switched};
 use crate::url::redact::redact;
 use crate::url::resolution::{Origin, Resolution};

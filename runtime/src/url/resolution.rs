@@ -670,6 +670,12 @@ pub enum Warning {
         /// The variable.
         var: String,
     },
+    /// The `direct_url` attribute's variable holds no usable PostgreSQL
+    /// URL: migrations run through the pooled URL.
+    DirectUnusable {
+        /// The variable.
+        var: String,
+    },
     /// sqlx 0.9 reads this variable from the process environment whatever
     /// the source says, and offers no way to unset it: its value applies to
     /// the connection although the source does not hold it.
@@ -701,6 +707,10 @@ impl fmt::Display for Warning {
             Self::ReplicaUnusable { var } => write!(
                 f,
                 "`{var}` holds no usable PostgreSQL URL (or cannot be read): reads go to the primary's hosts"
+            ),
+            Self::DirectUnusable { var } => write!(
+                f,
+                "`{var}` holds no usable PostgreSQL URL (or cannot be read): migrations run through the pooled URL"
             ),
             Self::NotUnicode { var } => {
                 write!(f, "`{var}` is set but not UTF-8, so it was not used")
@@ -927,6 +937,40 @@ pub struct Resolution {
 }
 
 impl Resolution {
+    /// The resolution after an `on_unreachable = "fallback"` switch: this
+    /// one's normalisations and warnings, with the SQLite fallback `choice`
+    /// and the unreachable primary (`var`, the error's kind and redacted
+    /// text) as the reason.
+    #[cfg(feature = "sqlite")]
+    pub(crate) fn switched_to(
+        &self,
+        choice: &crate::url::fallback::Choice,
+        var: &str,
+        kind: crate::pool::DatabaseErrorKind,
+        error: String,
+    ) -> Self {
+        let mut warnings = self.warnings.clone();
+        if choice.location == Location::Memory {
+            warnings.push(Warning::InMemory);
+        }
+        Self {
+            origin: Origin::Fallback,
+            backend: Backend::Sqlite,
+            fallback_reason: Some(FallbackReason::Unreachable {
+                var: var.to_owned(),
+                kind,
+                error,
+            }),
+            normalizations: self.normalizations.clone(),
+            warnings,
+            location: Some(choice.location.clone()),
+            candidates: choice.candidates.clone(),
+            pooler: None,
+            hosts: Vec::new(),
+            session_attrs: SessionAttrs::Any,
+        }
+    }
+
     /// Where the URL came from.
     #[must_use]
     pub fn origin(&self) -> &Origin {

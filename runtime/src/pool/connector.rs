@@ -1,0 +1,405 @@
+//! The connector: every connection of every pool of a [`Database`] is made
+//! from the options it hands out.
+//!
+//! **It owns the credentials and where they lead: each pool asks it for
+//! its options, and it pushes every new generation to every pool.**
+//!
+//! sqlx 0.9 has no per-connection hook for credentials
+//! (launchbadge/sqlx#445), but `Pool::set_connect_options` swaps the options
+//! a pool's new connections use. So the connector keeps the one copy of the
+//! current credentials (the URL's, a rotated `_FILE`'s, a provider's
+//! password), and for each pool it was asked to follow, what that pool
+//! makes of them ([`Shape`]: the host in use of a multi-host URL, a reader's
+//! read-only session on its host). When the credentials change, by a poll
+//! of the secret file, a provider's password running out, or an
+//! authentication failure on any connect (the first build, a query through
+//! `on_pool!`, a health ping), it re-reads the file or asks the provider
+//! before the next attempt, and hands every pool the new options.
+//!
+//! [`Database`]: crate::Database
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock, Weak};
+use std::time::Instant;
+
+use crate::pool::connect::Target;
+use crate::pool::credentials::Provider;
+use crate::pool::error::{DatabaseError, DatabaseErrorKind};
+use crate::pool::failover::Failover;
+use crate::pool::{Pool, Runtime};
+use crate::url::ConnectOptions;
+use crate::url::redact::Secrets;
+use crate::{Backend, DatabaseUrl};
+
+/// What a pool makes of the connector's options.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Shape {
+    /// The primary pool: for a multi-host URL, the host in use.
+    Primary,
+    /// The reader pool on the URL's hosts: host `host`, read-only sessions.
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+    Reader { host: usize },
+}
+
+/// Why the credentials are looked at again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Why {
+    /// The poll interval passed, or a provider's password nears its end.
+    Poll,
+    /// A connect was refused for its credentials.
+    AuthFailed,
+}
+
+/// The credentials in force.
+pub(super) struct Creds {
+    /// The resolved options, or the last rotated file's: the URL's own
+    /// password, without a provider's.
+    pub(super) base: Option<ConnectOptions>,
+    /// The provider's password and when to ask again.
+    pub(super) provided: Option<(String, Option<Instant>)>,
+    /// The last rotation problem said, so a file that stays broken is
+    /// reported once, not at every poll.
+    pub(super) said: Option<String>,
+}
+
+pub(crate) struct Connector {
+    pub(crate) backend: Backend,
+    pub(crate) redacted: String,
+    pub(crate) runtime: Arc<Runtime>,
+    pub(crate) failover: Arc<Failover>,
+    /// What driver messages are scrubbed of: grows with each rotation, so a
+    /// retired password stays hidden too.
+    pub(super) secrets: RwLock<Secrets>,
+    pub(super) creds: Mutex<Creds>,
+    pub(super) provider: OnceLock<Provider>,
+    /// How many times the credentials changed.
+    pub(super) generation: AtomicU64,
+    /// One look at the credentials at a time: callers that failed together
+    /// share one re-read.
+    refreshing: tokio::sync::Mutex<()>,
+    /// Wakes the credentials task.
+    wake: Arc<tokio::sync::Notify>,
+    watching: AtomicBool,
+    /// The pools that follow the credentials, and their shapes.
+    attached: Mutex<Vec<(Pool, Shape)>>,
+}
+
+impl core::fmt::Debug for Connector {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Connector")
+            .field("url", &self.redacted)
+            .field("generation", &self.generation())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Connector {
+    pub(crate) fn new(url: &DatabaseUrl) -> Self {
+        Self {
+            backend: url.configured_resolution().backend,
+            redacted: url.configured_redacted().to_owned(),
+            runtime: Arc::clone(url.runtime()),
+            failover: Arc::default(),
+            secrets: RwLock::new(secrets_of(url)),
+            creds: Mutex::new(Creds {
+                base: url.runtime().connect.clone(),
+                provided: None,
+                said: None,
+            }),
+            provider: OnceLock::new(),
+            generation: AtomicU64::new(0),
+            refreshing: tokio::sync::Mutex::new(()),
+            wake: Arc::new(tokio::sync::Notify::new()),
+            watching: AtomicBool::new(false),
+            attached: Mutex::new(Vec::new()),
+        }
+    }
+
+    pub(crate) fn secrets(&self) -> Secrets {
+        self.secrets
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    pub(super) fn add_value(&self, value: &str) {
+        let mut secrets = self.secrets.write().unwrap_or_else(PoisonError::into_inner);
+        *secrets = secrets.with(value);
+    }
+
+    pub(super) fn add_secret(&self, more: &Secrets) {
+        let mut secrets = self.secrets.write().unwrap_or_else(PoisonError::into_inner);
+        *secrets = secrets.merged(more);
+    }
+
+    /// Where connections go, for messages.
+    pub(crate) fn target<'a>(&'a self, secrets: &'a Secrets) -> Target<'a> {
+        Target {
+            redacted: &self.redacted,
+            secrets,
+            backend: self.backend,
+        }
+    }
+
+    pub(super) fn creds(&self) -> std::sync::MutexGuard<'_, Creds> {
+        self.creds.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(crate) fn set_provider(&self, provider: Provider) -> bool {
+        self.provider.set(provider).is_ok()
+    }
+
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Relaxed)
+    }
+
+    /// Wakes the credentials task: a re-read now rather than at the poll.
+    pub(crate) fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    pub(super) fn error(&self, kind: DatabaseErrorKind, detail: String) -> DatabaseError {
+        DatabaseError::new(kind, self.backend, &self.redacted, detail, None)
+    }
+
+    /// The options new connections use now: the latest base, with the
+    /// provider's password when there is a provider (asked when there is
+    /// none yet or it ran out), as the driver needs them.
+    pub(crate) async fn options(&self) -> Result<ConnectOptions, DatabaseError> {
+        let base = self.creds().base.clone().ok_or_else(|| {
+            self.error(
+                DatabaseErrorKind::Other,
+                "the driver's connect options could not be built".to_owned(),
+            )
+        })?;
+        if self.provider.get().is_none() {
+            return Ok(crate::pool::connect::for_driver(&base));
+        }
+        let current = self.creds().provided.clone();
+        let password = match current {
+            Some((pw, until)) if until.is_none_or(|u| Instant::now() < u) => pw,
+            _ => self.ask_provider().await?.0,
+        };
+        Ok(crate::pool::connect::for_driver(
+            &crate::pool::connect::with_password(&base, &password),
+        ))
+    }
+
+    /// What `shape` makes of `options`.
+    #[cfg_attr(not(feature = "postgres"), allow(clippy::unused_self))]
+    pub(crate) fn shaped(&self, options: &ConnectOptions, shape: Shape) -> ConnectOptions {
+        #[cfg(feature = "postgres")]
+        #[allow(irrefutable_let_patterns, reason = "refutable with another driver")]
+        if let ConnectOptions::Postgres(o) = options {
+            use crate::pool::failover::host_options;
+            let targets = &self.runtime.targets;
+            return ConnectOptions::Postgres(match shape {
+                Shape::Primary if self.choose() => host_options(o, targets, self.failover.active()),
+                Shape::Primary => o.clone(),
+                Shape::Reader { host } => host_options(&read_only(o), targets, host),
+            });
+        }
+        let _ = shape;
+        options.clone()
+    }
+
+    /// Whether there is a host to choose: several, or a role to check.
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+    pub(crate) fn choose(&self) -> bool {
+        let targets = &self.runtime.targets;
+        targets.hosts.len() > 1 || targets.attrs != crate::url::resolution::SessionAttrs::Any
+    }
+
+    /// Has `pool` follow the credentials from now on, as `shape`; the
+    /// options it holds now are brought up to date at once.
+    pub(crate) fn attach(self: &Arc<Self>, pool: &Pool, shape: Shape) {
+        crate::query::register(pool, self);
+        let (base, provided) = {
+            let creds = self.creds();
+            (creds.base.clone(), creds.provided.clone())
+        };
+        if let Some(options) = base {
+            let options = match provided {
+                Some((pw, _)) => crate::pool::connect::with_password(&options, &pw),
+                None => options,
+            };
+            set_options(
+                pool,
+                &self.shaped(&crate::pool::connect::for_driver(&options), shape),
+            );
+        }
+        self.attached
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push((pool.clone(), shape));
+    }
+
+    /// The attached pool of `shape`, if any.
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+    pub(crate) fn attached(&self, shape: Shape) -> Option<Pool> {
+        self.attached
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .find(|(_, s)| *s == shape)
+            .map(|(p, _)| p.clone())
+    }
+
+    /// Hands every attached pool its options again (after a failover: the
+    /// primary's host changed).
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+    pub(crate) async fn repush(&self) {
+        self.push().await;
+    }
+
+    /// Hands every attached pool the options of the credentials in force.
+    async fn push(&self) {
+        let Ok(options) = self.options().await else {
+            return;
+        };
+        let attached = self
+            .attached
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        for (pool, shape) in &attached {
+            set_options(pool, &self.shaped(&options, *shape));
+        }
+    }
+
+    /// Looks at the credentials again: re-reads the `_FILE` secret, and asks
+    /// the provider when its password is due or a connect was refused.
+    /// Returns whether they changed (and every pool has the new ones).
+    /// Callers that come while a look is under way wait for it and share
+    /// its outcome.
+    pub(crate) async fn refresh(&self, why: Why) -> bool {
+        let before = self.generation();
+        let _turn = self.refreshing.lock().await;
+        if self.generation() != before {
+            return true;
+        }
+        let mut changed = false;
+        if let Some(file) = &self.runtime.secret_file {
+            changed |= self.reread(file);
+        }
+        let due = self
+            .creds()
+            .provided
+            .as_ref()
+            .and_then(|(_, at)| *at)
+            .is_some_and(|at| Instant::now() >= at);
+        if self.provider.get().is_some() && (due || why == Why::AuthFailed) {
+            match self.ask_provider().await {
+                Ok((_, new)) => changed |= new,
+                Err(e) => tracing::warn!(
+                    target: "dbsettings",
+                    "the credential provider failed ({e}); keeping the current password"
+                ),
+            }
+        }
+        if changed {
+            self.push().await;
+        }
+        changed
+    }
+
+    /// Starts the task that follows rotations, once, when there is anything
+    /// to follow: a `_FILE` secret or a provider. It starts with the first
+    /// `pool()`, whether that build succeeds or not, and holds only a weak
+    /// reference, so it ends with the last handle.
+    pub(crate) fn watch(self: &Arc<Self>) {
+        let follows = self.runtime.secret_file.is_some() || self.provider.get().is_some();
+        if !follows
+            || self.backend == Backend::Sqlite
+            || tokio::runtime::Handle::try_current().is_err()
+            || self.watching.swap(true, Ordering::AcqRel)
+        {
+            return;
+        }
+        tokio::spawn(follow(Arc::downgrade(self)));
+    }
+
+    /// A connection from `pool`. A connect refused for its credentials
+    /// makes the connector look at them again (re-read the file, ask the
+    /// provider); when they changed, it tries once more with the new ones.
+    /// Nothing has run on the server yet at that point, so the retry cannot
+    /// repeat a statement.
+    pub(crate) async fn acquire<DB: sqlx::Database>(
+        &self,
+        pool: &sqlx::Pool<DB>,
+    ) -> Result<sqlx::pool::PoolConnection<DB>, sqlx::Error> {
+        match pool.acquire().await {
+            Err(e) if self.is_auth(&e) && self.refresh(Why::AuthFailed).await => {
+                pool.acquire().await
+            }
+            other => other,
+        }
+    }
+
+    /// Whether `e` is a refusal of the credentials.
+    pub(crate) fn is_auth(&self, e: &sqlx::Error) -> bool {
+        crate::pool::error::classify(e, self.backend) == DatabaseErrorKind::Auth
+    }
+}
+
+/// The credentials task: every poll interval (or at once when woken),
+/// re-reads the `_FILE` secret; when the provider's password nears its end,
+/// asks again. Ends when the last handle is dropped.
+async fn follow(weak: Weak<Connector>) {
+    loop {
+        let (poll, refresh_at) = {
+            let Some(c) = weak.upgrade() else { return };
+            let at = c.creds().provided.as_ref().and_then(|(_, at)| *at);
+            (c.runtime.pool.credentials_poll, at)
+        };
+        let wait = refresh_at.map_or(poll, |at| {
+            poll.min(at.saturating_duration_since(Instant::now()))
+        });
+        let woken = {
+            let Some(c) = weak.upgrade() else { return };
+            let wake = Arc::clone(&c.wake);
+            drop(c);
+            tokio::time::timeout(wait, wake.notified()).await.is_ok()
+        };
+        let Some(c) = weak.upgrade() else { return };
+        let why = if woken { Why::AuthFailed } else { Why::Poll };
+        c.refresh(why).await;
+    }
+}
+
+fn set_options(pool: &Pool, options: &ConnectOptions) {
+    match (pool, options) {
+        #[cfg(feature = "postgres")]
+        (Pool::Postgres(p), ConnectOptions::Postgres(o)) => p.set_connect_options(o.clone()),
+        #[cfg(feature = "mysql")]
+        (Pool::MySql(p), ConnectOptions::MySql(o)) => p.set_connect_options(o.clone()),
+        #[allow(unreachable_patterns)]
+        _ => {}
+    }
+}
+
+/// Whether two sets of options connect the same way. sqlx's options have
+/// no `PartialEq`; their `Debug` lists every field (it is compared, never
+/// shown).
+pub(super) fn same_options(a: &ConnectOptions, b: &ConnectOptions) -> bool {
+    format!("{a:?}") == format!("{b:?}")
+}
+
+/// A reader's session: read-only, so a write through it fails loudly.
+#[cfg(feature = "postgres")]
+pub(crate) fn read_only(o: &sqlx::postgres::PgConnectOptions) -> sqlx::postgres::PgConnectOptions {
+    o.clone().options([("default_transaction_read_only", "on")])
+}
+
+/// The secrets of `url` and of the user its options log in as: `PGUSER`
+/// supplies it when the URL names none, and servers echo it.
+fn secrets_of(url: &DatabaseUrl) -> Secrets {
+    let secrets = Secrets::of_url(url.configured_secret());
+    match &url.runtime().connect {
+        #[cfg(feature = "postgres")]
+        Some(ConnectOptions::Postgres(o)) => secrets.with(o.get_username()),
+        #[cfg(feature = "mysql")]
+        Some(ConnectOptions::MySql(o)) => secrets.with(o.get_username()),
+        _ => secrets,
+    }
+}

@@ -1,0 +1,118 @@
+//! The reader pool: read-only sessions on a replica, a standby, or the
+//! primary, built on first use from the connector's options, so it follows
+//! rotations like the primary.
+
+#[cfg(feature = "postgres")]
+use crate::Backend;
+use crate::Pool;
+use crate::pool::database::Database;
+use crate::pool::error::DatabaseError;
+
+impl Database {
+    /// A pool for read-only work. On PostgreSQL its sessions are read-only
+    /// (`default_transaction_read_only`), so a write through it fails
+    /// loudly, and its server is, in order: the replica named by the
+    /// `replica` attribute's variable (an RDS reader endpoint, say); else a
+    /// standby among the URL's hosts (`prefer-standby`); else the primary.
+    /// A replica that cannot be reached serves from the primary's hosts, and
+    /// [`health`](Self::health) says so. On SQLite and MySQL it is the
+    /// primary pool.
+    ///
+    /// A reader on the URL's hosts logs in with the primary's credentials,
+    /// and follows their rotations (a `_FILE` rewritten, a provider's new
+    /// password); a replica's URL is its own, read once.
+    pub async fn reader(&self) -> Result<Pool, DatabaseError> {
+        if let Some((pool, _)) = self.inner.reader.get() {
+            return Ok(pool.clone());
+        }
+        let primary = self.pool().await?;
+        #[cfg(feature = "postgres")]
+        if primary.backend() == Backend::Postgres {
+            let _turn = self.inner.reader_build.lock().await;
+            if let Some((pool, _)) = self.inner.reader.get() {
+                return Ok(pool.clone());
+            }
+            let (pool, source) = self.build_reader().await?;
+            tracing::info!(target: "dbsettings", "the reader pool reads from {source}");
+            return Ok(self.inner.reader.get_or_init(|| (pool, source)).0.clone());
+        }
+        Ok(primary)
+    }
+
+    /// Where the reader pool's reads go, once it is built.
+    #[must_use]
+    pub fn reader_source(&self) -> Option<&str> {
+        self.inner.reader.get().map(|(_, s)| s.as_str())
+    }
+
+    #[cfg(feature = "postgres")]
+    async fn build_reader(&self) -> Result<(Pool, String), DatabaseError> {
+        use crate::pool::connect::pool_options;
+        use crate::pool::connector::{Shape, read_only};
+        use crate::pool::failover;
+        use crate::url::ConnectOptions;
+        use crate::url::resolution::SessionAttrs;
+        let c = self.connector();
+        let config = &c.runtime;
+        let deadline = failover::Deadline::after(config.pool.connect_timeout);
+        let mut replica_error = None;
+        if let Some(replica) = &config.replica
+            && let ConnectOptions::Postgres(base) = &replica.connect
+        {
+            let base = read_only(&crate::pool::connect::for_pg(base));
+            let secrets = &replica.secrets;
+            match failover::choose(
+                &base,
+                &replica.targets,
+                deadline,
+                secrets,
+                &replica.redacted,
+            )
+            .await
+            {
+                Ok((i, probe)) => {
+                    let _ = sqlx::Connection::close(probe).await;
+                    let options = failover::host_options(&base, &replica.targets, i);
+                    let pool = pool_options(&config.pool).connect_lazy_with(options);
+                    let pool = Pool::Postgres(pool);
+                    crate::query::register(&pool, c);
+                    return Ok((pool, "the replica".to_owned()));
+                }
+                Err(e) => replica_error = Some(e),
+            }
+        }
+        #[allow(irrefutable_let_patterns, reason = "refutable with another driver")]
+        let ConnectOptions::Postgres(base) = c.options().await? else {
+            unreachable!("a PostgreSQL handle has PostgreSQL options")
+        };
+        let mut targets = config.targets.clone();
+        targets.attrs = SessionAttrs::PreferStandby;
+        let deadline = failover::Deadline::after(config.pool.connect_timeout);
+        let secrets = c.secrets();
+        let (i, probe) =
+            failover::choose(&read_only(&base), &targets, deadline, &secrets, &c.redacted).await?;
+        // The simple protocol: nothing is prepared (a pooler may sit between).
+        let standby = sqlx::raw_sql("SELECT pg_is_in_recovery()")
+            .fetch_one(&mut { probe })
+            .await
+            .and_then(|row| sqlx::Row::try_get::<bool, _>(&row, 0))
+            .unwrap_or(false);
+        let shape = Shape::Reader { host: i };
+        let options = c.shaped(&ConnectOptions::Postgres(base), shape);
+        #[allow(irrefutable_let_patterns, reason = "refutable with another driver")]
+        let ConnectOptions::Postgres(options) = options else {
+            unreachable!("shaped PostgreSQL options stay PostgreSQL's")
+        };
+        let pool = Pool::Postgres(pool_options(&config.pool).connect_lazy_with(options));
+        c.attach(&pool, shape);
+        let mut source = if standby {
+            "a standby of the URL's hosts".to_owned()
+        } else {
+            "the primary".to_owned()
+        };
+        if let Some(e) = replica_error {
+            source = format!("{source} (the replica is unreachable: {e})");
+        }
+        Ok((pool, source))
+    }
+}

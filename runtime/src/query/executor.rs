@@ -1,0 +1,412 @@
+//! The pool that [`on_pool!`](crate::on_pool!) hands a body: a typed sqlx
+//! pool seen through its [`Database`](crate::Database)'s connector.
+//!
+//! - A connect refused for its credentials makes the connector look at them
+//!   again (re-read the `_FILE` secret, ask the provider) and, when they
+//!   changed, the statement gets a connection with the new ones: a rotation
+//!   costs no failed query, with no call from the caller.
+//! - Behind a transaction-mode pooler (PgBouncer, Supabase's, Neon's), each
+//!   statement runs unnamed inside a transaction of its own, so its Parse
+//!   and its Bind reach the same server connection and nothing is left
+//!   prepared on it; statements in the caller's transaction
+//!   ([`PoolRef::begin`]) run unnamed in that transaction.
+//!
+//! A pool is found from its typed sqlx pool through a small registry, as
+//! [`Pool`](crate::Pool)'s variants hold sqlx's pools and nothing else.
+
+use core::fmt;
+use core::ops::{Deref, DerefMut};
+use std::sync::{Arc, PoisonError, RwLock, Weak};
+
+use either::Either;
+use futures_core::future::BoxFuture;
+use futures_core::stream::BoxStream;
+use futures_util::TryStreamExt as _;
+use sqlx::pool::PoolConnection;
+use sqlx::{Database, Execute, Executor};
+use sqlx_core::sql_str::SqlStr;
+
+use crate::Pool;
+use crate::pool::connector::Connector;
+
+/// The pools built by a `Database`, and its connector. Entries of dropped
+/// handles are swept when a new pool registers.
+static REGISTRY: RwLock<Vec<(usize, Weak<Connector>)>> = RwLock::new(Vec::new());
+
+/// The identity of a sqlx pool: the address of its shared state, stable
+/// for its life.
+fn identity<DB: Database>(pool: &sqlx::Pool<DB>) -> usize {
+    core::ptr::from_ref(pool.options()) as usize
+}
+
+fn identity_of(pool: &Pool) -> usize {
+    match pool {
+        #[cfg(feature = "postgres")]
+        Pool::Postgres(p) => identity(p),
+        #[cfg(feature = "mysql")]
+        Pool::MySql(p) => identity(p),
+        #[cfg(feature = "sqlite")]
+        Pool::Sqlite(p) => identity(p),
+    }
+}
+
+/// Records that `pool` was built by the handle of `connector`.
+pub(crate) fn register(pool: &Pool, connector: &Arc<Connector>) {
+    let mut registry = REGISTRY.write().unwrap_or_else(PoisonError::into_inner);
+    registry.retain(|(_, c)| c.strong_count() > 0);
+    registry.push((identity_of(pool), Arc::downgrade(connector)));
+}
+
+/// The connector of the handle that built `pool`, if one did.
+fn connector_of<DB: Database>(pool: &sqlx::Pool<DB>) -> Option<Arc<Connector>> {
+    let id = identity(pool);
+    REGISTRY
+        .read()
+        .unwrap_or_else(PoisonError::into_inner)
+        .iter()
+        .find(|(i, _)| *i == id)
+        .and_then(|(_, c)| c.upgrade())
+}
+
+/// A typed sqlx pool as [`on_pool!`](crate::on_pool!) hands it to a body
+/// (`p` is a `&PoolRef<'_, sqlx::Postgres>`, ...): an
+/// [`Executor`](sqlx::Executor) for `query(..).fetch_one(p)`, with
+/// [`begin`](Self::begin) and [`acquire`](Self::acquire) (see the module
+/// docs for what it adds to sqlx's pool). It derefs to the sqlx pool, so a
+/// function that takes `&PgPool` takes `p` too; statements run on that
+/// raw pool get neither the credential retry nor, behind a pooler, the
+/// unnamed statements.
+pub struct PoolRef<'p, DB: Database> {
+    pool: &'p sqlx::Pool<DB>,
+    connector: Option<Arc<Connector>>,
+    unnamed: bool,
+}
+
+impl<'p, DB: Database> PoolRef<'p, DB> {
+    /// `pool`, with the connector of the handle that built it (when one
+    /// did).
+    pub(crate) fn new(pool: &'p sqlx::Pool<DB>) -> Self {
+        let connector = connector_of(pool);
+        let unnamed = DB::NAME == "PostgreSQL"
+            && connector.as_ref().is_some_and(|c| c.runtime.pool.pgbouncer);
+        Self {
+            pool,
+            connector,
+            unnamed,
+        }
+    }
+
+    /// The sqlx pool itself. Statements run on it directly get neither the
+    /// credential retry nor, behind a transaction-mode pooler, unnamed
+    /// statements: prefer `p` itself.
+    #[must_use]
+    pub fn raw(&self) -> &'p sqlx::Pool<DB> {
+        self.pool
+    }
+
+    /// Whether statements run unnamed, each in a transaction (behind a
+    /// transaction-mode pooler).
+    #[must_use]
+    pub fn unnamed_statements(&self) -> bool {
+        self.unnamed
+    }
+
+    /// A connection, with the credential retry. Statements on it run as
+    /// they are: behind a transaction-mode pooler, use [`begin`](Self::begin).
+    pub async fn acquire(&self) -> Result<PoolConnection<DB>, sqlx::Error> {
+        acquire(self.pool, self.connector.as_deref()).await
+    }
+
+    /// Starts a transaction, with the credential retry. `&mut *tx` is an
+    /// executor; behind a transaction-mode pooler its statements run
+    /// unnamed.
+    pub async fn begin(&self) -> Result<Transaction<DB>, sqlx::Error> {
+        let conn = self.acquire().await?;
+        let tx = sqlx::Transaction::begin(conn, None).await?;
+        Ok(Transaction {
+            conn: TxConn {
+                tx,
+                unnamed: self.unnamed,
+            },
+        })
+    }
+}
+
+async fn acquire<DB: Database>(
+    pool: &sqlx::Pool<DB>,
+    connector: Option<&Connector>,
+) -> Result<PoolConnection<DB>, sqlx::Error> {
+    match connector {
+        Some(c) => c.acquire(pool).await,
+        None => pool.acquire().await,
+    }
+}
+
+impl<DB: Database> Deref for PoolRef<'_, DB> {
+    type Target = sqlx::Pool<DB>;
+
+    fn deref(&self) -> &sqlx::Pool<DB> {
+        self.pool
+    }
+}
+
+impl<DB: Database> fmt::Debug for PoolRef<'_, DB> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PoolRef")
+            .field("pool", &self.pool)
+            .field("unnamed_statements", &self.unnamed)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A transaction from [`PoolRef::begin`]: `&mut *tx` is the executor its
+/// statements run on (and derefs to the driver's connection); end it with
+/// [`commit`](Self::commit), or drop it to roll back.
+pub struct Transaction<DB: Database> {
+    conn: TxConn<DB>,
+}
+
+/// The connection of a [`Transaction`], as its statements see it: an
+/// executor (`&mut *tx`) that derefs to the driver's connection.
+pub struct TxConn<DB: Database> {
+    tx: sqlx::Transaction<'static, DB>,
+    unnamed: bool,
+}
+
+impl<DB: Database> Transaction<DB> {
+    /// Commits.
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        self.conn.tx.commit().await
+    }
+
+    /// Rolls back (dropping the transaction does too, without waiting).
+    pub async fn rollback(self) -> Result<(), sqlx::Error> {
+        self.conn.tx.rollback().await
+    }
+
+    /// The sqlx transaction itself: statements run on it directly are not
+    /// made unnamed behind a pooler.
+    #[must_use]
+    pub fn into_inner(self) -> sqlx::Transaction<'static, DB> {
+        self.conn.tx
+    }
+}
+
+impl<DB: Database> Deref for Transaction<DB> {
+    type Target = TxConn<DB>;
+
+    fn deref(&self) -> &TxConn<DB> {
+        &self.conn
+    }
+}
+
+impl<DB: Database> DerefMut for Transaction<DB> {
+    fn deref_mut(&mut self) -> &mut TxConn<DB> {
+        &mut self.conn
+    }
+}
+
+impl<DB: Database> Deref for TxConn<DB> {
+    type Target = DB::Connection;
+
+    fn deref(&self) -> &DB::Connection {
+        &self.tx
+    }
+}
+
+impl<DB: Database> DerefMut for TxConn<DB> {
+    fn deref_mut(&mut self) -> &mut DB::Connection {
+        &mut self.tx
+    }
+}
+
+impl<DB: Database> fmt::Debug for Transaction<DB> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.conn.fmt(f)
+    }
+}
+
+impl<DB: Database> fmt::Debug for TxConn<DB> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Transaction")
+            .field("unnamed_statements", &self.unnamed)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A statement, unnamed when `unnamed` (whatever it asked for).
+struct Named<E> {
+    inner: E,
+    unnamed: bool,
+}
+
+impl<'q, DB: Database, E: Execute<'q, DB>> Execute<'q, DB> for Named<E> {
+    fn sql(self) -> SqlStr {
+        self.inner.sql()
+    }
+
+    fn statement(&self) -> Option<&DB::Statement> {
+        self.inner.statement()
+    }
+
+    fn take_arguments(
+        &mut self,
+    ) -> Result<Option<<DB as Database>::Arguments>, sqlx::error::BoxDynError> {
+        self.inner.take_arguments()
+    }
+
+    fn persistent(&self) -> bool {
+        !self.unnamed && self.inner.persistent()
+    }
+}
+
+type Step<DB> = Either<<DB as Database>::QueryResult, <DB as Database>::Row>;
+
+impl<'c, DB: Database> Executor<'c> for &'c PoolRef<'_, DB>
+where
+    for<'x> &'x mut DB::Connection: Executor<'x, Database = DB>,
+{
+    type Database = DB;
+
+    fn fetch_many<'e, 'q: 'e, E>(self, query: E) -> BoxStream<'e, Result<Step<DB>, sqlx::Error>>
+    where
+        'c: 'e,
+        E: 'q + Execute<'q, DB>,
+    {
+        let pool = self.pool.clone();
+        let connector = self.connector.clone();
+        let unnamed = self.unnamed;
+        Box::pin(sqlx_core::try_stream! {
+            let mut conn = acquire(&pool, connector.as_deref()).await?;
+            if unnamed {
+                let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+                {
+                    let mut s = (&mut *tx).fetch_many(Named { inner: query, unnamed });
+                    while let Some(v) = s.try_next().await? {
+                        r#yield!(v);
+                    }
+                }
+                tx.commit().await?;
+            } else {
+                let mut s = conn.fetch_many(query);
+                while let Some(v) = s.try_next().await? {
+                    r#yield!(v);
+                }
+            }
+            Ok(())
+        })
+    }
+
+    fn fetch_optional<'e, 'q: 'e, E>(
+        self,
+        query: E,
+    ) -> BoxFuture<'e, Result<Option<DB::Row>, sqlx::Error>>
+    where
+        'c: 'e,
+        E: 'q + Execute<'q, DB>,
+    {
+        let pool = self.pool.clone();
+        let connector = self.connector.clone();
+        let unnamed = self.unnamed;
+        Box::pin(async move {
+            let mut conn = acquire(&pool, connector.as_deref()).await?;
+            if unnamed {
+                let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+                let row = (&mut *tx)
+                    .fetch_optional(Named {
+                        inner: query,
+                        unnamed,
+                    })
+                    .await?;
+                tx.commit().await?;
+                Ok(row)
+            } else {
+                conn.fetch_optional(query).await
+            }
+        })
+    }
+
+    fn prepare_with<'e>(
+        self,
+        sql: SqlStr,
+        parameters: &'e [DB::TypeInfo],
+    ) -> BoxFuture<'e, Result<DB::Statement, sqlx::Error>>
+    where
+        'c: 'e,
+    {
+        let pool = self.pool.clone();
+        let connector = self.connector.clone();
+        Box::pin(async move {
+            acquire(&pool, connector.as_deref())
+                .await?
+                .prepare_with(sql, parameters)
+                .await
+        })
+    }
+
+    fn describe<'e>(
+        self,
+        sql: SqlStr,
+    ) -> BoxFuture<'e, Result<sqlx_core::describe::Describe<DB>, sqlx::Error>>
+    where
+        'c: 'e,
+    {
+        let pool = self.pool.clone();
+        Box::pin(async move { pool.acquire().await?.describe(sql).await })
+    }
+}
+
+impl<'c, DB: Database> Executor<'c> for &'c mut TxConn<DB>
+where
+    for<'x> &'x mut DB::Connection: Executor<'x, Database = DB>,
+{
+    type Database = DB;
+
+    fn fetch_many<'e, 'q: 'e, E>(self, query: E) -> BoxStream<'e, Result<Step<DB>, sqlx::Error>>
+    where
+        'c: 'e,
+        E: 'q + Execute<'q, DB>,
+    {
+        let unnamed = self.unnamed;
+        (&mut *self.tx).fetch_many(Named {
+            inner: query,
+            unnamed,
+        })
+    }
+
+    fn fetch_optional<'e, 'q: 'e, E>(
+        self,
+        query: E,
+    ) -> BoxFuture<'e, Result<Option<DB::Row>, sqlx::Error>>
+    where
+        'c: 'e,
+        E: 'q + Execute<'q, DB>,
+    {
+        let unnamed = self.unnamed;
+        (&mut *self.tx).fetch_optional(Named {
+            inner: query,
+            unnamed,
+        })
+    }
+
+    fn prepare_with<'e>(
+        self,
+        sql: SqlStr,
+        parameters: &'e [DB::TypeInfo],
+    ) -> BoxFuture<'e, Result<DB::Statement, sqlx::Error>>
+    where
+        'c: 'e,
+    {
+        (&mut *self.tx).prepare_with(sql, parameters)
+    }
+
+    fn describe<'e>(
+        self,
+        sql: SqlStr,
+    ) -> BoxFuture<'e, Result<sqlx_core::describe::Describe<DB>, sqlx::Error>>
+    where
+        'c: 'e,
+    {
+        (&mut *self.tx).describe(sql)
+    }
+}
