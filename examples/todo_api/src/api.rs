@@ -1,11 +1,11 @@
 //! The HTTP layer: routes, JSON bodies, and errors that never leak SQL, the
-//! URL or a password.
+//! URL or a password. The front page's routes are in [`crate::page`].
 
 use axum::extract::rejection::{JsonRejection, PathRejection};
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use dbsettings::{Database, DatabaseError, DatabaseSettings as _, sqlx};
 use serde::{Deserialize, Serialize};
@@ -14,18 +14,21 @@ use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use crate::Settings;
+use crate::page::{self, FormTokens};
 use crate::store::{self, Todo};
 
 /// Seconds a client should wait before retrying while the database is down.
-const RETRY_AFTER_SECS: u64 = 5;
+pub(crate) const RETRY_AFTER_SECS: u64 = 5;
 /// The longest title accepted.
-const MAX_TITLE: usize = 200;
+pub(crate) const MAX_TITLE: usize = 200;
 
 /// What handlers share: the lazy database handle and how it was chosen.
 #[derive(Clone)]
 pub struct AppState {
-    db: Database,
+    pub(crate) db: Database,
     url: dbsettings::DatabaseUrl,
+    /// The front page's add-form tokens, so that a form sent twice adds once.
+    pub(crate) forms: std::sync::Arc<FormTokens>,
 }
 
 impl AppState {
@@ -35,6 +38,7 @@ impl AppState {
         Self {
             db: settings.database(),
             url: settings.database_url.clone(),
+            forms: std::sync::Arc::default(),
         }
     }
 }
@@ -42,6 +46,9 @@ impl AppState {
 /// The service's routes, with request logs.
 pub fn router(state: AppState) -> Router {
     Router::new()
+        .route("/", get(page::show).post(page::add))
+        .route("/todos/{id}/done", post(page::mark))
+        .route("/todos/{id}/delete", post(page::delete))
         .route("/health", get(health))
         .route("/livez", get(livez))
         .route("/readyz", get(readyz))
@@ -58,8 +65,12 @@ pub fn router(state: AppState) -> Router {
 
 /// `body` as JSON with `status`; a 503 says when to try again.
 fn json_response(status: StatusCode, body: impl Serialize) -> Response {
-    let mut response = (status, Json(body)).into_response();
-    if status == StatusCode::SERVICE_UNAVAILABLE {
+    with_retry_after((status, Json(body)).into_response())
+}
+
+/// `response`, with `Retry-After` when it is a 503.
+pub(crate) fn with_retry_after(mut response: Response) -> Response {
+    if response.status() == StatusCode::SERVICE_UNAVAILABLE {
         response
             .headers_mut()
             .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
@@ -68,7 +79,7 @@ fn json_response(status: StatusCode, body: impl Serialize) -> Response {
 }
 
 /// Every way a request can fail, each with its status.
-enum ApiError {
+pub(crate) enum ApiError {
     Invalid(String),
     NotFound(&'static str),
     Unavailable(String),
@@ -77,17 +88,14 @@ enum ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let (status, body) = match self {
-            Self::Invalid(m) => (StatusCode::UNPROCESSABLE_ENTITY, json!({ "error": m })),
-            Self::NotFound(m) => (StatusCode::NOT_FOUND, json!({ "error": m })),
-            Self::Unavailable(m) => (
-                StatusCode::SERVICE_UNAVAILABLE,
-                json!({ "error": "database unavailable", "detail": m, "retry_after_seconds": RETRY_AFTER_SECS }),
-            ),
-            Self::Internal => (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                json!({ "error": "internal error" }),
-            ),
+        let status = self.status();
+        let body = match self {
+            Self::Invalid(m) => json!({ "error": m }),
+            Self::NotFound(m) => json!({ "error": m }),
+            Self::Unavailable(m) => {
+                json!({ "error": "database unavailable", "detail": m, "retry_after_seconds": RETRY_AFTER_SECS })
+            }
+            Self::Internal => json!({ "error": "internal error" }),
         };
         json_response(status, body)
     }
@@ -101,6 +109,16 @@ impl From<DatabaseError> for ApiError {
 }
 
 impl AppState {
+    /// `query` on the pool (built if need be), with the pool's and the
+    /// query's errors as the client sees them.
+    pub(crate) async fn run<T>(
+        &self,
+        query: impl AsyncFnOnce(&dbsettings::Pool) -> Result<T, sqlx::Error>,
+    ) -> Result<T, ApiError> {
+        let pool = self.db.pool().await?;
+        query(&pool).await.map_err(|e| self.query_error(&e))
+    }
+
     /// A query's error as the client sees it; logged for the operator with
     /// the URL's user name and password scrubbed (servers echo user names).
     fn query_error(&self, e: &sqlx::Error) -> ApiError {
@@ -178,7 +196,18 @@ async fn health(State(state): State<AppState>) -> Response {
 }
 
 impl ApiError {
-    fn detail(&self) -> String {
+    /// The HTTP status this error answers with.
+    pub(crate) fn status(&self) -> StatusCode {
+        match self {
+            Self::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// What went wrong, safe to show: redacted, never SQL.
+    pub(crate) fn detail(&self) -> String {
         match self {
             Self::Invalid(m) | Self::Unavailable(m) => m.clone(),
             Self::NotFound(m) => (*m).to_owned(),
@@ -201,26 +230,61 @@ struct TodoChanges {
     done: Option<bool>,
 }
 
-fn valid_title(title: &str) -> Result<&str, ApiError> {
+/// Why a title was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TitleError {
+    Empty,
+    TooLong,
+    /// A tab, newline, NUL or other control character: PostgreSQL refuses
+    /// NUL, and a one-line title has no use for the others.
+    ControlCharacter,
+}
+
+impl TitleError {
+    /// The JSON API's words, naming the field.
+    fn for_api(self) -> String {
+        match self {
+            Self::Empty => "`title` must not be empty".to_owned(),
+            Self::TooLong => format!("`title` must be at most {MAX_TITLE} characters"),
+            Self::ControlCharacter => "`title` must not contain control characters".to_owned(),
+        }
+    }
+
+    /// The front page's words, shown next to the field.
+    pub(crate) fn for_people(self) -> String {
+        match self {
+            Self::Empty => "Write what there is to do: the title is empty.".to_owned(),
+            Self::TooLong => format!("That title is too long: {MAX_TITLE} characters at most."),
+            Self::ControlCharacter => {
+                "The title holds a control character (a tab, a line break, ...): keep it to one line of text.".to_owned()
+            }
+        }
+    }
+}
+
+impl From<TitleError> for ApiError {
+    fn from(e: TitleError) -> Self {
+        Self::Invalid(e.for_api())
+    }
+}
+
+/// `title` without surrounding white space, if it is acceptable.
+pub(crate) fn valid_title(title: &str) -> Result<&str, TitleError> {
     let t = title.trim();
     if t.is_empty() {
-        return Err(ApiError::Invalid("`title` must not be empty".to_owned()));
+        return Err(TitleError::Empty);
     }
     if t.chars().count() > MAX_TITLE {
-        return Err(ApiError::Invalid(format!(
-            "`title` must be at most {MAX_TITLE} characters"
-        )));
+        return Err(TitleError::TooLong);
+    }
+    if t.chars().any(char::is_control) {
+        return Err(TitleError::ControlCharacter);
     }
     Ok(t)
 }
 
 async fn list(State(state): State<AppState>) -> Result<Json<Vec<Todo>>, ApiError> {
-    let pool = state.db.pool().await?;
-    Ok(Json(
-        store::list(&pool)
-            .await
-            .map_err(|e| state.query_error(&e))?,
-    ))
+    Ok(Json(state.run(async |pool| store::list(pool).await).await?))
 }
 
 async fn create(
@@ -229,15 +293,10 @@ async fn create(
 ) -> Result<(StatusCode, Json<Todo>), ApiError> {
     let Json(new) = body?;
     let title = valid_title(&new.title)?;
-    let pool = state.db.pool().await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(
-            store::create(&pool, title, new.done)
-                .await
-                .map_err(|e| state.query_error(&e))?,
-        ),
-    ))
+    let todo = state
+        .run(async |pool| store::create(pool, title, new.done).await)
+        .await?;
+    Ok((StatusCode::CREATED, Json(todo)))
 }
 
 async fn read(
@@ -245,10 +304,9 @@ async fn read(
     id: Result<Path<i64>, PathRejection>,
 ) -> Result<Json<Todo>, ApiError> {
     let Path(id) = id?;
-    let pool = state.db.pool().await?;
-    store::get(&pool, id)
-        .await
-        .map_err(|e| state.query_error(&e))?
+    state
+        .run(async |pool| store::get(pool, id).await)
+        .await?
         .map(Json)
         .ok_or(ApiError::NotFound("no such todo"))
 }
@@ -261,10 +319,9 @@ async fn update(
     let Path(id) = id?;
     let Json(changes) = body?;
     let title = changes.title.as_deref().map(valid_title).transpose()?;
-    let pool = state.db.pool().await?;
-    store::update(&pool, id, title, changes.done)
-        .await
-        .map_err(|e| state.query_error(&e))?
+    state
+        .run(async |pool| store::update(pool, id, title, changes.done).await)
+        .await?
         .map(Json)
         .ok_or(ApiError::NotFound("no such todo"))
 }
@@ -274,10 +331,9 @@ async fn remove(
     id: Result<Path<i64>, PathRejection>,
 ) -> Result<StatusCode, ApiError> {
     let Path(id) = id?;
-    let pool = state.db.pool().await?;
-    if store::delete(&pool, id)
-        .await
-        .map_err(|e| state.query_error(&e))?
+    if state
+        .run(async |pool| store::delete(pool, id).await)
+        .await?
     {
         Ok(StatusCode::NO_CONTENT)
     } else {

@@ -2,6 +2,10 @@
 //! runs locally against PostgreSQL and on Hugging Face Spaces with whatever
 //! `DATABASE_URL` it was given, or none.
 //!
+//! - `GET /`: the front page, what a Space shows: which database and why,
+//!   where the data lives, and the todo list with plain HTML forms
+//!   (`POST /`, `POST /todos/{id}/done`, `POST /todos/{id}/delete`, each
+//!   answering with a redirect back to the page); see `src/page.rs`.
 //! - `GET /livez`: liveness; never touches the database.
 //! - `GET /readyz`: readiness, dbsettings' health report (state, ping
 //!   latency, pool connections, credentials generation); 503 while down.
@@ -12,6 +16,7 @@
 //!   missing row, 503 with `Retry-After` while the database is unavailable.
 
 mod api;
+mod page;
 mod store;
 
 use std::future::Future;

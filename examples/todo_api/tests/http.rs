@@ -4,200 +4,14 @@
 //! PostgreSQL, MariaDB, a dead primary, a garbage URL with a password, and
 //! SIGTERM. The binary carries its migrations: no source tree is needed.
 
-use std::io::Read;
-use std::path::PathBuf;
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+mod common;
 
+use std::process::Command;
+use std::time::Duration;
+
+use common::{Service, answers, free_port, skip};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-
-/// `DBSETTINGS_TEST_STRICT` turns a skipped server test into a failure.
-/// The notice is written to the process's stderr handle, which the test
-/// harness does not capture, so a plain `cargo test` shows it.
-fn skip(what: &str, why: &str) {
-    use std::io::Write as _;
-    assert!(
-        std::env::var_os("DBSETTINGS_TEST_STRICT").is_none(),
-        "{what} cannot run: {why} (and DBSETTINGS_TEST_STRICT forbids skipping)"
-    );
-    let _ = writeln!(
-        std::io::stderr().lock(),
-        "\n*** SKIPPED: {what}: {why} ***\n"
-    );
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn answers(addr: &str) -> bool {
-    std::net::TcpStream::connect_timeout(&addr.parse().unwrap(), Duration::from_secs(2)).is_ok()
-}
-
-/// A running service, its working directory and everything it printed.
-struct Service {
-    child: Child,
-    base: String,
-    log: Arc<Mutex<String>>,
-    _dir: tempfile::TempDir,
-    client: reqwest::Client,
-}
-
-impl Service {
-    async fn start(env: &[(&str, &str)]) -> Self {
-        Self::start_as(env, None).await
-    }
-
-    /// Starts the binary, as `uid` (through `setpriv`) when given, in a
-    /// fresh working directory that user owns.
-    async fn start_as(env: &[(&str, &str)], uid: Option<u32>) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let port = free_port();
-        let mut binary = PathBuf::from(env!("CARGO_BIN_EXE_todo_api"));
-        let mut command = match uid {
-            None => Command::new(&binary),
-            Some(uid) => {
-                // As in the image: the binary alone is copied in (it carries
-                // its migrations), so the other user needs no access to the
-                // build tree.
-                let copied = dir.path().join("todo_api");
-                std::fs::copy(&binary, &copied).unwrap();
-                binary = copied;
-                let owned = Command::new("chown")
-                    .args([
-                        "-R".to_owned(),
-                        format!("{uid}:{uid}"),
-                        dir.path().display().to_string(),
-                    ])
-                    .status()
-                    .unwrap();
-                assert!(owned.success());
-                let mut c = Command::new("setpriv");
-                c.args([
-                    format!("--reuid={uid}"),
-                    format!("--regid={uid}"),
-                    "--clear-groups".to_owned(),
-                    binary.display().to_string(),
-                ]);
-                c
-            }
-        };
-        let mut child = command
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("PORT", port.to_string())
-            .env("BIND_ADDRESS", "127.0.0.1")
-            .envs(env.iter().copied())
-            .current_dir(dir.path())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let log = Arc::new(Mutex::new(String::new()));
-        for mut pipe in [
-            Box::new(child.stdout.take().unwrap()) as Box<dyn Read + Send>,
-            Box::new(child.stderr.take().unwrap()),
-        ] {
-            let log = Arc::clone(&log);
-            std::thread::spawn(move || {
-                let mut buf = [0u8; 4096];
-                while let Ok(n) = pipe.read(&mut buf) {
-                    if n == 0 {
-                        break;
-                    }
-                    log.lock()
-                        .unwrap()
-                        .push_str(&String::from_utf8_lossy(&buf[..n]));
-                }
-            });
-        }
-        let service = Self {
-            child,
-            base: format!("http://127.0.0.1:{port}"),
-            log,
-            _dir: dir,
-            client: reqwest::Client::new(),
-        };
-        service.wait_until_serving().await;
-        service
-    }
-
-    async fn wait_until_serving(&self) {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while Instant::now() < deadline {
-            if self
-                .client
-                .get(format!("{}/health", self.base))
-                .send()
-                .await
-                .is_ok()
-            {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("the service did not start:\n{}", self.log());
-    }
-
-    fn log(&self) -> String {
-        self.log.lock().unwrap().clone()
-    }
-
-    async fn call(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        body: Option<Value>,
-    ) -> (StatusCode, Value, String) {
-        let mut req = self.client.request(method, format!("{}{path}", self.base));
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        let resp = req.send().await.unwrap();
-        let status = resp.status();
-        let retry = resp
-            .headers()
-            .get("retry-after")
-            .map(|v| v.to_str().unwrap().to_owned())
-            .unwrap_or_default();
-        let text = resp.text().await.unwrap();
-        let value = serde_json::from_str(&text).unwrap_or(Value::Null);
-        (status, value, retry)
-    }
-
-    /// SIGTERM, then the exit status and how long it took.
-    fn terminate(&mut self) -> (ExitStatus, Duration) {
-        let started = Instant::now();
-        let ok = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(ok.success());
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return (status, started.elapsed());
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(10),
-                "no exit after SIGTERM"
-            );
-            std::thread::sleep(Duration::from_millis(10));
-        }
-    }
-}
-
-impl Drop for Service {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 use reqwest::Method as M;
 
@@ -276,6 +90,130 @@ async fn crud_round_trip(s: &Service) -> String {
     seen
 }
 
+/// The value of the page's add-form token.
+fn form_token(page: &str) -> String {
+    let start = page.find("name=\"token\" value=\"").expect("a token field") + 20;
+    let len = page[start..].find('"').unwrap();
+    page[start..start + len].to_owned()
+}
+
+/// The id of the todo titled `title`, through the JSON API.
+async fn todo_id(s: &Service, title: &str) -> Option<i64> {
+    let (_, list, _) = s.call(M::GET, "/todos", None).await;
+    list.as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["title"] == title)
+        .map(|t| t["id"].as_i64().unwrap())
+}
+
+/// The front page over HTTP, as a browser without JavaScript uses it: the
+/// status panel `panel` must hold, then add (HTML in the title, the same
+/// form sent twice), refusals next to the field, mark done, delete, each
+/// form answered by a redirect. Returns every page seen, for leak checks.
+async fn page_round_trip(s: &Service, panel: &[&str]) -> String {
+    let page = s.get("/").await;
+    assert_eq!(page.status, StatusCode::OK, "{}\n{}", page.body, s.log());
+    assert!(page.header("content-type").starts_with("text/html"));
+    assert_eq!(page.header("cache-control"), "no-store");
+    assert!(
+        page.header("content-security-policy")
+            .contains("default-src 'none'")
+    );
+    assert!(page.body.starts_with("<!doctype html>"), "{}", page.body);
+    for words in panel {
+        assert!(page.body.contains(words), "{words:?} in\n{}", page.body);
+    }
+    let mut seen = page.body.clone();
+
+    // HTML in a title is text; a unique title, as the database outlives runs.
+    let raw = format!(
+        "<script>alert(\"x\")</script> & 'quotes' {}",
+        std::process::id()
+    );
+    let token = form_token(&page.body);
+    let fields = [("title", raw.as_str()), ("token", token.as_str())];
+    let added = s.post_form("/", &fields).await;
+    assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.body);
+    assert_eq!(added.header("location"), "/");
+    // The same form again (a double click): not a second row, and said so.
+    let again = s.post_form("/", &fields).await;
+    assert_eq!(again.status, StatusCode::SEE_OTHER, "{}", again.body);
+    assert_eq!(again.header("location"), "/?notice=duplicate");
+    let id = todo_id(s, &raw)
+        .await
+        .expect("the todo, through the JSON API");
+    let (_, list, _) = s.call(M::GET, "/todos", None).await;
+    let rows = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["title"] == raw.as_str());
+    assert_eq!(rows.count(), 1, "{list}");
+
+    let page = s.get(again.header("location")).await;
+    assert!(page.body.contains("sent twice"), "{}", page.body);
+    let escaped = format!(
+        "<span class=\"title\">&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;quotes&#39; {}</span>",
+        std::process::id()
+    );
+    assert!(page.body.contains(&escaped), "{}", page.body);
+    assert!(!page.body.contains("<script"), "{}", page.body);
+    assert!(page.body.contains(&format!("<li id=\"todo-{id}\">")));
+    seen += &page.body;
+
+    // Refusals: the page again, with what is wrong next to the field.
+    let long = "x".repeat(201);
+    for (title, words) in [
+        ("   ", "the title is empty"),
+        (long.as_str(), "too long: 200 characters at most"),
+        ("tab\there", "control character"),
+    ] {
+        let refused = s.post_form("/", &[("title", title), ("token", "t")]).await;
+        assert_eq!(
+            refused.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{title:?}"
+        );
+        assert!(refused.body.contains(words), "{title:?}: {}", refused.body);
+        assert!(refused.body.contains("aria-describedby=\"title-error\""));
+        seen += &refused.body;
+    }
+    assert_eq!(todo_id(s, "tab\there").await, None);
+    // An unknown notice is not echoed.
+    let page = s.get("/?notice=%3Cscript%3E").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(!page.body.contains("<script") && !page.body.contains("role=\"status\""));
+
+    let done = s
+        .post_form(&format!("/todos/{id}/done"), &[("done", "true")])
+        .await;
+    assert_eq!(
+        (done.status, done.header("location")),
+        (StatusCode::SEE_OTHER, "/")
+    );
+    let page = s.get("/").await;
+    assert!(
+        page.body
+            .contains(&format!("<li id=\"todo-{id}\" class=\"done\">")),
+        "{}",
+        page.body
+    );
+    seen += &page.body;
+
+    for location in ["/", "/?notice=gone"] {
+        let deleted = s.post_form(&format!("/todos/{id}/delete"), &[]).await;
+        assert_eq!(
+            (deleted.status, deleted.header("location")),
+            (StatusCode::SEE_OTHER, location)
+        );
+    }
+    let page = s.get("/").await;
+    assert!(!page.body.contains(&format!("id=\"todo-{id}\"")));
+    assert_eq!(todo_id(s, &raw).await, None);
+    seen + &page.body
+}
+
 #[tokio::test]
 async fn a_no_database_url_falls_back_to_sqlite_with_full_crud() {
     let s = Service::start(&[]).await;
@@ -297,6 +235,16 @@ async fn a_no_database_url_falls_back_to_sqlite_with_full_crud() {
     assert_eq!(ready["fallback"], true, "{ready}");
     assert!(ready["ping_ms"].as_f64().is_some(), "{ready}");
     crud_round_trip(&s).await;
+    page_round_trip(
+        &s,
+        &[
+            "fallback database, SQLite",
+            "<code>DATABASE_URL</code> is not set",
+            "data/app.db</code>: ",
+            "answering",
+        ],
+    )
+    .await;
     assert!(s.log().contains("falling back to SQLite"), "{}", s.log());
     assert!(
         s.log().contains("finished processing request"),
@@ -344,6 +292,16 @@ async fn b_postgres_round_trip() {
     );
     assert_eq!(health["reason"], Value::Null);
     crud_round_trip(&s).await;
+    let pages = page_round_trip(
+        &s,
+        &[
+            "runs on PostgreSQL, as configured",
+            "<code>postgresql://",
+            "127.0.0.1:5432/dbsettings_todo</code>: kept by the database server",
+        ],
+    )
+    .await;
+    assert!(!pages.contains("postgres@"), "no user name on the page");
 }
 
 #[tokio::test]
@@ -366,6 +324,15 @@ async fn b_mariadb_round_trip() {
     assert_eq!(st, StatusCode::OK, "{health}\n{}", s.log());
     assert_eq!(health["backend"], "mysql");
     crud_round_trip(&s).await;
+    let pages = page_round_trip(
+        &s,
+        &[
+            "runs on MySQL/MariaDB, as configured",
+            "127.0.0.1:3306/dbsettings_todo</code>: kept by the database server",
+        ],
+    )
+    .await;
+    assert!(!pages.contains("root@"), "no user name on the page");
 }
 
 #[tokio::test]
@@ -405,9 +372,42 @@ async fn c_a_refused_primary_still_starts_and_answers_503() {
         assert_eq!(err["error"], "database unavailable");
         assert!(!err.to_string().contains("Refused-Pw-551"));
     }
+    // The page says so, with the cause, and retries by reloading itself.
+    let page = s.get("/").await;
+    assert_eq!(
+        page.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        page.body
+    );
+    assert_eq!(page.header("retry-after"), "5");
+    assert!(page.header("content-type").starts_with("text/html"));
+    for words in [
+        "PostgreSQL is not answering",
+        "connection refused",
+        "Retrying",
+        "<meta http-equiv=\"refresh\" content=\"5\">",
+        "as soon as the database answers",
+    ] {
+        assert!(page.body.contains(words), "{words:?} in\n{}", page.body);
+    }
+    // A todo sent meanwhile: refused with the cause, the title kept, no reload.
+    let sent = s
+        .post_form("/", &[("title", "while down"), ("token", "t")])
+        .await;
+    assert_eq!(
+        sent.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        sent.body
+    );
+    assert!(sent.body.contains("Not added: "), "{}", sent.body);
+    assert!(sent.body.contains("value=\"while down\""), "{}", sent.body);
+    assert!(!sent.body.contains("http-equiv"), "{}", sent.body);
     let log = s.log();
+    let everything = format!("{}{}{log}", page.body, sent.body);
     assert!(!log.contains("panicked"), "{log}");
-    assert!(!log.contains("Refused-Pw-551"), "{log}");
+    assert!(!everything.contains("Refused-Pw-551"), "{everything}");
 }
 
 #[tokio::test]
@@ -423,7 +423,8 @@ async fn d_a_garbage_url_with_a_password_starts_on_the_fallback_and_never_shows_
         "{health}"
     );
     let bodies = crud_round_trip(&s).await;
-    let everything = format!("{health}\n{bodies}\n{}", s.log());
+    let pages = page_round_trip(&s, &["white space", "fallback database"]).await;
+    let everything = format!("{health}\n{bodies}\n{pages}\n{}", s.log());
     assert!(!everything.contains(secret), "{everything}");
     assert!(!everything.contains("Sup3r"), "{everything}");
 }
