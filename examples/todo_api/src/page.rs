@@ -401,7 +401,11 @@ impl Display for Page<'_> {
         )?;
         match &self.outcome.message {
             Some(Message::Notice(n)) => {
-                writeln!(f, "<p class=\"notice\" role=\"status\">{}</p>", n.words())?;
+                writeln!(
+                    f,
+                    "<p class=\"notice\" role=\"status\">{}</p>",
+                    Text(n.words())
+                )?;
             }
             Some(Message::Problem(p)) => {
                 writeln!(f, "<p class=\"problem\" role=\"alert\">{}</p>", Words(p))?;

@@ -355,6 +355,16 @@ async fn walk(
 
     b.open(&format!("{}/", s.base), name).await;
     assert_eq!(b.client.title().await.unwrap(), "Todos · dbsettings");
+    // Markup a screen reader can use: a language, one top heading, a label
+    // for every field.
+    let markup = b
+        .script(
+            "return [document.documentElement.lang, document.querySelectorAll('h1').length,
+                     [...document.querySelectorAll('input:not([type=hidden])')]
+                         .filter((i) => i.labels.length === 0).length]",
+        )
+        .await;
+    assert_eq!(markup, json!(["en", 1, 0]), "lang, h1s, unlabelled fields");
     let status = b.text("section.status").await;
     for words in panel {
         assert!(status.contains(words), "{words:?} in the panel:\n{status}");
