@@ -99,6 +99,10 @@ const POOL_KEYS: &[&str] = &[
     "credentials_poll",
     "replica",
     "direct_url",
+    "max_lifetime",
+    "lifetime_jitter",
+    "idle_check",
+    "leak_threshold",
 ];
 
 /// `on_unreachable = "error"` or `"fallback"`.
@@ -130,6 +134,11 @@ pub(crate) struct PoolAttrs {
     pub(crate) replica: Attr<String>,
     /// The variable holding a direct (pooler-free) URL for migrations.
     pub(crate) direct_url: Attr<String>,
+    /// In milliseconds, like the three below; 0 keeps connections.
+    pub(crate) max_lifetime: Attr<u64>,
+    pub(crate) lifetime_jitter: Attr<u64>,
+    pub(crate) idle_check: Attr<u64>,
+    pub(crate) leak_threshold: Attr<u64>,
 }
 
 impl PoolAttrs {
@@ -147,6 +156,10 @@ impl PoolAttrs {
             credentials_poll: Attr::new("credentials_poll"),
             replica: Attr::new("replica"),
             direct_url: Attr::new("direct_url"),
+            max_lifetime: Attr::new("max_lifetime"),
+            lifetime_jitter: Attr::new("lifetime_jitter"),
+            idle_check: Attr::new("idle_check"),
+            leak_threshold: Attr::new("leak_threshold"),
         }
     }
 
@@ -165,6 +178,10 @@ impl PoolAttrs {
             self.credentials_poll.given_key(),
             self.replica.given_key(),
             self.direct_url.given_key(),
+            self.max_lifetime.given_key(),
+            self.lifetime_jitter.given_key(),
+            self.idle_check.given_key(),
+            self.leak_threshold.given_key(),
         ]
         .into_iter()
         .flatten()
@@ -223,6 +240,22 @@ impl PoolAttrs {
             // #[settings(direct_url = "DATABASE_DIRECT_URL")]
             let var = variable(meta, "direct_url");
             self.direct_url.set_or_report(cx, key, var);
+        } else if path.is_ident("max_lifetime") {
+            // #[settings(max_lifetime = "30m")]; 0 keeps connections
+            let ms = duration(meta, "max_lifetime");
+            self.max_lifetime.set_or_report(cx, key, ms);
+        } else if path.is_ident("lifetime_jitter") {
+            // #[settings(lifetime_jitter = "3m")]
+            let ms = duration(meta, "lifetime_jitter");
+            self.lifetime_jitter.set_or_report(cx, key, ms);
+        } else if path.is_ident("idle_check") {
+            // #[settings(idle_check = "1s")]; 0 pings at every acquire
+            let ms = duration(meta, "idle_check");
+            self.idle_check.set_or_report(cx, key, ms);
+        } else if path.is_ident("leak_threshold") {
+            // #[settings(leak_threshold = "30s")]
+            let ms = bound(meta, "leak_threshold");
+            self.leak_threshold.set_or_report(cx, key, ms);
         } else {
             return false;
         }
@@ -389,8 +422,9 @@ fn switch(meta: &ParseNestedMeta<'_>, key: &str) -> syn::Result<bool> {
     }
 }
 
-/// A bound that zero would make fail at once (or poll in a busy loop):
-/// `connect_timeout`, `acquire_timeout`, `credentials_poll`.
+/// A bound that zero would make fail at once (or poll in a busy loop, or
+/// report every connection): `connect_timeout`, `acquire_timeout`,
+/// `credentials_poll`, `leak_threshold`.
 fn bound(meta: &ParseNestedMeta<'_>, key: &str) -> syn::Result<u64> {
     let lit: syn::Lit = meta.value()?.parse()?;
     match duration_of(&lit, key)? {
@@ -642,6 +676,10 @@ mod tests {
             pool.credentials_poll.name,
             pool.replica.name,
             pool.direct_url.name,
+            pool.max_lifetime.name,
+            pool.lifetime_jitter.name,
+            pool.idle_check.name,
+            pool.leak_threshold.name,
         ];
         assert_eq!(names, POOL_KEYS);
     }

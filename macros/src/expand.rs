@@ -307,6 +307,9 @@ fn pool_spec(pool: &PoolAttrs, embedded: Option<&Embedded>) -> TokenStream {
     let credentials = opt(pool.credentials_poll.value().map(|ms| quote!(#ms)));
     let replica = opt(pool.replica.value().map(|var| quote!(#var)));
     let direct = opt(pool.direct_url.value().map(|var| quote!(#var)));
+    let ms = |a: &attr::Attr<u64>| opt(a.value().map(|ms| quote!(#ms)));
+    let (lifetime, jitter) = (ms(&pool.max_lifetime), ms(&pool.lifetime_jitter));
+    let (idle_check, leak) = (ms(&pool.idle_check), ms(&pool.leak_threshold));
     quote! {
         __dbsettings::__private::PoolSpec {
             max_connections: #max,
@@ -321,6 +324,10 @@ fn pool_spec(pool: &PoolAttrs, embedded: Option<&Embedded>) -> TokenStream {
             credentials_poll_ms: #credentials,
             replica: #replica,
             direct: #direct,
+            max_lifetime_ms: #lifetime,
+            lifetime_jitter_ms: #jitter,
+            idle_check_ms: #idle_check,
+            leak_threshold_ms: #leak,
         }
     }
 }

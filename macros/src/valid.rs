@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use proc_macro2::Span;
 
 use crate::ast::{Field, Input, Kind};
+use crate::attr::PoolAttrs;
 use crate::ctxt::{Ctxt, located};
 
 pub(crate) fn check(cx: &Ctxt, input: &Input<'_>) {
@@ -157,6 +158,7 @@ fn check_kind(cx: &Ctxt, field: &Field<'_>) {
             if let Some(lit) = a.fallback.value() {
                 check_fallback(cx, &lit.value, lit.span);
             }
+            check_lifetime(cx, &a.pool);
             if let (Some(min), Some(&max)) = (
                 a.pool.min_connections.given(),
                 a.pool.max_connections.value(),
@@ -191,6 +193,51 @@ fn check_kind(cx: &Ctxt, field: &Field<'_>) {
         cx.error(
             span,
             "an `Option` field has no `default`: absent is `None`; remove `default` or drop the `Option`",
+        );
+    }
+}
+
+/// The runtime's defaults (`PoolOptions::default()`), for the rules below
+/// when only one side is given; `tests/tests/pool_watch.rs` checks that
+/// they match.
+const DEFAULT_CONNECT_TIMEOUT_MS: u64 = 5_000;
+const DEFAULT_MAX_LIFETIME_MS: u64 = 30 * 60_000;
+
+/// A lifetime no shorter than the connect timeout, and a jitter shorter
+/// than the lifetime (`max_lifetime = 0` keeps connections: no rule).
+fn check_lifetime(cx: &Ctxt, pool: &PoolAttrs) {
+    let lifetime = pool.max_lifetime.value().copied();
+    let connect = pool.connect_timeout.value().copied();
+    let shown = |ms: u64, given: bool| {
+        let d = format!("{:?}", core::time::Duration::from_millis(ms));
+        if given { d } else { format!("{d} by default") }
+    };
+    if let Some(given) = pool.max_lifetime.given()
+        && given.value > 0
+        && given.value < connect.unwrap_or(DEFAULT_CONNECT_TIMEOUT_MS)
+    {
+        let c = connect.unwrap_or(DEFAULT_CONNECT_TIMEOUT_MS);
+        cx.error(
+            given.key,
+            format_args!(
+                "`max_lifetime` ({}) is shorter than `connect_timeout` ({}): connections would be retired as soon as they are made",
+                shown(given.value, true),
+                shown(c, connect.is_some()),
+            ),
+        );
+    }
+    let l = lifetime.unwrap_or(DEFAULT_MAX_LIFETIME_MS);
+    if let Some(jitter) = pool.lifetime_jitter.given()
+        && l > 0
+        && jitter.value >= l
+    {
+        cx.error(
+            jitter.key,
+            format_args!(
+                "`lifetime_jitter` ({}) is not shorter than `max_lifetime` ({}): a connection could be retired as soon as it is made",
+                shown(jitter.value, true),
+                shown(l, lifetime.is_some()),
+            ),
         );
     }
 }

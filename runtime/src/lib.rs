@@ -117,6 +117,17 @@
 //!   the doctor's [`Report`](doctor::Report).
 //! - `clap`: a value parser for a `DatabaseUrl` argument
 //!   ([`DatabaseUrlParser`]) whose errors never echo the value.
+//! - `metrics`: pool metrics through the [`metrics`](https://docs.rs/metrics)
+//!   facade, by OpenTelemetry's names, for each pool (`database.primary`,
+//!   `database.reader`): `db.client.connection.count` by
+//!   `db.client.connection.state` (`idle`, `used`),
+//!   `.pending_requests`, `.timeouts`, `.create_time`, `.wait_time`,
+//!   `.use_time` (seconds), `.max`, `.idle.min`, `.idle.max`, and
+//!   `dbsettings.connection.slow_holds`, each labelled with
+//!   `db.client.connection.pool.name` and `db.system.name`. The application
+//!   installs a recorder (Prometheus, OTLP, ...) before the first `pool()`;
+//!   with none installed then, recording costs one branch. Waits and uses
+//!   are timed for connections taken through `on_pool!`'s `p`.
 //!
 //! # Without the derive
 //!
@@ -289,6 +300,26 @@ pub use url::resolution::{self, Resolution};
 /// - `credentials_poll = "10s"`: how often a URL read from a `_FILE` secret
 ///   is checked for a new value. _Default:_ 10 s. _Override:_
 ///   `DATABASE_CREDENTIALS_POLL`.
+/// - `max_lifetime = "30m"`: connections are retired and replaced after
+///   about this long, each at its own random point of the last
+///   `lifetime_jitter` of it, so connections opened together do not all
+///   reconnect in the same second; `0` keeps them. At least the connect
+///   timeout (a compile error, or a start-up error naming the variable).
+///   _Default:_ 30 min. _Override:_ `DATABASE_MAX_LIFETIME`.
+/// - `lifetime_jitter = "3m"`: how much earlier than `max_lifetime` a
+///   connection may be retired (pgx's `MaxConnLifetimeJitter`); shorter
+///   than the lifetime. _Default:_ a tenth of `max_lifetime`.
+///   _Override:_ `DATABASE_LIFETIME_JITTER`.
+/// - `idle_check = "1s"`: a connection idle longer than this is pinged
+///   before it is handed out, and replaced when it does not answer (pgx's
+///   rule); `0` pings at every acquire. _Default:_ 1 s. _Override:_
+///   `DATABASE_IDLE_CHECK`.
+/// - `leak_threshold = "30s"`: a connection taken through `on_pool!`'s `p`
+///   and held longer is logged (warn) once with the file and line that
+///   acquired it (`p.acquire()`, `p.begin()`, or the `on_pool!` of a
+///   statement) and how long, again when it comes back, and counted in the
+///   metrics; above zero. _Default:_ off. _Override:_
+///   `DATABASE_LEAK_THRESHOLD`.
 /// - `replica = "DATABASE_REPLICA_URL"`: the variable of a read replica's
 ///   URL (an RDS reader endpoint, say), for [`Database::reader`]; unset,
 ///   reads go to a standby of the URL's hosts, else to the primary.

@@ -2,6 +2,7 @@
 //! none echoing its value.
 
 use core::fmt;
+use core::time::Duration;
 use std::io;
 
 use crate::url::resolution::FallbackReason;
@@ -109,6 +110,28 @@ pub enum ProblemKind {
         max: u32,
         /// The variable that sets the maximum.
         max_var: String,
+    },
+    /// The connections' lifetime is shorter than the connect timeout: they
+    /// would be retired about as soon as they are made. The variable is
+    /// the override at fault; `other_var` sets the other bound.
+    LifetimeBelowConnectTimeout {
+        /// The lifetime in force.
+        max_lifetime: Duration,
+        /// The connect timeout in force.
+        connect_timeout: Duration,
+        /// The variable of the other bound.
+        other_var: String,
+    },
+    /// The lifetime jitter is not shorter than the lifetime: a connection
+    /// could be retired as soon as it is made. The variable is the override
+    /// at fault; `other_var` sets the other one.
+    JitterNotBelowLifetime {
+        /// The jitter in force.
+        jitter: Duration,
+        /// The lifetime in force.
+        max_lifetime: Duration,
+        /// The variable of the other one.
+        other_var: String,
     },
     /// The value (or the file's content) is not valid UTF-8.
     NotUnicode,
@@ -233,6 +256,22 @@ impl fmt::Display for Problem {
             ProblemKind::MinExceedsMax { max, max_var } => write!(
                 f,
                 "`{var}` asks for more connections than the maximum of {max} (`{max_var}`); lower it, or raise `{max_var}`"
+            ),
+            ProblemKind::LifetimeBelowConnectTimeout {
+                max_lifetime,
+                connect_timeout,
+                other_var,
+            } => write!(
+                f,
+                "`{var}` makes the connections' lifetime ({max_lifetime:?}) shorter than the connect timeout ({connect_timeout:?}), with `{other_var}`: connections would be retired as soon as they are made; raise the lifetime (`0` keeps connections) or lower the timeout"
+            ),
+            ProblemKind::JitterNotBelowLifetime {
+                jitter,
+                max_lifetime,
+                other_var,
+            } => write!(
+                f,
+                "`{var}` makes the lifetime jitter ({jitter:?}) no shorter than the lifetime ({max_lifetime:?}), with `{other_var}`: a connection could be retired as soon as it is made; lower the jitter or raise the lifetime"
             ),
             ProblemKind::NotUnicode => write!(f, "`{var}` is not valid UTF-8; set it to UTF-8 text"),
             ProblemKind::DotEnvSyntax { line: Some(n) } => write!(

@@ -36,6 +36,14 @@ pub struct PoolSpec {
     /// `direct_url = "DATABASE_DIRECT_URL"`: the variable of a direct
     /// (pooler-free) URL for migrations.
     pub direct: Option<&'static str>,
+    /// `max_lifetime = "30m"`, in milliseconds; 0 keeps connections
+    pub max_lifetime_ms: Option<u64>,
+    /// `lifetime_jitter = "3m"`, in milliseconds
+    pub lifetime_jitter_ms: Option<u64>,
+    /// `idle_check = "1s"`, in milliseconds; 0 pings at every acquire
+    pub idle_check_ms: Option<u64>,
+    /// `leak_threshold = "30s"`, in milliseconds
+    pub leak_threshold_ms: Option<u64>,
 }
 
 /// Parses a duration: `500ms`, `5s`, `2m`, `1h`, or a bare number of seconds.
@@ -131,6 +139,12 @@ fn from_spec(spec: &PoolSpec) -> PoolOptions {
         pgbouncer: spec.pgbouncer,
         startup_wait: spec.startup_wait_ms.filter(|ms| *ms > 0).map(ms),
         credentials_poll: spec.credentials_poll_ms.map_or(d.credentials_poll, ms),
+        max_lifetime: spec
+            .max_lifetime_ms
+            .map_or(d.max_lifetime, |v| (v > 0).then(|| ms(v))),
+        lifetime_jitter: spec.lifetime_jitter_ms.map_or(d.lifetime_jitter, ms),
+        idle_check: spec.idle_check_ms.map_or(d.idle_check, ms),
+        leak_threshold: spec.leak_threshold_ms.map(ms),
     }
 }
 
@@ -195,6 +209,27 @@ pub(crate) fn resolve(
     if let Some(Parsed::Duration(d)) = read("CREDENTIALS_POLL", bound) {
         o.credentials_poll = d;
     }
+    let lifetime_set = read("MAX_LIFETIME", dur).map(|p| {
+        if let Parsed::Duration(d) = p {
+            o.max_lifetime = (!d.is_zero()).then_some(d);
+        }
+    });
+    let jitter_set = read("LIFETIME_JITTER", dur).map(|p| {
+        if let Parsed::Duration(d) = p {
+            o.lifetime_jitter = d;
+        }
+    });
+    if spec.lifetime_jitter_ms.is_none() && jitter_set.is_none() {
+        // Unset anywhere: a tenth of the lifetime in force.
+        o.lifetime_jitter = o.max_lifetime.map_or(Duration::ZERO, |l| l / 10);
+    }
+    if let Some(Parsed::Duration(d)) = read("IDLE_CHECK", dur) {
+        o.idle_check = d;
+    }
+    // Zero would report every connection as held too long.
+    if let Some(Parsed::Duration(d)) = read("LEAK_THRESHOLD", bound) {
+        o.leak_threshold = Some(d);
+    }
     // Empty means unset, so any value names a directory: migrations
     // shipped beside the binary, which beat the embedded ones.
     let var = name("MIGRATIONS");
@@ -213,6 +248,11 @@ pub(crate) fn resolve(
             },
         ));
     }
+    let set = Overrides {
+        lifetime: lifetime_set.is_some(),
+        jitter: jitter_set.is_some(),
+    };
+    problems.extend(lifetime_problems(&o, source, &prefix, set));
     if problems.is_empty() {
         Ok(o)
     } else {
@@ -220,6 +260,66 @@ pub(crate) fn resolve(
     }
 }
 
+/// Which of the lifetime overrides were set.
+#[derive(Clone, Copy)]
+struct Overrides {
+    lifetime: bool,
+    jitter: bool,
+}
+
+/// A lifetime shorter than the connect timeout, or a jitter not shorter
+/// than the lifetime, blamed on an override that made it so (the
+/// attributes alone are checked at compile time).
+fn lifetime_problems(
+    o: &PoolOptions,
+    source: &dyn Source,
+    prefix: &str,
+    set: Overrides,
+) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let Some(max_lifetime) = o.max_lifetime else {
+        return problems;
+    };
+    let name = |suffix: &str| source.name(&format!("{prefix}{suffix}"));
+    let (lifetime, connect, jitter) = (
+        name("MAX_LIFETIME"),
+        name("CONNECT_TIMEOUT"),
+        name("LIFETIME_JITTER"),
+    );
+    if max_lifetime < o.connect_timeout {
+        let (var, other_var) = if set.lifetime {
+            (lifetime.clone(), connect)
+        } else {
+            (connect, lifetime.clone())
+        };
+        problems.push(Problem::new(
+            &var,
+            ProblemKind::LifetimeBelowConnectTimeout {
+                max_lifetime,
+                connect_timeout: o.connect_timeout,
+                other_var,
+            },
+        ));
+    }
+    if o.lifetime_jitter >= max_lifetime {
+        let (var, other_var) = if set.jitter || !set.lifetime {
+            (jitter, lifetime)
+        } else {
+            (lifetime, jitter)
+        };
+        problems.push(Problem::new(
+            &var,
+            ProblemKind::JitterNotBelowLifetime {
+                jitter: o.lifetime_jitter,
+                max_lifetime,
+                other_var,
+            },
+        ));
+    }
+    problems
+}
+
+/// Which of the pool settings a URL parameter may also set came from an
 #[cfg(test)]
 mod tests {
     use super::*;

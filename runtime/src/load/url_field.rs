@@ -461,6 +461,10 @@ mod tests {
             credentials_poll_ms: None,
             replica: None,
             direct: None,
+            max_lifetime_ms: None,
+            lifetime_jitter_ms: None,
+            idle_check_ms: None,
+            leak_threshold_ms: None,
         },
         libpq: true,
     };

@@ -12,6 +12,7 @@ use crate::pool::connect::{self, Hosts};
 use crate::pool::connector::{Shape, Why};
 use crate::pool::database::Database;
 use crate::pool::error::{DatabaseError, DatabaseErrorKind};
+use crate::pool::watch::{Role, Watch};
 
 impl Database {
     pub(super) async fn build_slow(&self) -> Result<Pool, DatabaseError> {
@@ -132,7 +133,9 @@ impl Database {
                 targets: &c.runtime.targets,
                 failover: &c.failover,
             };
-            let pool = match connect::build(&options, &c.runtime.pool, &target, &hosts).await {
+            let watch = Watch::new(Role::Primary, &c.runtime.var, &options, &c.runtime.pool);
+            let built = connect::build(&options, &c.runtime.pool, &target, &hosts, &watch);
+            let pool = match built.await {
                 Ok(pool) => pool,
                 Err(e) if e.kind() == DatabaseErrorKind::Auth && again => {
                     again = false;
@@ -143,7 +146,7 @@ impl Database {
                 }
                 Err(e) => return Err(e),
             };
-            c.attach(&pool, Shape::Primary);
+            c.attach(&pool, Shape::Primary, &watch);
             if let Some(migrations) = &c.runtime.pool.migrations {
                 let count =
                     crate::pool::migrate::run(&pool, migrations, &c.runtime, &target).await?;

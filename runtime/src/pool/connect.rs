@@ -11,6 +11,11 @@ use crate::url::redact::Secrets;
 use crate::{Backend, Pool};
 use core::time::Duration;
 use std::future::Future;
+use std::sync::Arc;
+
+use tracing::Instrument as _;
+
+use crate::pool::watch::{Fresh, Watch};
 
 /// Where a pool connects, for messages: the redacted URL and the secrets to
 /// scrub from driver messages.
@@ -58,24 +63,27 @@ pub(crate) async fn build(
     pool: &PoolOptions,
     target: &Target<'_>,
     hosts: &Hosts<'_>,
+    watch: &Arc<Watch>,
 ) -> Result<Pool, DatabaseError> {
-    let built = match for_driver(options) {
-        #[cfg(feature = "postgres")]
-        ConnectOptions::Postgres(o) if hosts.choose() => {
-            Pool::Postgres(choose_then_pool(&o, pool, target, hosts).await?)
-        }
-        #[cfg(feature = "postgres")]
-        ConnectOptions::Postgres(o) => {
-            Pool::Postgres(probe_then_pool::<sqlx::PgConnection>(o, pool, target).await?)
-        }
-        #[cfg(feature = "mysql")]
-        ConnectOptions::MySql(o) => {
-            Pool::MySql(probe_then_pool::<sqlx::MySqlConnection>(o, pool, target).await?)
-        }
-        #[cfg(feature = "sqlite")]
-        ConnectOptions::Sqlite(o) => build_sqlite(&o, pool, target).await?,
+    let built = async {
+        Ok(match for_driver(options) {
+            #[cfg(feature = "postgres")]
+            ConnectOptions::Postgres(o) if hosts.choose() => {
+                Pool::Postgres(choose_then_pool(&o, pool, target, hosts, watch).await?)
+            }
+            #[cfg(feature = "postgres")]
+            ConnectOptions::Postgres(o) => {
+                Pool::Postgres(probe_then_pool::<sqlx::PgConnection>(o, pool, target, watch).await?)
+            }
+            #[cfg(feature = "mysql")]
+            ConnectOptions::MySql(o) => {
+                Pool::MySql(probe_then_pool::<sqlx::MySqlConnection>(o, pool, target, watch).await?)
+            }
+            #[cfg(feature = "sqlite")]
+            ConnectOptions::Sqlite(o) => build_sqlite(&o, pool, target, watch).await?,
+        })
     };
-    Ok(built)
+    built.instrument(watch.connect_span()).await
 }
 
 /// The options as the driver needs them: bracketed IPv6 hosts unbracketed.
@@ -127,7 +135,7 @@ pub(crate) struct Hosts<'a> {
     #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
     pub(crate) targets: &'a crate::url::Targets,
     #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
-    pub(crate) failover: &'a std::sync::Arc<crate::pool::failover::Failover>,
+    pub(crate) failover: &'a Arc<crate::pool::failover::Failover>,
 }
 
 impl Hosts<'_> {
@@ -147,6 +155,7 @@ async fn choose_then_pool(
     pool: &PoolOptions,
     target: &Target<'_>,
     hosts: &Hosts<'_>,
+    watch: &Arc<Watch>,
 ) -> Result<sqlx::PgPool, DatabaseError> {
     use crate::pool::failover;
     let deadline = failover::Deadline::after(pool.connect_timeout);
@@ -160,14 +169,10 @@ async fn choose_then_pool(
     .await?;
     let _ = sqlx::Connection::close(probe).await;
     hosts.failover.switch(i);
-    let marks = std::sync::Arc::clone(hosts.failover);
+    let marks = Arc::clone(hosts.failover);
     let options = failover::host_options(base, hosts.targets, i);
-    Ok(pool_options(pool)
-        .before_acquire(move |_, meta| {
-            let fresh = marks.fresh(meta.age);
-            Box::pin(async move { Ok(fresh) })
-        })
-        .connect_lazy_with(options))
+    let fresh: Fresh = Arc::new(move |age| marks.fresh(age));
+    Ok(pool_options(pool, watch, Some(fresh)).connect_lazy_with(options))
 }
 
 /// One bounded probe connection, then a lazy pool with the same options.
@@ -176,21 +181,30 @@ async fn probe_then_pool<C: sqlx::Connection>(
     options: <C as sqlx::Connection>::Options,
     pool: &PoolOptions,
     target: &Target<'_>,
+    watch: &Arc<Watch>,
 ) -> Result<sqlx::Pool<C::Database>, DatabaseError>
 where
     C::Database: sqlx::Database<Connection = C>,
 {
     let probe = bounded(target, pool.connect_timeout, C::connect_with(&options)).await?;
     let _ = probe.close().await;
-    Ok(pool_options(pool).connect_lazy_with(options))
+    Ok(pool_options(pool, watch, None).connect_lazy_with(options))
 }
 
-pub(crate) fn pool_options<DB: sqlx::Database>(o: &PoolOptions) -> sqlx::pool::PoolOptions<DB> {
-    sqlx::pool::PoolOptions::new()
+/// sqlx's options for every pool: sized and bounded by `o`, with the
+/// hooks of `watch` (each connection's own lifetime, the idle check, the
+/// create time) and the extra check `fresh`.
+pub(crate) fn pool_options<DB: sqlx::Database>(
+    o: &PoolOptions,
+    watch: &Arc<Watch>,
+    fresh: Option<Fresh>,
+) -> sqlx::pool::PoolOptions<DB> {
+    let options = sqlx::pool::PoolOptions::new()
         .max_connections(o.max_connections)
         .min_connections(o.min_connections)
         .acquire_timeout(o.acquire_timeout)
-        .idle_timeout(o.idle_timeout)
+        .idle_timeout(o.idle_timeout);
+    watch.hooks(options, fresh)
 }
 
 #[cfg(feature = "sqlite")]
@@ -198,6 +212,7 @@ async fn build_sqlite(
     o: &sqlx::sqlite::SqliteConnectOptions,
     pool: &PoolOptions,
     target: &Target<'_>,
+    watch: &Arc<Watch>,
 ) -> Result<Pool, DatabaseError> {
     use sqlx::Connection as _;
     let memory = o.get_filename().starts_with(MEMORY_PREFIX);
@@ -230,9 +245,10 @@ async fn build_sqlite(
             );
         }
     }
-    let mut options = pool_options::<sqlx::Sqlite>(pool);
+    let mut options = pool_options::<sqlx::Sqlite>(pool, watch, None);
     if memory {
-        // The database lives as long as one connection does.
+        // The database lives as long as one connection does (its watch
+        // retires none).
         options = options
             .min_connections(pool.min_connections.max(1))
             .idle_timeout(None)

@@ -26,6 +26,7 @@ use crate::pool::connect::Target;
 use crate::pool::credentials::Provider;
 use crate::pool::error::{DatabaseError, DatabaseErrorKind};
 use crate::pool::failover::Failover;
+use crate::pool::watch::Watch;
 use crate::pool::{Pool, Runtime};
 use crate::url::ConnectOptions;
 use crate::url::redact::Secrets;
@@ -82,6 +83,9 @@ pub(crate) struct Connector {
     watching: AtomicBool,
     /// The pools that follow the credentials, and their shapes.
     attached: Mutex<Vec<(Pool, Shape)>>,
+    /// The pools whose connection counts are sampled for the metrics.
+    #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
+    metered: Mutex<Vec<(Pool, Arc<Watch>)>>,
 }
 
 impl core::fmt::Debug for Connector {
@@ -112,6 +116,7 @@ impl Connector {
             wake: Arc::new(tokio::sync::Notify::new()),
             watching: AtomicBool::new(false),
             attached: Mutex::new(Vec::new()),
+            metered: Mutex::new(Vec::new()),
         }
     }
 
@@ -210,10 +215,26 @@ impl Connector {
         targets.hosts.len() > 1 || targets.attrs != crate::url::resolution::SessionAttrs::Any
     }
 
+    /// Makes `pool` a pool of this connector's handle, told about by
+    /// `watch`: `on_pool!` finds both from it, and with metrics its
+    /// connection counts are sampled every second (sqlx closes idle
+    /// connections without a hook to say so).
+    pub(crate) fn observe(self: &Arc<Self>, pool: &Pool, watch: &Arc<Watch>) {
+        crate::query::register(pool, self, watch);
+        #[cfg(feature = "metrics")]
+        if watch.metered() && tokio::runtime::Handle::try_current().is_ok() {
+            let mut metered = self.metered.lock().unwrap_or_else(PoisonError::into_inner);
+            metered.push((pool.clone(), Arc::clone(watch)));
+            if metered.len() == 1 {
+                tokio::spawn(sample(Arc::downgrade(self)));
+            }
+        }
+    }
+
     /// Has `pool` follow the credentials from now on, as `shape`; the
     /// options it holds now are brought up to date at once.
-    pub(crate) fn attach(self: &Arc<Self>, pool: &Pool, shape: Shape) {
-        crate::query::register(pool, self);
+    pub(crate) fn attach(self: &Arc<Self>, pool: &Pool, shape: Shape, watch: &Arc<Watch>) {
+        self.observe(pool, watch);
         let (base, provided) = {
             let creds = self.creds();
             (creds.base.clone(), creds.provided.clone())
@@ -364,6 +385,23 @@ async fn follow(weak: Weak<Connector>) {
         let Some(c) = weak.upgrade() else { return };
         let why = if woken { Why::AuthFailed } else { Why::Poll };
         c.refresh(why).await;
+    }
+}
+
+
+/// Every second, the connection counts of the metered pools, until the
+/// last handle is dropped.
+#[cfg(feature = "metrics")]
+async fn sample(weak: Weak<Connector>) {
+    loop {
+        tokio::time::sleep(core::time::Duration::from_secs(1)).await;
+        let Some(c) = weak.upgrade() else { return };
+        let metered = c.metered.lock().unwrap_or_else(PoisonError::into_inner);
+        for (pool, watch) in metered.iter() {
+            if let Some(m) = &watch.instruments {
+                m.counts(pool.size(), pool.num_idle());
+            }
+        }
     }
 }
 

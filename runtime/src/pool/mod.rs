@@ -21,7 +21,11 @@
 //! - `reader`: the read-only pool;
 //! - `credentials`: the provider and `_FILE` types;
 //! - `migrations`: embedded or run-time migrations, also behind a
-//!   transaction-mode pooler or through a direct URL.
+//!   transaction-mode pooler or through a direct URL;
+//! - `watch`: what each pool says about itself (spans, slow holders, and
+//!   with `metrics.rs` the metrics by OpenTelemetry's names) and how its
+//!   connections age (`lifetime.rs`: a jittered lifetime each, an idle
+//!   check).
 
 mod build;
 pub(crate) mod connect;
@@ -54,6 +58,9 @@ pub(crate) mod failover {
 }
 pub(crate) mod error;
 mod health;
+mod lifetime;
+#[cfg(feature = "metrics")]
+mod metrics;
 mod migrate;
 mod migrations;
 mod options;
@@ -62,6 +69,7 @@ mod reader;
 pub mod sqlite;
 #[cfg(feature = "sqlite")]
 mod switch;
+pub(crate) mod watch;
 
 pub(crate) use credentials::SecretFile;
 pub use credentials::{Credential, ProviderError};

@@ -6,6 +6,9 @@ use core::time::Duration;
 
 use crate::pool::migrations::Migrations;
 
+/// `max_lifetime` when none is set: sqlx's, and `HikariCP`'s.
+pub(crate) const DEFAULT_MAX_LIFETIME: Duration = Duration::from_mins(30);
+
 /// What `pool()` does when a configured primary cannot be reached.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
@@ -76,6 +79,34 @@ pub struct PoolOptions {
     ///
     /// _Default:_ 10 s.
     pub credentials_poll: Duration,
+    /// Connections are closed and replaced after about this long
+    /// (`max_lifetime`): each at its own point of the last
+    /// [`lifetime_jitter`](Self::lifetime_jitter) of it, so that a pool's
+    /// connections, opened together, do not all reconnect in the same
+    /// second. `None` keeps them for ever.
+    ///
+    /// _Default:_ 30 min.
+    pub max_lifetime: Option<Duration>,
+    /// How much earlier than [`max_lifetime`](Self::max_lifetime) a
+    /// connection may be retired, drawn at random for each connection
+    /// (`lifetime_jitter`, pgx's `MaxConnLifetimeJitter`); shorter than the
+    /// lifetime.
+    ///
+    /// _Default:_ a tenth of `max_lifetime` (3 min).
+    pub lifetime_jitter: Duration,
+    /// A connection idle for longer than this is pinged before it is handed
+    /// out, and replaced when it does not answer (`idle_check`; pgx pings
+    /// those idle over 1 s). Zero pings at every acquire, as sqlx does.
+    ///
+    /// _Default:_ 1 s.
+    pub idle_check: Duration,
+    /// A connection held longer than this (`leak_threshold`, `HikariCP`'s
+    /// `leakDetectionThreshold`) is logged once with where it was acquired
+    /// and for how long, again when it comes back, and counted in the
+    /// metrics. `None`: off.
+    ///
+    /// _Default:_ none.
+    pub leak_threshold: Option<Duration>,
 }
 
 impl Default for PoolOptions {
@@ -91,6 +122,10 @@ impl Default for PoolOptions {
             pgbouncer: false,
             startup_wait: None,
             credentials_poll: Duration::from_secs(10),
+            max_lifetime: Some(DEFAULT_MAX_LIFETIME),
+            lifetime_jitter: DEFAULT_MAX_LIFETIME / 10,
+            idle_check: Duration::from_secs(1),
+            leak_threshold: None,
         }
     }
 }

@@ -73,9 +73,10 @@ impl Database {
                 Ok((i, probe)) => {
                     let _ = sqlx::Connection::close(probe).await;
                     let options = failover::host_options(&base, &replica.targets, i);
-                    let pool = pool_options(&config.pool).connect_lazy_with(options);
+                    let watch = reader_watch(config, &options);
+                    let pool = pool_options(&config.pool, &watch, None).connect_lazy_with(options);
                     let pool = Pool::Postgres(pool);
-                    crate::query::register(&pool, c);
+                    c.observe(&pool, &watch);
                     return Ok((pool, "the replica".to_owned()));
                 }
                 Err(e) => replica_error = Some(e),
@@ -103,8 +104,10 @@ impl Database {
         let ConnectOptions::Postgres(options) = options else {
             unreachable!("shaped PostgreSQL options stay PostgreSQL's")
         };
-        let pool = Pool::Postgres(pool_options(&config.pool).connect_lazy_with(options));
-        c.attach(&pool, shape);
+        let watch = reader_watch(config, &options);
+        let pool = pool_options(&config.pool, &watch, None).connect_lazy_with(options);
+        let pool = Pool::Postgres(pool);
+        c.attach(&pool, shape, &watch);
         let mut source = if standby {
             "a standby of the URL's hosts".to_owned()
         } else {
@@ -115,4 +118,15 @@ impl Database {
         }
         Ok((pool, source))
     }
+}
+
+/// The watch of a reader pool on `options`.
+#[cfg(feature = "postgres")]
+fn reader_watch(
+    config: &crate::pool::Runtime,
+    options: &sqlx::postgres::PgConnectOptions,
+) -> std::sync::Arc<crate::pool::watch::Watch> {
+    use crate::pool::watch::{Role, Watch};
+    let options = crate::url::ConnectOptions::Postgres(options.clone());
+    Watch::new(Role::Reader, &config.var, &options, &config.pool)
 }

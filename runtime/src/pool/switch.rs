@@ -4,6 +4,7 @@
 use crate::pool::connect::{self, Hosts, Target};
 use crate::pool::database::{Database, Switched};
 use crate::pool::error::DatabaseError;
+use crate::pool::watch::{Role, Watch};
 use crate::{Backend, Pool};
 
 impl Database {
@@ -37,13 +38,10 @@ impl Database {
             targets: &single,
             failover: &c.failover,
         };
-        let pool = connect::build(
-            &ConnectOptions::Sqlite(options),
-            &c.runtime.pool,
-            &target,
-            &hosts,
-        )
-        .await?;
+        let options = ConnectOptions::Sqlite(options);
+        let watch = Watch::new(Role::Primary, &c.runtime.var, &options, &c.runtime.pool);
+        let pool = connect::build(&options, &c.runtime.pool, &target, &hosts, &watch).await?;
+        c.observe(&pool, &watch);
         if let Some(migrations) = &c.runtime.pool.migrations {
             crate::pool::migrate::run(&pool, migrations, &c.runtime, &target).await?;
         }

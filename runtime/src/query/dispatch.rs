@@ -55,8 +55,11 @@ pub enum Dispatch<'a> {
 }
 
 /// The pool's variant, for `on_pool!`.
+/// `#[track_caller]`: called from `on_pool!`'s expansion, whose location is
+/// the macro's call site, where the body's statements take connections.
 #[doc(hidden)]
 #[must_use]
+#[track_caller]
 pub fn dispatch(pool: &Pool) -> Dispatch<'_> {
     match pool {
         #[cfg(feature = "postgres")]

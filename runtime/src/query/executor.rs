@@ -16,22 +16,25 @@
 
 use core::fmt;
 use core::ops::{Deref, DerefMut};
+use core::panic::Location;
 use std::sync::{Arc, PoisonError, RwLock, Weak};
 
 use either::Either;
 use futures_core::future::BoxFuture;
 use futures_core::stream::BoxStream;
 use futures_util::TryStreamExt as _;
-use sqlx::pool::PoolConnection;
 use sqlx::{Database, Execute, Executor};
 use sqlx_core::sql_str::SqlStr;
 
 use crate::Pool;
 use crate::pool::connector::Connector;
+use crate::pool::watch::{Hold, Watch};
+use crate::query::held::{Conn, acquire};
 
-/// The pools built by a `Database`, and its connector. Entries of dropped
-/// handles are swept when a new pool registers.
-static REGISTRY: RwLock<Vec<(usize, Weak<Connector>)>> = RwLock::new(Vec::new());
+/// The pools built by a `Database`, its connector and each pool's watch.
+/// Entries of dropped handles are swept when a new pool registers.
+type Entry = (usize, Weak<Connector>, Arc<Watch>);
+static REGISTRY: RwLock<Vec<Entry>> = RwLock::new(Vec::new());
 
 /// The identity of a sqlx pool: the address of its shared state, stable
 /// for its life.
@@ -50,22 +53,28 @@ fn identity_of(pool: &Pool) -> usize {
     }
 }
 
-/// Records that `pool` was built by the handle of `connector`.
-pub(crate) fn register(pool: &Pool, connector: &Arc<Connector>) {
+/// Records that `pool` was built by the handle of `connector`, and is
+/// told about by `watch`.
+pub(crate) fn register(pool: &Pool, connector: &Arc<Connector>, watch: &Arc<Watch>) {
     let mut registry = REGISTRY.write().unwrap_or_else(PoisonError::into_inner);
-    registry.retain(|(_, c)| c.strong_count() > 0);
-    registry.push((identity_of(pool), Arc::downgrade(connector)));
+    registry.retain(|(_, c, _)| c.strong_count() > 0);
+    registry.push((
+        identity_of(pool),
+        Arc::downgrade(connector),
+        Arc::clone(watch),
+    ));
 }
 
-/// The connector of the handle that built `pool`, if one did.
-fn connector_of<DB: Database>(pool: &sqlx::Pool<DB>) -> Option<Arc<Connector>> {
+/// The connector of the handle that built `pool`, if one did, and the
+/// pool's watch.
+fn connector_of<DB: Database>(pool: &sqlx::Pool<DB>) -> Option<(Arc<Connector>, Arc<Watch>)> {
     let id = identity(pool);
     REGISTRY
         .read()
         .unwrap_or_else(PoisonError::into_inner)
         .iter()
-        .find(|(i, _)| *i == id)
-        .and_then(|(_, c)| c.upgrade())
+        .find(|(i, _, _)| *i == id)
+        .and_then(|(_, c, w)| Some((c.upgrade()?, Arc::clone(w))))
 }
 
 /// A typed sqlx pool as [`on_pool!`](crate::on_pool!) hands it to a body
@@ -80,19 +89,26 @@ pub struct PoolRef<'p, DB: Database> {
     pool: &'p sqlx::Pool<DB>,
     connector: Option<Arc<Connector>>,
     unnamed: bool,
+    watch: Option<Arc<Watch>>,
+    /// Where `on_pool!` was written: where its statements take their
+    /// connections, for a slow holder's report.
+    at: &'static Location<'static>,
 }
 
 impl<'p, DB: Database> PoolRef<'p, DB> {
     /// `pool`, with the connector of the handle that built it (when one
-    /// did).
+    /// did), as used by the caller's caller (`on_pool!`'s site).
+    #[track_caller]
     pub(crate) fn new(pool: &'p sqlx::Pool<DB>) -> Self {
-        let connector = connector_of(pool);
+        let (connector, watch) = connector_of(pool).unzip();
         let unnamed = DB::NAME == "PostgreSQL"
             && connector.as_ref().is_some_and(|c| c.runtime.pool.pgbouncer);
         Self {
             pool,
             connector,
             unnamed,
+            watch,
+            at: Location::caller(),
         }
     }
 
@@ -113,32 +129,39 @@ impl<'p, DB: Database> PoolRef<'p, DB> {
 
     /// A connection, with the credential retry. Statements on it run as
     /// they are: behind a transaction-mode pooler, use [`begin`](Self::begin).
-    pub async fn acquire(&self) -> Result<PoolConnection<DB>, sqlx::Error> {
-        acquire(self.pool, self.connector.as_deref()).await
+    /// It is watched until dropped (see [`Conn`]), as acquired here: the
+    /// caller's file and line.
+    #[track_caller]
+    pub fn acquire(&self) -> impl Future<Output = Result<Conn<DB>, sqlx::Error>> + '_ {
+        let at = Location::caller();
+        acquire(
+            self.pool,
+            self.connector.as_deref(),
+            self.watch.as_ref(),
+            at,
+        )
     }
 
     /// Starts a transaction, with the credential retry. `&mut *tx` is an
     /// executor; behind a transaction-mode pooler its statements run
-    /// unnamed.
-    pub async fn begin(&self) -> Result<Transaction<DB>, sqlx::Error> {
-        let conn = self.acquire().await?;
+    /// unnamed. Its connection is watched as [`acquire`](Self::acquire)'s
+    /// is, as acquired here.
+    #[track_caller]
+    pub fn begin(&self) -> impl Future<Output = Result<Transaction<DB>, sqlx::Error>> + '_ {
+        let taken = self.acquire();
+        async move { self.begin_on(taken.await?).await }
+    }
+
+    async fn begin_on(&self, conn: Conn<DB>) -> Result<Transaction<DB>, sqlx::Error> {
+        let (conn, hold) = conn.split();
         let tx = sqlx::Transaction::begin(conn, None).await?;
         Ok(Transaction {
             conn: TxConn {
                 tx,
                 unnamed: self.unnamed,
             },
+            _hold: hold,
         })
-    }
-}
-
-async fn acquire<DB: Database>(
-    pool: &sqlx::Pool<DB>,
-    connector: Option<&Connector>,
-) -> Result<PoolConnection<DB>, sqlx::Error> {
-    match connector {
-        Some(c) => c.acquire(pool).await,
-        None => pool.acquire().await,
     }
 }
 
@@ -164,6 +187,8 @@ impl<DB: Database> fmt::Debug for PoolRef<'_, DB> {
 /// [`commit`](Self::commit), or drop it to roll back.
 pub struct Transaction<DB: Database> {
     conn: TxConn<DB>,
+    /// Its connection's record: the use ends when the transaction does.
+    _hold: Option<Hold>,
 }
 
 /// The connection of a [`Transaction`], as its statements see it: an
@@ -276,8 +301,9 @@ where
         let pool = self.pool.clone();
         let connector = self.connector.clone();
         let unnamed = self.unnamed;
+        let (watch, at) = (self.watch.clone(), self.at);
         Box::pin(sqlx_core::try_stream! {
-            let mut conn = acquire(&pool, connector.as_deref()).await?;
+            let mut conn = acquire(&pool, connector.as_deref(), watch.as_ref(), at).await?;
             if unnamed {
                 let mut tx = sqlx::Connection::begin(&mut *conn).await?;
                 {
@@ -308,8 +334,9 @@ where
         let pool = self.pool.clone();
         let connector = self.connector.clone();
         let unnamed = self.unnamed;
+        let (watch, at) = (self.watch.clone(), self.at);
         Box::pin(async move {
-            let mut conn = acquire(&pool, connector.as_deref()).await?;
+            let mut conn = acquire(&pool, connector.as_deref(), watch.as_ref(), at).await?;
             if unnamed {
                 let mut tx = sqlx::Connection::begin(&mut *conn).await?;
                 let row = (&mut *tx)
@@ -336,8 +363,9 @@ where
     {
         let pool = self.pool.clone();
         let connector = self.connector.clone();
+        let (watch, at) = (self.watch.clone(), self.at);
         Box::pin(async move {
-            acquire(&pool, connector.as_deref())
+            acquire(&pool, connector.as_deref(), watch.as_ref(), at)
                 .await?
                 .prepare_with(sql, parameters)
                 .await

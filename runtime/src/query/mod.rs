@@ -8,6 +8,7 @@
 
 mod dispatch;
 mod executor;
+mod held;
 
 use core::fmt;
 use core::marker::PhantomData;
@@ -21,6 +22,7 @@ use crate::Backend;
 pub use dispatch::{Dispatch, Off, dispatch};
 pub(crate) use executor::register;
 pub use executor::{PoolRef, Transaction, TxConn};
+pub use held::Conn;
 
 /// A statement written once with PostgreSQL's `$1`, `$2`, ... placeholders,
 /// with its MySQL form (`?`) translated at compile time: what [`sql!`]
