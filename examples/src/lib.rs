@@ -1,1 +1,0 @@
-//! Examples of dbsettings live in `examples/`.
