@@ -3,6 +3,11 @@
 //! expected output beside it, and in `tests/ui/pass/` uses that must
 //! compile and run.
 //! Regenerate with `TRYBUILD=overwrite` and read the diff before committing.
+//!
+//! trybuild builds the cases in a project of its own, with this package's
+//! dependencies, in a target directory of its own: so this package depends
+//! on dbsettings with the SQLite driver (the cases' fallback) and nothing
+//! else, and dbsettings and sqlx compile there once, small.
 
 use std::path::Path;
 
@@ -23,7 +28,10 @@ fn write_migration_fixtures() {
     let target = Path::new(env!("CARGO_TARGET_TMPDIR"))
         .parent()
         .expect("CARGO_TARGET_TMPDIR is inside the target directory");
-    let root = target.join("tests/trybuild/dbsettings-tests/ui-migrations");
+    let root = target
+        .join("tests/trybuild")
+        .join(env!("CARGO_PKG_NAME"))
+        .join("ui-migrations");
     let files: [(&str, &[u8]); 5] = [
         (
             "no-backends/README.md",
