@@ -5,6 +5,7 @@
 
 mod common;
 
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -122,12 +123,21 @@ async fn a_backend_without_embedded_migrations_is_an_error_that_says_so() {
 }
 
 /// A crate of its own, built and run as a user would: the binary prints its
-/// SQLite schema after migrating. Its target directory is a subdirectory of
-/// this workspace's `target/`, kept between runs, so only the first run
-/// compiles the dependencies.
+/// SQLite schema after migrating.
+///
+/// It is built where the trybuild UI cases (`macros/ui`) are built, with
+/// their dependencies and the flags trybuild gives cargo, so cargo reuses
+/// what it built for them (or they reuse what it built here, whichever runs
+/// first): dbsettings and sqlx compile once for both, not once each. A
+/// mismatch (another trybuild, other dependencies there) costs time, not
+/// correctness. The target directory is kept between runs.
 struct Probe {
     dir: tempfile::TempDir,
     target: PathBuf,
+    cargo: OsString,
+    /// The host's target triple: trybuild passes `--target`, which puts the
+    /// artifacts under `<target>/<triple>/`.
+    triple: String,
 }
 
 impl Probe {
@@ -143,6 +153,7 @@ version = "0.0.0"
 edition = "2024"
 publish = false
 
+# As in macros/ui/Cargo.toml (trybuild leaves itself out of its project).
 [dependencies]
 dbsettings = {{ path = {runtime}, default-features = false, features = ["sqlite"] }}
 tokio = {{ version = "1", default-features = false, features = ["rt"] }}
@@ -190,8 +201,23 @@ fn main() {
 "#,
         )
         .unwrap();
-        let target = Path::new(env!("CARGO_TARGET_TMPDIR")).join("migration-probe");
-        Self { dir, target }
+        let target = Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .parent()
+            .expect("CARGO_TARGET_TMPDIR is inside the target directory")
+            .join("tests/trybuild");
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let version = Command::new(&cargo).arg("-vV").output().unwrap();
+        let triple = String::from_utf8(version.stdout)
+            .unwrap()
+            .lines()
+            .find_map(|l| l.strip_prefix("host: ").map(str::to_owned))
+            .expect("`cargo -vV` names the host");
+        Self {
+            dir,
+            target,
+            cargo,
+            triple,
+        }
     }
 
     fn write_migration(&self, name: &str, sql: &str) {
@@ -203,11 +229,18 @@ fn main() {
     /// Builds, then runs the binary from an empty directory with an empty
     /// environment; returns what it printed.
     fn build_and_run(&self) -> String {
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let built = Command::new(cargo)
-            .args(["build", "--offline", "--quiet"])
+        // What trybuild 1.0 gives cargo (its cargo.rs and rustflags.rs): the
+        // target, flags and incremental mode are part of each build's
+        // fingerprint.
+        let built = Command::new(&self.cargo)
+            .args(["build", "--offline", "--quiet", "--target", &self.triple])
+            .arg(
+                r#"--config=build.rustflags=["--cfg", "trybuild", "--verbose", "-A", "dead_code"]"#,
+            )
             .current_dir(self.dir.path())
             .env("CARGO_TARGET_DIR", &self.target)
+            .env("CARGO_INCREMENTAL", "0")
+            .env_remove("RUSTFLAGS")
             .output()
             .unwrap();
         assert!(
@@ -216,7 +249,8 @@ fn main() {
             String::from_utf8_lossy(&built.stderr)
         );
         let empty = tempfile::tempdir().unwrap();
-        let ran = Command::new(self.target.join("debug/migration-probe"))
+        let binary = self.target.join(&self.triple).join("debug/migration-probe");
+        let ran = Command::new(binary)
             .env_clear()
             .current_dir(empty.path())
             .output()
