@@ -16,6 +16,7 @@
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 /// Where Debian installs PostgreSQL 15's server binaries.
@@ -289,6 +290,47 @@ impl Cluster {
         Ok(standby)
     }
 
+    /// One cluster for every test of the binary that can share it (each with
+    /// roles and databases of its own, none stopping it): started by the
+    /// first caller, stopped and removed after the test process exits.
+    pub fn shared() -> Result<&'static Self, String> {
+        static SHARED: OnceLock<Result<Cluster, String>> = OnceLock::new();
+        SHARED
+            .get_or_init(|| {
+                let cluster = Self::start_new()?;
+                cluster.stop_after_exit()?;
+                Ok(cluster)
+            })
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+
+    /// Statics are never dropped: a watcher stops the server and removes
+    /// its directory once this process is gone (also after a failed test
+    /// or Ctrl-C, which it ignores).
+    fn stop_after_exit(&self) -> Result<(), String> {
+        let runuser = if is_root() {
+            "runuser -u postgres -- "
+        } else {
+            ""
+        };
+        let script = format!(
+            "trap '' INT HUP TERM; while kill -0 {pid} 2>/dev/null; do sleep 1; done; \
+             {runuser}{PG_BIN}/pg_ctl -m immediate -D '{data}' stop; rm -rf '{dir}'",
+            pid = std::process::id(),
+            data = self.data().display(),
+            dir = self.dir.path().display(),
+        );
+        Command::new("sh")
+            .args(["-c", &script])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map(drop)
+            .map_err(|e| format!("cannot start the cluster's watcher: {e}"))
+    }
+
     /// Stops the server at once, as a crash would (`pg_ctl -m immediate`).
     pub fn stop_now(&mut self) -> Result<(), String> {
         run(
@@ -327,6 +369,23 @@ impl Cluster {
         )?;
         Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
     }
+}
+
+/// A primary and its streaming standby for every test of the binary that
+/// only reads from them (none stopping or promoting either), as
+/// [`Cluster::shared`]: started once, stopped after the process exits.
+pub fn shared_pair() -> Result<&'static (Cluster, Cluster), String> {
+    static SHARED: OnceLock<Result<(Cluster, Cluster), String>> = OnceLock::new();
+    SHARED
+        .get_or_init(|| {
+            let primary = Cluster::start_new()?;
+            primary.stop_after_exit()?;
+            let standby = Cluster::standby_of(&primary)?;
+            standby.stop_after_exit()?;
+            Ok((primary, standby))
+        })
+        .as_ref()
+        .map_err(Clone::clone)
 }
 
 impl Drop for Cluster {
