@@ -51,7 +51,9 @@
 //!    the `//` authority, the driver being compiled in.
 //! 4. **Parse**: the `url` crate, then host, port, single host,
 //!    percent-escapes and UTF-8; a `#`, `/` or `?` in a password gets a hint.
-//! 5. **Driver**: the sqlx connect options of the backend accept it.
+//! 5. **Driver**: the sqlx connect options of the backend accept it, and
+//!    the TLS certificate and key files a connect would read are usable
+//!    ([`TlsFileProblem`](resolution::TlsFileProblem)).
 //!
 //! A failure at any layer falls back to SQLite with a
 //! [`FallbackReason`](resolution::FallbackReason),

@@ -9,6 +9,10 @@
 //!   root, whose `pg_hba.conf` asks TCP clients for a SCRAM password (the
 //!   machine's server trusts 127.0.0.1, so a password test against it
 //!   proves nothing).
+//! - [`Tls`]: a CA, server and client certificates made with the `openssl`
+//!   CLI; [`Cluster::init_tls`] a cluster that serves them (`ssl = on`,
+//!   `hostssl` lines only), [`MariaDb`] a MariaDB of its own that does
+//!   (the machine's MariaDB on 3306 is shared and has no certificates).
 //!
 //! Each `start` returns `Err` with the reason when the machine cannot run
 //! it (the binary is missing, ...), for the test to skip loudly.
@@ -399,5 +403,389 @@ impl Drop for Cluster {
                 .stderr(Stdio::null())
                 .status();
         }
+    }
+}
+
+/// Certificates for TLS tests, made with the `openssl` CLI in a directory of
+/// their own: a CA, a server certificate it signed for `localhost` and
+/// `127.0.0.1`, client certificates for one user, and a second CA that the
+/// server does not trust. EC P-256 keys (quick to make), unencrypted, 0600.
+pub struct Tls {
+    /// The CA that signed the server's and the client's certificates.
+    pub ca: PathBuf,
+    /// A CA the server does not trust; it signed `client_cert_other_ca`.
+    pub other_ca: PathBuf,
+    /// The server's certificate (subject alternative names `localhost` and
+    /// `127.0.0.1`, nothing else) and its key, owned by the server's user.
+    pub server_cert: PathBuf,
+    /// See `server_cert`.
+    pub server_key: PathBuf,
+    /// The user the client certificates name (their CN).
+    pub client_user: String,
+    /// An X.509 version 3 client certificate (`extendedKeyUsage =
+    /// clientAuth`) signed by `ca`.
+    pub client_cert: PathBuf,
+    /// The key of every client certificate here.
+    pub client_key: PathBuf,
+    /// The same key's certificate as `openssl x509 -req` makes it without
+    /// extensions: X.509 version 1, which libpq (`psql`) and OpenSSL servers
+    /// accept and rustls does not. `None` when this `openssl` makes a
+    /// version 3 certificate anyway.
+    pub client_cert_v1: Option<PathBuf>,
+    /// A version 3 client certificate for `client_key`, signed by `other_ca`.
+    pub client_cert_other_ca: PathBuf,
+    /// A key that belongs to no certificate here.
+    pub stray_key: PathBuf,
+}
+
+/// The `openssl` configuration of [`Tls`]: one section per kind of
+/// certificate, so nothing depends on the machine's `openssl.cnf`.
+const OPENSSL_CNF: &str = "\
+[req]
+distinguished_name = dn
+prompt = no
+[dn]
+CN = dbsettings test
+[ca]
+basicConstraints = critical,CA:TRUE
+keyUsage = critical,keyCertSign,cRLSign
+subjectKeyIdentifier = hash
+[server]
+basicConstraints = CA:FALSE
+keyUsage = critical,digitalSignature
+extendedKeyUsage = serverAuth
+subjectAltName = DNS:localhost,IP:127.0.0.1
+[client]
+basicConstraints = CA:FALSE
+keyUsage = critical,digitalSignature
+extendedKeyUsage = clientAuth
+";
+
+/// The `openssl` CLI, run in the directory of a [`Tls`].
+struct Openssl<'a>(&'a Path);
+
+impl Openssl<'_> {
+    /// EC P-256 keys: quick to make, and rustls and OpenSSL take them.
+    const NEW_KEY: [&'static str; 5] = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+    ];
+
+    fn run(&self, args: &[&str]) -> Result<Output, String> {
+        run(
+            Command::new("openssl").current_dir(self.0).args(args),
+            &format!("openssl {}", args[0]),
+        )
+    }
+
+    /// A self-signed CA: `<name>.pem` and `<name>.key`.
+    fn ca(&self, name: &str, cn: &str) -> Result<(), String> {
+        let (key, pem, subj) = (
+            format!("{name}.key"),
+            format!("{name}.pem"),
+            format!("/CN={cn}"),
+        );
+        let mut args = vec![
+            "req",
+            "-x509",
+            "-config",
+            "openssl.cnf",
+            "-extensions",
+            "ca",
+        ];
+        args.extend(Self::NEW_KEY);
+        args.extend(["-keyout", &key, "-out", &pem, "-days", "2", "-subj", &subj]);
+        self.run(&args).map(drop)
+    }
+
+    /// A key and a certificate request: `<name>.key` and `<name>.csr`.
+    fn request(&self, name: &str, cn: &str) -> Result<(), String> {
+        let (key, csr, subj) = (
+            format!("{name}.key"),
+            format!("{name}.csr"),
+            format!("/CN={cn}"),
+        );
+        let mut args = vec!["req", "-new", "-config", "openssl.cnf"];
+        args.extend(Self::NEW_KEY);
+        args.extend(["-keyout", &key, "-out", &csr, "-subj", &subj]);
+        self.run(&args).map(drop)
+    }
+
+    /// Signs `csr` with the CA `ca` into `out`, with the extensions of a
+    /// section of `openssl.cnf`, or none (then `x509 -req` makes version 1).
+    fn sign(
+        &self,
+        csr: &str,
+        ca: &str,
+        serial: &str,
+        extensions: Option<&str>,
+        out: &str,
+    ) -> Result<(), String> {
+        let (ca_pem, ca_key) = (format!("{ca}.pem"), format!("{ca}.key"));
+        let mut args = vec![
+            "x509",
+            "-req",
+            "-in",
+            csr,
+            "-CA",
+            &ca_pem,
+            "-CAkey",
+            &ca_key,
+            "-set_serial",
+            serial,
+            "-days",
+            "2",
+            "-out",
+            out,
+        ];
+        if let Some(section) = extensions {
+            args.extend(["-extfile", "openssl.cnf", "-extensions", section]);
+        }
+        self.run(&args).map(drop)
+    }
+}
+
+impl Tls {
+    /// Makes the files in `dir` (created), the server's key owned by
+    /// `server_user` (when given: this process is root) and readable by it
+    /// alone, as PostgreSQL and MariaDB require.
+    pub fn make(dir: &Path, client_user: &str, server_user: Option<&str>) -> Result<Self, String> {
+        use std::os::unix::fs::PermissionsExt as _;
+        if Command::new("openssl")
+            .arg("version")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_err()
+        {
+            return Err("the openssl CLI is not installed (apt-get install openssl)".to_owned());
+        }
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755))
+            .map_err(|e| e.to_string())?;
+        std::fs::write(dir.join("openssl.cnf"), OPENSSL_CNF).map_err(|e| e.to_string())?;
+        let openssl = Openssl(dir);
+        openssl.ca("ca", "dbsettings test CA")?;
+        openssl.ca("other_ca", "dbsettings other CA")?;
+        openssl.request("server", "localhost")?;
+        openssl.sign("server.csr", "ca", "1", Some("server"), "server.crt")?;
+        openssl.request("client", client_user)?;
+        openssl.sign("client.csr", "ca", "2", Some("client"), "client.crt")?;
+        openssl.sign("client.csr", "ca", "3", None, "client_v1.crt")?;
+        openssl.sign(
+            "client.csr",
+            "other_ca",
+            "4",
+            Some("client"),
+            "client_other_ca.crt",
+        )?;
+        openssl.run(&[
+            "genpkey",
+            "-algorithm",
+            "EC",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-out",
+            "stray.key",
+        ])?;
+        let v1 = openssl.run(&["x509", "-in", "client_v1.crt", "-noout", "-text"])?;
+        let is_v1 = String::from_utf8_lossy(&v1.stdout).contains("Version: 1 (0x0)");
+        for key in [
+            "ca.key",
+            "other_ca.key",
+            "server.key",
+            "client.key",
+            "stray.key",
+        ] {
+            std::fs::set_permissions(dir.join(key), std::fs::Permissions::from_mode(0o600))
+                .map_err(|e| e.to_string())?;
+        }
+        if let Some(user) = server_user {
+            run(
+                Command::new("chown")
+                    .arg(format!("{user}:{user}"))
+                    .arg(dir.join("server.key")),
+                "chown",
+            )?;
+        }
+        Ok(Self {
+            ca: dir.join("ca.pem"),
+            other_ca: dir.join("other_ca.pem"),
+            server_cert: dir.join("server.crt"),
+            server_key: dir.join("server.key"),
+            client_user: client_user.to_owned(),
+            client_cert: dir.join("client.crt"),
+            client_key: dir.join("client.key"),
+            client_cert_v1: is_v1.then(|| dir.join("client_v1.crt")),
+            client_cert_other_ca: dir.join("client_other_ca.crt"),
+            stray_key: dir.join("stray.key"),
+        })
+    }
+}
+
+impl Cluster {
+    /// [`init`](Self::init) with TLS: `ssl = on` with a [`Tls`] made for
+    /// `client_user` in the cluster's dir, listening on 127.0.0.1 and
+    /// 127.0.0.2 (an address the certificate does not name), and a
+    /// `pg_hba.conf` with `hostssl` lines only: `client_user` needs a client
+    /// certificate (`trust clientcert=verify-full`: signed by the CA, CN =
+    /// user), every other user is trusted over TLS, and TCP without TLS is
+    /// refused.
+    pub fn init_tls(client_user: &str) -> Result<(Self, Tls), String> {
+        use std::fmt::Write as _;
+        let cluster = Self::init()?;
+        let tls = Tls::make(
+            &cluster.dir.path().join("tls"),
+            client_user,
+            is_root().then_some("postgres"),
+        )?;
+        let data = cluster.data();
+        let hba = format!(
+            "local all all trust\n\
+             hostssl all {client_user} 127.0.0.0/8 trust clientcert=verify-full\n\
+             hostssl all all 127.0.0.0/8 trust\n"
+        );
+        std::fs::write(data.join("pg_hba.conf"), hba).map_err(|e| e.to_string())?;
+        let mut conf =
+            std::fs::read_to_string(data.join("postgresql.conf")).map_err(|e| e.to_string())?;
+        // Later lines win.
+        let _ = write!(
+            conf,
+            "listen_addresses = '127.0.0.1,127.0.0.2'\nssl = on\nssl_cert_file = '{}'\n\
+             ssl_key_file = '{}'\nssl_ca_file = '{}'\n",
+            tls.server_cert.display(),
+            tls.server_key.display(),
+            tls.ca.display()
+        );
+        std::fs::write(data.join("postgresql.conf"), conf).map_err(|e| e.to_string())?;
+        Ok((cluster, tls))
+    }
+}
+
+/// A MariaDB server of its own (`mariadb-install-db`, `mariadbd`) on a spare
+/// port of 127.0.0.1 under a temp dir, as the `mysql` OS user when run as
+/// root, with TLS on: the certificates of a [`Tls`]. `root` logs in over the
+/// Unix socket only (see [`sql`](Self::sql)). Stopped and removed on drop.
+pub struct MariaDb {
+    /// Its port on 127.0.0.1.
+    pub port: u16,
+    /// The certificates it serves and trusts.
+    pub tls: Tls,
+    server: std::process::Child,
+    dir: tempfile::TempDir,
+}
+
+impl MariaDb {
+    /// Creates and starts the server, with certificates for `client_user`,
+    /// and waits until it accepts connections.
+    pub fn start_tls(client_user: &str) -> Result<Self, String> {
+        let mariadbd = ["/usr/sbin/mariadbd", "/usr/sbin/mysqld"]
+            .into_iter()
+            .find(|p| Path::new(p).exists())
+            .ok_or("the MariaDB server is not installed (apt-get install mariadb-server)")?;
+        let install = ["/usr/bin/mariadb-install-db", "/usr/bin/mysql_install_db"]
+            .into_iter()
+            .find(|p| Path::new(p).exists())
+            .ok_or("mariadb-install-db is not installed")?;
+        let dir = tempfile::Builder::new()
+            .prefix("dbsettings-mariadb-")
+            .tempdir()
+            .map_err(|e| format!("no temp dir: {e}"))?;
+        let root = is_root();
+        let tls = Tls::make(
+            &dir.path().join("tls"),
+            client_user,
+            root.then_some("mysql"),
+        )?;
+        if root {
+            run(
+                Command::new("chown").arg("mysql:mysql").arg(dir.path()),
+                "chown",
+            )?;
+        }
+        let d = dir.path();
+        let user = root.then_some("--user=mysql");
+        run(
+            Command::new(install)
+                .arg("--no-defaults")
+                .args(user)
+                .arg(format!("--datadir={}", d.join("data").display()))
+                .args(["--auth-root-authentication-method=socket", "--skip-test-db"]),
+            "mariadb-install-db",
+        )?;
+        let port = free_port();
+        let server = Command::new(mariadbd)
+            .arg("--no-defaults")
+            .args(user)
+            .arg(format!("--datadir={}", d.join("data").display()))
+            .arg(format!("--port={port}"))
+            .arg("--bind-address=127.0.0.1")
+            .arg(format!("--socket={}", d.join("mysqld.sock").display()))
+            .arg(format!("--pid-file={}", d.join("mysqld.pid").display()))
+            .arg(format!("--log-error={}", d.join("error.log").display()))
+            .args([
+                "--skip-log-bin",
+                "--skip-name-resolve",
+                "--innodb-buffer-pool-size=16M",
+            ])
+            .arg(format!("--ssl-cert={}", tls.server_cert.display()))
+            .arg(format!("--ssl-key={}", tls.server_key.display()))
+            .arg(format!("--ssl-ca={}", tls.ca.display()))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("mariadbd cannot run: {e}"))?;
+        let server = Self {
+            port,
+            tls,
+            server,
+            dir,
+        };
+        if wait_for_port(port, Duration::from_secs(30)) {
+            Ok(server)
+        } else {
+            let log =
+                std::fs::read_to_string(server.dir.path().join("error.log")).unwrap_or_default();
+            Err(format!("mariadbd did not listen on {port}: {log}"))
+        }
+    }
+
+    /// Runs SQL as `root`, over the server's Unix socket.
+    pub fn sql(&self, statement: &str) -> Result<String, String> {
+        let out = run(
+            Command::new("mariadb")
+                .arg("--no-defaults")
+                .arg(format!(
+                    "--socket={}",
+                    self.dir.path().join("mysqld.sock").display()
+                ))
+                .args(["-u", "root", "-N", "-B", "-e", statement]),
+            "mariadb",
+        )?;
+        Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    }
+}
+
+impl Drop for MariaDb {
+    fn drop(&mut self) {
+        // A clean shutdown (SIGTERM), then SIGKILL if it takes too long.
+        let _ = Command::new("kill")
+            .arg(self.server.id().to_string())
+            .stderr(Stdio::null())
+            .status();
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(20) {
+            if matches!(self.server.try_wait(), Ok(Some(_))) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.server.kill();
+        let _ = self.server.wait();
     }
 }

@@ -283,11 +283,12 @@ pub(crate) fn classify(error: &sqlx::Error, backend: Backend) -> DatabaseErrorKi
             let code = db.code();
             match code.as_deref() {
                 // PostgreSQL invalid_password and invalid_authorization_specification
-                // (which pg_hba.conf uses, also for "SSL off"); MySQL's SQLSTATE
+                // (which pg_hba.conf uses, also for "SSL off" and for a
+                // missing or refused client certificate); MySQL's SQLSTATE
                 // for ER_ACCESS_DENIED_ERROR.
                 Some("28P01" | "28000") => {
                     let m = db.message();
-                    if m.contains("SSL") || m.contains("encryption") {
+                    if m.contains("SSL") || m.contains("encryption") || m.contains("certificate") {
                         K::Tls
                     } else {
                         K::Auth
@@ -326,7 +327,10 @@ pub(crate) fn classify(error: &sqlx::Error, backend: Backend) -> DatabaseErrorKi
         }
         _ => {
             let m = error.to_string().to_lowercase();
-            if m.contains("tls") || m.contains("ssl") {
+            // sqlx's configuration errors for the client's certificate and
+            // key ("no keys found pem file", "user auth key and certs must
+            // be given together") come at connect time.
+            if m.contains("tls") || m.contains("ssl") || m.contains("pem") || m.contains("certs") {
                 K::Tls
             } else if m.contains("lookup address") || m.contains("name or service not known") {
                 K::Dns
@@ -358,7 +362,15 @@ fn classify_io(e: &io::Error, backend: Backend) -> DatabaseErrorKind {
                 || m.contains("no address")
             {
                 K::Dns
-            } else if m.contains("tls") || m.contains("certificate") {
+            } else if m.contains("tls")
+                || m.contains("certificate")
+                // rustls inside the stream, after the handshake: TLS 1.3
+                // servers refuse a client certificate with an alert
+                // ("received fatal alert: UnknownCA").
+                || m.contains("fatal alert")
+                || m.contains("peer is incompatible")
+                || m.contains("peer misbehaved")
+            {
                 K::Tls
             } else {
                 K::Io

@@ -18,6 +18,7 @@ pub mod resolution;
 #[cfg(feature = "serde")]
 mod serde;
 mod shape;
+mod tls;
 
 use std::path::{Path, PathBuf};
 
@@ -164,6 +165,7 @@ fn validate(s: String, machine: Machine<'_>, source: &dyn Source) -> Result<Acce
     };
     let connect =
         driver::accepts(&checked, backend, source, &mut warnings).map_err(Refusal::Rejected)?;
+    tls::check(&checked, &connect, machine.cwd).map_err(Refusal::Rejected)?;
     if location == Some(Location::Memory) {
         warnings.push(Warning::InMemory);
     }
