@@ -437,6 +437,12 @@ pub mod __private {
     };
     pub use dbsettings_macros::statement;
     pub use sqlx;
+
+    /// The parameter table as the README shows it (a test compares them).
+    #[must_use]
+    pub fn parameter_table() -> String {
+        crate::url::params::markdown()
+    }
 }
 
 /// A statement written once with PostgreSQL's `$1`, `$2`, ... placeholders,

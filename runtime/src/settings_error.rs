@@ -54,14 +54,16 @@ impl std::error::Error for Error {}
 #[derive(Debug, Clone)]
 pub struct Problem {
     var: String,
-    kind: ProblemKind,
+    /// Boxed: a fallback reason inside can be large, and problems travel
+    /// in `Result`s.
+    kind: Box<ProblemKind>,
 }
 
 impl Problem {
     pub(crate) fn new(var: &str, kind: ProblemKind) -> Self {
         Self {
             var: var.to_owned(),
-            kind,
+            kind: Box::new(kind),
         }
     }
 
@@ -217,7 +219,7 @@ impl fmt::Display for Expected {
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let var = &self.var;
-        match &self.kind {
+        match &*self.kind {
             ProblemKind::Missing { names } => {
                 write!(f, "`{var}` is required but not set; set it")?;
                 if names.len() > 1 {

@@ -12,6 +12,7 @@ mod resolve;
 mod serde;
 pub(crate) mod template;
 mod url_field;
+mod url_settings;
 
 use core::fmt::Display;
 use core::str::FromStr;

@@ -7,6 +7,7 @@ use core::time::Duration;
 use crate::pool::{EmbeddedMigrations, Migrations, PoolOptions, Unreachable};
 use crate::settings_error::{Expected, Problem, ProblemKind};
 use crate::source::{self, Lookup, Source};
+use crate::url::resolution::SettingSource;
 
 /// The pool attributes as the derive writes them (all optional).
 #[derive(Debug, Clone, Copy, Default)]
@@ -320,6 +321,64 @@ fn lifetime_problems(
 }
 
 /// Which of the pool settings a URL parameter may also set came from an
+/// attribute or an environment override (the override listed last, as it
+/// wins): what the resolution reports when they disagree.
+pub(crate) fn provenance(
+    spec: &PoolSpec,
+    url_var: &str,
+    source: &dyn Source,
+) -> Vec<(&'static str, SettingSource)> {
+    let prefix = override_prefix(url_var);
+    let fields: [(&str, &str, bool); 6] = [
+        (
+            "max_connections",
+            "MAX_CONNECTIONS",
+            spec.max_connections.is_some(),
+        ),
+        (
+            "min_connections",
+            "MIN_CONNECTIONS",
+            spec.min_connections.is_some(),
+        ),
+        (
+            "connect_timeout",
+            "CONNECT_TIMEOUT",
+            spec.connect_timeout_ms.is_some(),
+        ),
+        (
+            "acquire_timeout",
+            "ACQUIRE_TIMEOUT",
+            spec.acquire_timeout_ms.is_some(),
+        ),
+        (
+            "idle_timeout",
+            "IDLE_TIMEOUT",
+            spec.idle_timeout_ms.is_some(),
+        ),
+        (
+            "max_lifetime",
+            "MAX_LIFETIME",
+            spec.max_lifetime_ms.is_some(),
+        ),
+    ];
+    let mut from = Vec::new();
+    for (field, suffix, attribute) in fields {
+        if attribute {
+            from.push((field, SettingSource::Attribute));
+        }
+        let var = format!("{prefix}{suffix}");
+        if matches!(source::lookup(source, &[var.as_str()]), Lookup::Found(_)) {
+            from.push((
+                field,
+                SettingSource::Override {
+                    var: source.name(&var),
+                },
+            ));
+        }
+    }
+    from
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

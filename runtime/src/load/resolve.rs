@@ -181,6 +181,7 @@ impl ResolveOptions {
             )]));
         }
         let pool = pool_options::resolve(&PoolSpec::default(), &env_name, environment);
+        let provenance = pool_options::provenance(&PoolSpec::default(), &env_name, environment);
         let given = Origin::Given {
             name: name.to_owned(),
         };
@@ -208,6 +209,7 @@ impl ResolveOptions {
             pool,
             replica: None,
             direct: None,
+            provenance,
         };
         let value = Value {
             raw,

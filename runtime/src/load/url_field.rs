@@ -60,6 +60,7 @@ pub(crate) fn resolve_url(
 ) -> Result<DatabaseUrl, Vec<Problem>> {
     let primary = spec.names.first().copied().unwrap_or("DATABASE_URL");
     let pool = pool_options::resolve(&spec.pool, primary, source);
+    let provenance = pool_options::provenance(&spec.pool, primary, source);
     let primary = &source.name(primary);
     let (raw, origin, file) = raw_value(source, spec, primary);
     let var = match &origin {
@@ -74,6 +75,7 @@ pub(crate) fn resolve_url(
         pool,
         replica: spec.pool.replica,
         direct: spec.pool.direct,
+        provenance,
     };
     resolve_value(source, target, Value { raw, origin, file }, places)
 }
@@ -95,6 +97,8 @@ pub(crate) struct Target<'a> {
     pub(crate) replica: Option<&'a str>,
     /// The variable of a direct URL for migrations (`direct_url`).
     pub(crate) direct: Option<&'a str>,
+    /// Which pool settings an attribute or an override set.
+    pub(crate) provenance: Vec<(&'static str, url::resolution::SettingSource)>,
 }
 
 /// The raw value (or why there is none), where it came from and, for a
@@ -106,6 +110,10 @@ pub(crate) struct Value {
 }
 
 /// The layers on `value`, then the fallback (or strict mode's refusal).
+#[allow(
+    clippy::too_many_lines,
+    reason = "one decision, read top to bottom; issue 20 moves it to the URL stage"
+)]
 pub(crate) fn resolve_value(
     source: &dyn Source,
     target: Target<'_>,
@@ -120,6 +128,7 @@ pub(crate) fn resolve_value(
         pool,
         replica,
         direct,
+        provenance,
     } = target;
     let Value { raw, origin, file } = value;
     // A safety switch with a value it does not know fails closed: the
@@ -141,6 +150,16 @@ pub(crate) fn resolve_value(
             let checked = url::check(&raw, prefix_var, places.machine(), source);
             normalizations = checked.normalizations;
             match checked.outcome {
+                // Strict mode accepts no missing protection.
+                Ok(accepted)
+                    if let Some(rejection) = downgrade(&accepted.warnings)
+                        .filter(|_| strict_attribute || strict_switch) =>
+                {
+                    FallbackReason::Rejected {
+                        var: supplied_by,
+                        rejection,
+                    }
+                }
                 Ok(accepted) => {
                     let url = primary_url(
                         accepted,
@@ -148,6 +167,7 @@ pub(crate) fn resolve_value(
                         Primary {
                             replica,
                             direct,
+                            provenance: &provenance,
                             origin,
                             normalizations,
                             warnings: source_warnings,
@@ -203,6 +223,7 @@ pub(crate) fn resolve_value(
         pooler: None,
         hosts: Vec::new(),
         session_attrs: url::resolution::SessionAttrs::Any,
+        settings: Vec::new(),
     };
     let runtime = Runtime {
         pool,
@@ -213,16 +234,32 @@ pub(crate) fn resolve_value(
         targets: url::Targets::default(),
         replica: None,
         direct: None,
+        session: Vec::new(),
     };
     let url = DatabaseUrl::new(choice.url, resolution, runtime);
     crate::log::resolved(var, &url);
     Ok(url)
 }
 
+/// The first warning of a missing protection, as strict mode's rejection.
+fn downgrade(warnings: &[url::resolution::Warning]) -> Option<url::resolution::Rejection> {
+    warnings.iter().find_map(|w| match w {
+        url::resolution::Warning::Downgrade { parameter, missing } => {
+            Some(url::resolution::Rejection::ParameterRefused {
+                parameter: parameter.clone(),
+                why: missing,
+                hint: "strict mode refuses a connection without it; remove the parameter to accept that",
+            })
+        }
+        _ => None,
+    })
+}
+
 /// What `primary_url` needs besides the accepted URL and the pool options.
 struct Primary<'a> {
     replica: Option<&'a str>,
     direct: Option<&'a str>,
+    provenance: &'a [(&'static str, url::resolution::SettingSource)],
     origin: Origin,
     normalizations: Vec<url::resolution::Normalization>,
     warnings: Vec<url::resolution::Warning>,
@@ -239,7 +276,7 @@ struct Primary<'a> {
 /// unreachable primary, chosen now like any other (the pool never re-runs
 /// resolution), and the `_FILE` secret to follow.
 fn primary_url(
-    accepted: url::Accepted,
+    mut accepted: url::Accepted,
     mut pool: crate::PoolOptions,
     p: Primary<'_>,
 ) -> DatabaseUrl {
@@ -287,6 +324,12 @@ fn primary_url(
         ),
         _ => None,
     };
+    let (settings, session) = super::url_settings::apply(
+        &accepted.settings,
+        &mut pool,
+        &mut accepted.connect,
+        p.provenance,
+    );
     let resolution = Resolution {
         origin: p.origin,
         backend: accepted.backend,
@@ -298,6 +341,7 @@ fn primary_url(
         pooler,
         hosts: accepted.targets.shown(),
         session_attrs: accepted.targets.attrs,
+        settings,
     };
     let runtime = Runtime {
         pool,
@@ -308,6 +352,7 @@ fn primary_url(
         targets: accepted.targets,
         replica,
         direct,
+        session,
     };
     DatabaseUrl::new(accepted.url, resolution, runtime)
 }

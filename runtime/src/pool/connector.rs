@@ -86,6 +86,9 @@ pub(crate) struct Connector {
     /// The pools whose connection counts are sampled for the metrics.
     #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
     metered: Mutex<Vec<(Pool, Arc<Watch>)>>,
+    /// Behind a transaction-mode pooler with session settings (a schema,
+    /// `statement_timeout`): the `BEGIN` that sets them in each transaction.
+    pub(crate) begin: Option<sqlx_core::sql_str::SqlStr>,
 }
 
 impl core::fmt::Debug for Connector {
@@ -117,6 +120,7 @@ impl Connector {
             watching: AtomicBool::new(false),
             attached: Mutex::new(Vec::new()),
             metered: Mutex::new(Vec::new()),
+            begin: begin_statement(&url.runtime().session),
         }
     }
 
@@ -388,6 +392,27 @@ async fn follow(weak: Weak<Connector>) {
     }
 }
 
+/// `BEGIN` with a `SET LOCAL` of each setting: one round trip, and the
+/// settings end with the transaction, as a pooler's server connection
+/// passes on to other clients. `search_path` arrives quoted as an
+/// identifier; other values are quoted as literals.
+fn begin_statement(session: &[(String, String)]) -> Option<sqlx_core::sql_str::SqlStr> {
+    use core::fmt::Write as _;
+    use sqlx::SqlSafeStr as _;
+    if session.is_empty() {
+        return None;
+    }
+    let mut sql = String::from("BEGIN");
+    for (name, value) in session {
+        let value = if name == "search_path" {
+            value.clone()
+        } else {
+            format!("'{}'", value.replace('\'', "''"))
+        };
+        let _ = write!(sql, "; SET LOCAL {name} TO {value}");
+    }
+    Some(sqlx::AssertSqlSafe(sql).into_sql_str())
+}
 
 /// Every second, the connection counts of the metered pools, until the
 /// last handle is dropped.

@@ -273,6 +273,12 @@ impl Database {
             prepared_statements: self.prepared_statements(),
             host: self.active_host(),
             reader: self.reader_source().map(str::to_owned),
+            downgrades: resolution
+                .warnings()
+                .iter()
+                .filter(|w| matches!(w, crate::resolution::Warning::Downgrade { .. }))
+                .map(ToString::to_string)
+                .collect(),
         }
     }
 

@@ -38,6 +38,10 @@ pub struct Health {
     /// Once the reader pool is built, where its reads go (and why, when a
     /// replica could not be reached).
     pub reader: Option<String>,
+    /// Protections the URL asked for that the connection does not have
+    /// (`channel_binding=require`: no SCRAM channel binding), each said in
+    /// words. Empty when none is missing.
+    pub downgrades: Vec<String>,
 }
 
 /// Whether the database answers.

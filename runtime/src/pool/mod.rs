@@ -104,6 +104,10 @@ pub(crate) struct Runtime {
     /// used instead of a transaction-mode pooler's.
     #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
     pub(crate) direct: Option<Direct>,
+    /// Session settings (`search_path`, ...) that a transaction-mode pooler
+    /// would drop as startup options: set in each transaction instead.
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+    pub(crate) session: Vec<(String, String)>,
     /// A read replica's URL (the `replica` attribute), resolved.
     #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
     pub(crate) replica: Option<Replica>,

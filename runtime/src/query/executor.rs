@@ -95,6 +95,12 @@ pub struct PoolRef<'p, DB: Database> {
     at: &'static Location<'static>,
 }
 
+/// The statement that starts a transaction: plain `BEGIN`, or behind a
+/// transaction-mode pooler with session settings, `BEGIN` with them.
+fn begin_sql(connector: Option<&Connector>) -> Option<SqlStr> {
+    connector.and_then(|c| c.begin.clone())
+}
+
 impl<'p, DB: Database> PoolRef<'p, DB> {
     /// `pool`, with the connector of the handle that built it (when one
     /// did), as used by the caller's caller (`on_pool!`'s site).
@@ -154,7 +160,12 @@ impl<'p, DB: Database> PoolRef<'p, DB> {
 
     async fn begin_on(&self, conn: Conn<DB>) -> Result<Transaction<DB>, sqlx::Error> {
         let (conn, hold) = conn.split();
-        let tx = sqlx::Transaction::begin(conn, None).await?;
+        let begin = if self.unnamed {
+            begin_sql(self.connector.as_deref())
+        } else {
+            None
+        };
+        let tx = sqlx::Transaction::begin(conn, begin).await?;
         Ok(Transaction {
             conn: TxConn {
                 tx,
@@ -305,7 +316,8 @@ where
         Box::pin(sqlx_core::try_stream! {
             let mut conn = acquire(&pool, connector.as_deref(), watch.as_ref(), at).await?;
             if unnamed {
-                let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+                let begin = begin_sql(connector.as_deref());
+                let mut tx = sqlx::Transaction::<DB>::begin(&mut *conn, begin).await?;
                 {
                     let mut s = (&mut *tx).fetch_many(Named { inner: query, unnamed });
                     while let Some(v) = s.try_next().await? {
@@ -338,7 +350,8 @@ where
         Box::pin(async move {
             let mut conn = acquire(&pool, connector.as_deref(), watch.as_ref(), at).await?;
             if unnamed {
-                let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+                let begin = begin_sql(connector.as_deref());
+                let mut tx = sqlx::Transaction::<DB>::begin(&mut *conn, begin).await?;
                 let row = (&mut *tx)
                     .fetch_optional(Named {
                         inner: query,

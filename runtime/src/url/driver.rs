@@ -194,10 +194,23 @@ pub(crate) fn accepts(
     backend: Backend,
     source: &dyn Source,
     warnings: &mut Vec<Warning>,
-) -> Result<ConnectOptions, Rejection> {
+) -> Result<(ConnectOptions, crate::url::params::UrlSettings), Rejection> {
+    // The parameters the table knows first: honoured (kept for the
+    // driver, or taken out as pool and session settings) or refused.
+    let (url, settings) = match backend {
+        Backend::Postgres | Backend::MySql => {
+            let read = crate::url::params::read(url, backend, warnings)?;
+            (read.url, read.settings)
+        }
+        Backend::Sqlite => (url.to_owned(), crate::url::params::UrlSettings::default()),
+    };
+    let url = url.as_str();
     let built: Result<ConnectOptions, sqlx::Error> = match backend {
         #[cfg(feature = "postgres")]
-        Backend::Postgres => postgres_options(url, source, warnings).map(ConnectOptions::Postgres),
+        Backend::Postgres => {
+            let had_options = settings.session.iter().any(|(_, _, p)| p == "options");
+            postgres_options(url, had_options, source, warnings).map(ConnectOptions::Postgres)
+        }
         #[cfg(feature = "mysql")]
         Backend::MySql => mysql_options(url, warnings).map(ConnectOptions::MySql),
         #[cfg(feature = "sqlite")]
@@ -205,11 +218,11 @@ pub(crate) fn accepts(
         #[allow(unreachable_patterns)]
         _ => return Err(Rejection::DriverNotCompiled { backend }),
     };
-    built.map_err(|_| {
+    let built = built.map_err(|_| {
         // Only on failure: which parameter was it? Each is tried on its own.
         let check = |u: &str| match backend {
             #[cfg(feature = "postgres")]
-            Backend::Postgres => postgres_options(u, source, &mut Vec::new()).is_ok(),
+            Backend::Postgres => postgres_options(u, false, source, &mut Vec::new()).is_ok(),
             #[cfg(feature = "mysql")]
             Backend::MySql => mysql_options(u, &mut Vec::new()).is_ok(),
             #[cfg(feature = "sqlite")]
@@ -228,7 +241,8 @@ pub(crate) fn accepts(
             backend,
             parameter: culprit(url, stand_in, &check),
         }
-    })
+    })?;
+    Ok((built, settings))
 }
 
 #[cfg(feature = "postgres")]
@@ -248,8 +262,12 @@ fn is_postgres_param(key: &str) -> bool {
 /// API (`PGOPTIONS`, `PGSSLCERT`, `PGSSLKEY`): when the process sets one the
 /// source does not, a [`Warning::AmbientVariable`] names it.
 #[cfg(feature = "postgres")]
+///
+/// `url_options`: the URL had an `options` parameter (read as session
+/// settings before this), which wins over `PGOPTIONS` as in libpq.
 pub(crate) fn postgres_options(
     url: &str,
+    url_options: bool,
     source: &dyn Source,
     warnings: &mut Vec<Warning>,
 ) -> Result<sqlx::postgres::PgConnectOptions, sqlx::Error> {
@@ -265,9 +283,10 @@ pub(crate) fn postgres_options(
     // `pgbouncer` is dbsettings' to read (see `pooler_of`), not the driver's.
     let mut filtered = filter_params(url, &|k| is_postgres_param(k) || k == "pgbouncer", warnings);
     filtered = without_param(&filtered, "pgbouncer");
-    let url_options = parsed
-        .query_pairs()
-        .any(|(k, _)| k == "options" || k.starts_with("options["));
+    let url_options = url_options
+        || parsed
+            .query_pairs()
+            .any(|(k, _)| k == "options" || k.starts_with("options["));
     if ambient("PGOPTIONS").is_some() && (url_options || !same("PGOPTIONS")) {
         warnings.push(Warning::AmbientVariable { var: "PGOPTIONS" });
     }
@@ -442,13 +461,13 @@ mod tests {
             return;
         }
         let none = Vars::default();
-        let o = postgres_options("postgresql://h/db", &none, &mut Vec::new()).unwrap();
+        let o = postgres_options("postgresql://h/db", false, &none, &mut Vec::new()).unwrap();
         assert_eq!(o.get_port(), 5432);
         assert_ne!(o.get_username(), "ambient_user");
         assert!(matches!(o.get_ssl_mode(), PgSslMode::Prefer));
         assert_eq!(o.get_database(), Some("db"));
 
-        let o = postgres_options("postgresql://h", &none, &mut Vec::new()).unwrap();
+        let o = postgres_options("postgresql://h", false, &none, &mut Vec::new()).unwrap();
         assert_ne!(o.get_database(), Some("ambient_db"));
 
         let given = Vars::new([
@@ -457,7 +476,7 @@ mod tests {
             ("PGDATABASE", "given_db"),
             ("PGSSLMODE", "disable"),
         ]);
-        let o = postgres_options("postgresql://h", &given, &mut Vec::new()).unwrap();
+        let o = postgres_options("postgresql://h", false, &given, &mut Vec::new()).unwrap();
         assert_eq!(o.get_port(), 6000);
         assert_eq!(o.get_username(), "given_user");
         assert_eq!(o.get_database(), Some("given_db"));
@@ -466,6 +485,7 @@ mod tests {
         // What the URL says always wins.
         let o = postgres_options(
             "postgresql://u@h:7000/x?sslmode=verify-full",
+            false,
             &given,
             &mut Vec::new(),
         )
@@ -494,18 +514,24 @@ mod tests {
                 parameter: Some("sslmode".into())
             }
         );
-        let _ = accepts(
+        // libpq's connect_timeout is honoured now: a pool setting, no warning.
+        let (_, settings) = accepts(
             "postgresql://h/db?connect_timeout=10",
             Backend::Postgres,
             &Vars::default(),
             &mut w,
         )
         .unwrap();
-        assert_eq!(
-            w,
-            vec![Warning::IgnoredParameter {
-                name: Some("connect_timeout".into())
-            }]
-        );
+        assert!(w.is_empty(), "{w:?}");
+        assert_eq!(settings.pool.len(), 1);
+        // A known name of another kind of URL is refused, by name.
+        let err = accepts(
+            "postgresql://h/db?journal_mode=WAL",
+            Backend::Postgres,
+            &Vars::default(),
+            &mut w,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("journal_mode"), "{err}");
     }
 }

@@ -12,6 +12,7 @@ pub(crate) mod driver;
 pub(crate) mod fallback;
 mod hosts;
 pub(crate) mod normalise;
+pub(crate) mod params;
 mod parse;
 pub(crate) mod redact;
 pub mod resolution;
@@ -41,6 +42,8 @@ pub(crate) struct Accepted {
     pub(crate) warnings: Vec<Warning>,
     /// The driver's connect options, built by layer 5.
     pub(crate) connect: ConnectOptions,
+    /// What the URL's parameters ask of the pool and the sessions.
+    pub(crate) settings: params::UrlSettings,
     /// What the URL says of a transaction-mode pooler.
     pub(crate) pooler: Option<resolution::Pooler>,
     /// The hosts of a multi-host PostgreSQL URL (empty for one host) and
@@ -163,7 +166,7 @@ fn validate(s: String, machine: Machine<'_>, source: &dyn Source) -> Result<Acce
             None
         }
     };
-    let connect =
+    let (connect, settings) =
         driver::accepts(&checked, backend, source, &mut warnings).map_err(Refusal::Rejected)?;
     tls::check(&checked, &connect, machine.cwd).map_err(Refusal::Rejected)?;
     if location == Some(Location::Memory) {
@@ -180,6 +183,7 @@ fn validate(s: String, machine: Machine<'_>, source: &dyn Source) -> Result<Acce
         location,
         warnings,
         connect,
+        settings,
         pooler,
         targets,
     })

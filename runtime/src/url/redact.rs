@@ -145,10 +145,14 @@ pub(crate) enum ParamKind {
 
 /// How to show the parameter `key`.
 pub(crate) fn param_kind(key: &str) -> ParamKind {
-    if PUBLIC_PARAMS.contains(&key) || (key.starts_with("options[") && key.ends_with(']')) {
-        ParamKind::Public
-    } else if SECRET_PARAMS.contains(&key) {
+    if SECRET_PARAMS.contains(&key) {
         ParamKind::Secret
+    } else if PUBLIC_PARAMS.contains(&key)
+        || (key.starts_with("options[") && key.ends_with(']'))
+        || super::params::known(key)
+    {
+        // Every parameter of the table is a setting, shown with its value.
+        ParamKind::Public
     } else if KNOWN_PARAMS.contains(&key) || super::normalise::PYTHON_SQLITE_PARAMS.contains(&key) {
         ParamKind::Known
     } else {
@@ -468,9 +472,10 @@ mod tests {
             redact("postgresql://h/db?password=ab&REST=1"),
             "postgresql://h/db?password=****&****"
         );
+        // A setting of the parameter table is shown with its value.
         assert_eq!(
             redact("postgresql://h/db?user=me&connect_timeout=10"),
-            "postgresql://h/db?user=****&connect_timeout=****"
+            "postgresql://h/db?user=****&connect_timeout=10"
         );
     }
 

@@ -364,6 +364,23 @@ pub enum Rejection {
     DatabaseName,
     /// Layer 4: a query parameter that is not `name=value`.
     MalformedQuery,
+    /// Layer 5: a parameter dbsettings honours has a value it cannot use.
+    ParameterValue {
+        /// The parameter.
+        parameter: String,
+        /// What it takes.
+        expected: &'static str,
+    },
+    /// Layer 5: a parameter asks for something sqlx cannot do, so the URL
+    /// is not used rather than used without it.
+    ParameterRefused {
+        /// The parameter.
+        parameter: String,
+        /// Why it cannot be honoured.
+        why: &'static str,
+        /// What to do.
+        hint: &'static str,
+    },
     /// Layer 5: the sqlx driver's connect options refuse the URL.
     DriverRejected {
         /// The backend.
@@ -402,7 +419,10 @@ impl Rejection {
             | Self::UnsupportedScheme { .. }
             | Self::NoAuthority { .. }
             | Self::DriverNotCompiled { .. } => 3,
-            Self::DriverRejected { .. } | Self::TlsFile { .. } => 5,
+            Self::DriverRejected { .. }
+            | Self::ParameterValue { .. }
+            | Self::ParameterRefused { .. }
+            | Self::TlsFile { .. } => 5,
             _ => 4,
         }
     }
@@ -471,6 +491,11 @@ impl Rejection {
                 parameter: Some(p),
                 ..
             } => format!("fix or remove the `{p}` parameter"),
+            Self::ParameterValue {
+                parameter,
+                expected,
+            } => format!("give `{parameter}` {expected}, or remove it"),
+            Self::ParameterRefused { hint, .. } => (*hint).to_owned(),
             _ => return None,
         })
     }
@@ -666,6 +691,12 @@ impl fmt::Display for Rejection {
                 backend,
                 parameter: Some(p),
             } => write!(f, "the {backend} driver rejects its `{p}` parameter"),
+            Self::ParameterValue { parameter, .. } => {
+                write!(f, "its `{parameter}` parameter has a value dbsettings cannot use")
+            }
+            Self::ParameterRefused { parameter, why, .. } => {
+                write!(f, "its `{parameter}` parameter cannot be honoured: {why}")
+            }
             Self::DriverRejected {
                 backend,
                 parameter: None,
@@ -811,6 +842,15 @@ pub enum Warning {
         /// The variable.
         var: String,
     },
+    /// A parameter asks for a protection sqlx cannot give; the URL is used
+    /// without it (providers hand out such URLs), and strict mode refuses
+    /// it.
+    Downgrade {
+        /// The parameter.
+        parameter: String,
+        /// The protection that is missing.
+        missing: &'static str,
+    },
     /// sqlx 0.9 reads this variable from the process environment whatever
     /// the source says, and offers no way to unset it: its value applies to
     /// the connection although the source does not hold it.
@@ -842,6 +882,10 @@ impl fmt::Display for Warning {
             Self::ReplicaUnusable { var } => write!(
                 f,
                 "`{var}` holds no usable PostgreSQL URL (or cannot be read): reads go to the primary's hosts"
+            ),
+            Self::Downgrade { parameter, missing } => write!(
+                f,
+                "the `{parameter}` parameter asks for a protection this connection does not have: {missing}"
             ),
             Self::DirectUnusable { var } => write!(
                 f,
@@ -1069,9 +1113,77 @@ pub struct Resolution {
     pub(crate) pooler: Option<Pooler>,
     pub(crate) hosts: Vec<String>,
     pub(crate) session_attrs: SessionAttrs,
+    pub(crate) settings: Vec<Setting>,
+}
+
+/// A pool or session setting that something other than its default chose,
+/// where it came from, and what it won over. The order, highest first: the
+/// environment override (`DATABASE_MAX_CONNECTIONS`, ...), the URL's
+/// parameter (`connection_limit`, ...), the attribute, the default.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[non_exhaustive]
+pub struct Setting {
+    /// The setting (`max_connections`, `search_path`, ...).
+    pub name: &'static str,
+    /// Its value (settings hold no secret).
+    pub value: String,
+    /// Where the value came from.
+    pub from: SettingSource,
+    /// What else asked for a value and lost.
+    pub over: Vec<SettingSource>,
+}
+
+/// Where a [`Setting`] came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(tag = "kind", rename_all = "snake_case"))]
+#[non_exhaustive]
+pub enum SettingSource {
+    /// An environment override.
+    Override {
+        /// The variable.
+        var: String,
+    },
+    /// A parameter of the URL.
+    Parameter {
+        /// The parameter.
+        name: String,
+    },
+    /// The derive's attribute.
+    Attribute,
+}
+
+impl fmt::Display for SettingSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Override { var } => write!(f, "`{var}`"),
+            Self::Parameter { name } => write!(f, "the URL's `{name}`"),
+            Self::Attribute => f.write_str("the attribute"),
+        }
+    }
+}
+
+impl fmt::Display for Setting {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} = {} (from {}", self.name, self.value, self.from)?;
+        for (i, lost) in self.over.iter().enumerate() {
+            f.write_str(if i == 0 { ", over " } else { " and " })?;
+            write!(f, "{lost}")?;
+        }
+        f.write_str(")")
+    }
 }
 
 impl Resolution {
+    /// The pool and session settings chosen by an override, a URL
+    /// parameter or an attribute, each with where it came from and what it
+    /// won over.
+    #[must_use]
+    pub fn settings(&self) -> &[Setting] {
+        &self.settings
+    }
+
     /// The resolution after an `on_unreachable = "fallback"` switch: this
     /// one's normalisations and warnings, with the SQLite fallback `choice`
     /// and the unreachable primary (`var`, the error's kind and redacted
@@ -1103,6 +1215,7 @@ impl Resolution {
             pooler: None,
             hosts: Vec::new(),
             session_attrs: SessionAttrs::Any,
+            settings: Vec::new(),
         }
     }
 
@@ -1206,8 +1319,11 @@ impl fmt::Display for Resolution {
         if let Some(pooler) = &self.pooler {
             write!(
                 f,
-                "\n  pooler: {pooler}: run each query unnamed (`.persistent(db.prepared_statements())`) in a transaction of its own"
+                "\n  pooler: {pooler}: statements through `on_pool!` run unnamed, each in a transaction of its own"
             )?;
+        }
+        for setting in &self.settings {
+            write!(f, "\n  setting: {setting}")?;
         }
         for w in &self.warnings {
             write!(f, "\n  warning: {w}")?;

@@ -140,7 +140,7 @@ impl Serialize for Resolution {
                 candidate: c,
             })
             .collect();
-        let mut st = s.serialize_struct("Resolution", 12)?;
+        let mut st = s.serialize_struct("Resolution", 13)?;
         st.serialize_field("backend", self.backend.name())?;
         st.serialize_field(
             "fallback",
@@ -158,6 +158,7 @@ impl Serialize for Resolution {
         st.serialize_field("pooler", &self.pooler.as_ref().map(Described::new))?;
         st.serialize_field("hosts", &self.hosts)?;
         st.serialize_field("session_attrs", self.session_attrs.name())?;
+        st.serialize_field("settings", &self.settings)?;
         st.serialize_field("text", &self.to_string())?;
         st.end()
     }
@@ -210,6 +211,7 @@ mod tests {
             pooler: None,
             hosts: Vec::new(),
             session_attrs: crate::url::resolution::SessionAttrs::Any,
+            settings: Vec::new(),
         }
     }
 
