@@ -175,7 +175,7 @@
 //!   compiled once per driver, with its typed pool seen through the
 //!   connector: [`query::PoolRef`]), [`Sql`] statements
 //!   written once ([`sql!`], translated for MySQL at compile time),
-//!   [`query`], [`query_as`], [`query_scalar`] and [`insert_id`].
+//!   [`query`](fn@query), [`query_as`], [`query_scalar`] and [`insert_id`].
 //! - `load/`: what the derive's generated code calls (`__private`): the
 //!   field loaders, the URL field's loader, the pool options' reader, the
 //!   `.env.example` template; and that URL loader without the derive

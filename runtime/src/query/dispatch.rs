@@ -85,7 +85,7 @@ pub fn dispatch(pool: &Pool) -> Dispatch<'_> {
 /// everywhere.
 ///
 /// `pool` is a [`Pool`](crate::Pool) or a `&Pool`; every arm must have the
-/// same type. With [`sql!`](crate::sql!) and [`query`](crate::query), a
+/// same type. With [`sql!`](crate::sql!) and [`query`](fn@crate::query), a
 /// statement is written once too:
 ///
 /// ```
