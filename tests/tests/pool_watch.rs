@@ -27,7 +27,10 @@ fn bounds_out_of_order_are_refused_at_start_up_naming_the_variable() {
     let url = ("DATABASE_URL", POSTGRES_URL);
     let cases = [
         // Shorter than the default connect timeout (5 s).
-        (vec![("DATABASE_MAX_LIFETIME", "2s")], "DATABASE_MAX_LIFETIME"),
+        (
+            vec![("DATABASE_MAX_LIFETIME", "2s")],
+            "DATABASE_MAX_LIFETIME",
+        ),
         // Made shorter than the lifetime by the connect timeout's override.
         (
             vec![
@@ -36,9 +39,15 @@ fn bounds_out_of_order_are_refused_at_start_up_naming_the_variable() {
             ],
             "DATABASE_MAX_LIFETIME",
         ),
-        (vec![("DATABASE_CONNECT_TIMEOUT", "31m")], "DATABASE_CONNECT_TIMEOUT"),
+        (
+            vec![("DATABASE_CONNECT_TIMEOUT", "31m")],
+            "DATABASE_CONNECT_TIMEOUT",
+        ),
         // Larger than the default lifetime (30 min), and equal to one set.
-        (vec![("DATABASE_LIFETIME_JITTER", "31m")], "DATABASE_LIFETIME_JITTER"),
+        (
+            vec![("DATABASE_LIFETIME_JITTER", "31m")],
+            "DATABASE_LIFETIME_JITTER",
+        ),
         (
             vec![
                 ("DATABASE_MAX_LIFETIME", "1m"),
@@ -46,7 +55,10 @@ fn bounds_out_of_order_are_refused_at_start_up_naming_the_variable() {
             ],
             "DATABASE_LIFETIME_JITTER",
         ),
-        (vec![("DATABASE_LEAK_THRESHOLD", "0s")], "DATABASE_LEAK_THRESHOLD"),
+        (
+            vec![("DATABASE_LEAK_THRESHOLD", "0s")],
+            "DATABASE_LEAK_THRESHOLD",
+        ),
         (vec![("DATABASE_IDLE_CHECK", "soon")], "DATABASE_IDLE_CHECK"),
     ];
     for (vars, at_fault) in cases {
@@ -150,7 +162,8 @@ async fn reconnects(settings: &impl DatabaseSettings, run_for: Duration) -> Vec<
             let (pool, seen) = (pool.clone(), Arc::clone(&seen));
             tokio::spawn(async move {
                 while t0.elapsed() < run_for {
-                    let id: i32 = on_pool!(pool, p => query_scalar(pid).fetch_one(p).await.unwrap());
+                    let id: i32 =
+                        on_pool!(pool, p => query_scalar(pid).fetch_one(p).await.unwrap());
                     if let Some(last) = seen.lock().unwrap().get_mut(&id) {
                         *last = t0.elapsed();
                     }
@@ -178,7 +191,11 @@ async fn connections_opened_together_reconnect_over_the_jitter_window() {
     }
     let vars = [("DATABASE_URL", POSTGRES_URL)];
     let jittered = reconnects(&Jittered::from_vars(vars).unwrap(), Duration::from_secs(5)).await;
-    let flat = reconnects(&Unjittered::from_vars(vars).unwrap(), Duration::from_secs(5)).await;
+    let flat = reconnects(
+        &Unjittered::from_vars(vars).unwrap(),
+        Duration::from_secs(5),
+    )
+    .await;
     let spread = |t: &[Duration]| t.last().unwrap().saturating_sub(t[0]);
     println!(
         "20 connections, max_lifetime 4s: with lifetime_jitter 3s, retired from {:?} to {:?} (spread {:?}); without jitter, from {:?} to {:?} (spread {:?})",
@@ -192,13 +209,19 @@ async fn connections_opened_together_reconnect_over_the_jitter_window() {
     // Their lifetimes count from their births, just before t0; all are
     // retired by the lifetime.
     assert!(jittered[0] >= Duration::from_millis(900), "{jittered:?}");
-    assert!(*jittered.last().unwrap() < Duration::from_millis(4500), "{jittered:?}");
+    assert!(
+        *jittered.last().unwrap() < Duration::from_millis(4500),
+        "{jittered:?}"
+    );
     assert!(
         spread(&jittered) >= Duration::from_millis(1500),
         "reconnects not spread over half the 3 s window: {jittered:?}"
     );
     assert!(flat[0] >= Duration::from_millis(3900), "{flat:?}");
-    assert!(spread(&flat) < spread(&jittered), "{flat:?} vs {jittered:?}");
+    assert!(
+        spread(&flat) < spread(&jittered),
+        "{flat:?} vs {jittered:?}"
+    );
 }
 
 #[derive(DatabaseSettings)]
@@ -222,7 +245,9 @@ async fn after_the_server_ends_an_idle_connection(
     let pool = settings.database().pool().await.unwrap();
     let pid = sql!("SELECT pg_backend_pid()");
     let before: i32 = on_pool!(pool, p => query_scalar(pid).fetch_one(p).await)?;
-    let admin = dbsettings::sqlx::PgPool::connect(POSTGRES_URL).await.unwrap();
+    let admin = dbsettings::sqlx::PgPool::connect(POSTGRES_URL)
+        .await
+        .unwrap();
     dbsettings::sqlx::query("SELECT pg_terminate_backend($1)")
         .bind(before)
         .execute(&admin)
@@ -296,12 +321,11 @@ async fn connect_and_acquire_spans_by_opentelemetry_names() {
     if !servers::available("PostgreSQL", POSTGRES).await {
         return;
     }
-    use tracing_subscriber::fmt::format::FmtSpan;
     let log = Captured::default();
     let subscriber = tracing_subscriber::fmt()
         .with_writer(log.clone())
         .with_max_level(tracing::Level::TRACE)
-        .with_span_events(FmtSpan::NEW)
+        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::NEW)
         .with_ansi(false)
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);

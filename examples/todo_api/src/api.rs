@@ -52,6 +52,7 @@ pub fn router(state: AppState) -> Router {
         .route("/health", get(health))
         .route("/livez", get(livez))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(crate::metrics::render))
         .route("/todos", get(list).post(create))
         .route("/todos/{id}", get(read).patch(update).delete(remove))
         .fallback(|| async { ApiError::NotFound("no such route") })

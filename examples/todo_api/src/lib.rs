@@ -14,8 +14,11 @@
 //! - `POST /todos`, `GET /todos`, `GET /todos/{id}`, `PATCH /todos/{id}`,
 //!   `DELETE /todos/{id}`: JSON in and out; 422 for invalid input, 404 for a
 //!   missing row, 503 with `Retry-After` while the database is unavailable.
+//! - `GET /metrics`: the pool's metrics in Prometheus' format (see
+//!   `src/metrics.rs`).
 
 mod api;
+mod metrics;
 mod page;
 mod store;
 
@@ -67,6 +70,8 @@ pub async fn serve(
         }
     });
 
+    tokio::spawn(metrics::upkeep());
+
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!("listening on http://{}", listener.local_addr()?);
     axum::serve(listener, router(state))
@@ -112,6 +117,8 @@ pub fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .with_ansi(false)
         .init();
+    // Before the pool is built: it registers its metrics then.
+    metrics::install();
     let settings = match Settings::from_env() {
         Ok(s) => s,
         Err(e) => {

@@ -106,6 +106,10 @@ impl Watch {
 
     /// Whether metrics are recorded (a recorder was installed when the
     /// pool was built).
+    #[cfg_attr(
+        not(feature = "metrics"),
+        allow(clippy::unused_self, reason = "the same signature with metrics")
+    )]
     pub(crate) fn metered(&self) -> bool {
         #[cfg(feature = "metrics")]
         return self.instruments.is_some();

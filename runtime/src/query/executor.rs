@@ -154,7 +154,9 @@ impl<'p, DB: Database> PoolRef<'p, DB> {
     /// is, as acquired here.
     #[track_caller]
     pub fn begin(&self) -> impl Future<Output = Result<Transaction<DB>, sqlx::Error>> + '_ {
-        let taken = self.acquire();
+        // Boxed: the acquire's future is large, and a body's future holds
+        // every transaction it begins.
+        let taken = Box::pin(self.acquire());
         async move { self.begin_on(taken.await?).await }
     }
 
