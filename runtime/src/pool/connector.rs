@@ -18,8 +18,10 @@
 //!
 //! [`Database`]: crate::Database
 
+#[cfg(feature = "metrics")]
+use std::sync::Weak;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock, Weak};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
 use std::time::Instant;
 
 use crate::pool::connect::Target;
@@ -79,7 +81,7 @@ pub(crate) struct Connector {
     /// share one re-read.
     refreshing: tokio::sync::Mutex<()>,
     /// Wakes the credentials task.
-    wake: Arc<tokio::sync::Notify>,
+    pub(super) wake: Arc<tokio::sync::Notify>,
     watching: AtomicBool,
     /// The pools that follow the credentials, and their shapes.
     attached: Mutex<Vec<(Pool, Shape)>>,
@@ -120,7 +122,7 @@ impl Connector {
             watching: AtomicBool::new(false),
             attached: Mutex::new(Vec::new()),
             metered: Mutex::new(Vec::new()),
-            begin: begin_statement(&url.runtime().session),
+            begin: crate::pool::session::begin_statement(&url.runtime().session),
         }
     }
 
@@ -205,7 +207,9 @@ impl Connector {
             return ConnectOptions::Postgres(match shape {
                 Shape::Primary if self.choose() => host_options(o, targets, self.failover.active()),
                 Shape::Primary => o.clone(),
-                Shape::Reader { host } => host_options(&read_only(o), targets, host),
+                Shape::Reader { host } => {
+                    host_options(&crate::pool::session::read_only(o), targets, host)
+                }
             });
         }
         let _ = shape;
@@ -341,7 +345,7 @@ impl Connector {
         {
             return;
         }
-        tokio::spawn(follow(Arc::downgrade(self)));
+        tokio::spawn(crate::pool::credentials::follow(Arc::downgrade(self)));
     }
 
     /// A connection from `pool`. A connect refused for its credentials
@@ -365,53 +369,6 @@ impl Connector {
     pub(crate) fn is_auth(&self, e: &sqlx::Error) -> bool {
         crate::pool::error::classify(e, self.backend) == DatabaseErrorKind::Auth
     }
-}
-
-/// The credentials task: every poll interval (or at once when woken),
-/// re-reads the `_FILE` secret; when the provider's password nears its end,
-/// asks again. Ends when the last handle is dropped.
-async fn follow(weak: Weak<Connector>) {
-    loop {
-        let (poll, refresh_at) = {
-            let Some(c) = weak.upgrade() else { return };
-            let at = c.creds().provided.as_ref().and_then(|(_, at)| *at);
-            (c.runtime.pool.credentials_poll, at)
-        };
-        let wait = refresh_at.map_or(poll, |at| {
-            poll.min(at.saturating_duration_since(Instant::now()))
-        });
-        let woken = {
-            let Some(c) = weak.upgrade() else { return };
-            let wake = Arc::clone(&c.wake);
-            drop(c);
-            tokio::time::timeout(wait, wake.notified()).await.is_ok()
-        };
-        let Some(c) = weak.upgrade() else { return };
-        let why = if woken { Why::AuthFailed } else { Why::Poll };
-        c.refresh(why).await;
-    }
-}
-
-/// `BEGIN` with a `SET LOCAL` of each setting: one round trip, and the
-/// settings end with the transaction, as a pooler's server connection
-/// passes on to other clients. `search_path` arrives quoted as an
-/// identifier; other values are quoted as literals.
-fn begin_statement(session: &[(String, String)]) -> Option<sqlx_core::sql_str::SqlStr> {
-    use core::fmt::Write as _;
-    use sqlx::SqlSafeStr as _;
-    if session.is_empty() {
-        return None;
-    }
-    let mut sql = String::from("BEGIN");
-    for (name, value) in session {
-        let value = if name == "search_path" {
-            value.clone()
-        } else {
-            format!("'{}'", value.replace('\'', "''"))
-        };
-        let _ = write!(sql, "; SET LOCAL {name} TO {value}");
-    }
-    Some(sqlx::AssertSqlSafe(sql).into_sql_str())
 }
 
 /// Every second, the connection counts of the metered pools, until the
@@ -446,12 +403,6 @@ fn set_options(pool: &Pool, options: &ConnectOptions) {
 /// shown).
 pub(super) fn same_options(a: &ConnectOptions, b: &ConnectOptions) -> bool {
     format!("{a:?}") == format!("{b:?}")
-}
-
-/// A reader's session: read-only, so a write through it fails loudly.
-#[cfg(feature = "postgres")]
-pub(crate) fn read_only(o: &sqlx::postgres::PgConnectOptions) -> sqlx::postgres::PgConnectOptions {
-    o.clone().options([("default_transaction_read_only", "on")])
 }
 
 /// The secrets of `url` and of the user its options log in as: `PGUSER`

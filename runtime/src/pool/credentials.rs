@@ -11,9 +11,10 @@ use core::pin::Pin;
 use core::time::Duration;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
+use std::sync::{Arc, Weak};
 use std::time::Instant;
 
-use crate::pool::connector::same_options;
+use crate::pool::connector::{Connector, Why, same_options};
 use crate::pool::error::{DatabaseError, DatabaseErrorKind};
 use crate::url::redact::Secrets;
 
@@ -113,7 +114,7 @@ pub(crate) fn refresh_after(valid_for: Duration) -> Duration {
 
 /// The connector's side of credentials: re-reading a rotated file, asking
 /// the provider.
-impl crate::pool::connector::Connector {
+impl Connector {
     /// Re-reads the `_FILE` secret through the URL stage's own check; when
     /// it holds a new, valid URL of the same backend, it becomes the base.
     /// A file that disappears, cannot be read, is half-written or holds an
@@ -237,5 +238,30 @@ impl crate::pool::connector::Connector {
             self.generation.fetch_add(1, Ordering::Relaxed);
         }
         Ok((credential.password, changed))
+    }
+}
+
+/// The credentials task: every poll interval (or at once when woken),
+/// re-reads the `_FILE` secret; when the provider's password nears its end,
+/// asks again. Ends when the last handle is dropped.
+pub(crate) async fn follow(weak: Weak<Connector>) {
+    loop {
+        let (poll, refresh_at) = {
+            let Some(c) = weak.upgrade() else { return };
+            let at = c.creds().provided.as_ref().and_then(|(_, at)| *at);
+            (c.runtime.pool.credentials_poll, at)
+        };
+        let wait = refresh_at.map_or(poll, |at| {
+            poll.min(at.saturating_duration_since(Instant::now()))
+        });
+        let woken = {
+            let Some(c) = weak.upgrade() else { return };
+            let wake = Arc::clone(&c.wake);
+            drop(c);
+            tokio::time::timeout(wait, wake.notified()).await.is_ok()
+        };
+        let Some(c) = weak.upgrade() else { return };
+        let why = if woken { Why::AuthFailed } else { Why::Poll };
+        c.refresh(why).await;
     }
 }

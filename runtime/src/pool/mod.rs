@@ -19,6 +19,8 @@
 //! - `failover`: choosing among a multi-host URL's hosts, under one
 //!   deadline, and following a failover;
 //! - `reader`: the read-only pool;
+//! - `session`: the session set-up (read-only readers, settings behind a
+//!   pooler);
 //! - `credentials`: the provider and `_FILE` types;
 //! - `migrations`: embedded or run-time migrations, also behind a
 //!   transaction-mode pooler or through a direct URL;
@@ -65,6 +67,7 @@ mod migrate;
 mod migrations;
 mod options;
 mod reader;
+mod session;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 #[cfg(feature = "sqlite")]

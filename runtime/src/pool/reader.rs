@@ -48,8 +48,9 @@ impl Database {
     #[cfg(feature = "postgres")]
     async fn build_reader(&self) -> Result<(Pool, String), DatabaseError> {
         use crate::pool::connect::pool_options;
-        use crate::pool::connector::{Shape, read_only};
+        use crate::pool::connector::Shape;
         use crate::pool::failover;
+        use crate::pool::session::read_only;
         use crate::url::ConnectOptions;
         use crate::url::resolution::SessionAttrs;
         let c = self.connector();

@@ -512,6 +512,12 @@ fn startup_options(text: &str) -> Option<Vec<(String, String)>> {
             return None;
         };
         let (name, value) = setting.split_once('=')?;
+        // Set later as a literal (`SET LOCAL name TO '...'` behind a
+        // pooler): no backslash, whatever the server's string rules, and
+        // no control character.
+        if value.chars().any(|c| c == '\\' || c.is_control()) {
+            return None;
+        }
         let name = name.replace('-', "_");
         let name_ok = !name.is_empty()
             && name
@@ -588,6 +594,8 @@ mod tests {
             Some(vec![("a".into(), "x y".into())])
         );
         assert_eq!(startup_options("-D /tmp"), None);
+        // A backslash could escape a quote where strings are not standard.
+        assert_eq!(startup_options(r"-c a=x\\'y"), None);
         assert_eq!(startup_options("-c bad;name=1"), None);
     }
 
