@@ -128,13 +128,14 @@ async fn a_rotation_reaches_the_primary_and_the_reader_with_no_call_but_the_quer
         .unwrap();
     let rotated = Instant::now();
 
-    // No recheck call, a poll of ten minutes: the first queries answer.
-    assert_eq!(answer(&primary, 10).await.unwrap(), 11);
-    let primary_after = rotated.elapsed();
-    assert_eq!(answer(&reader, 20).await.unwrap(), 21);
-    let reader_after = rotated.elapsed();
+    // No recheck call, a poll of ten minutes: only the queries. A pooled
+    // connection idle for less than `idle_check` is handed out without a
+    // ping, so a query may meet a session the rotation cut (57P01); none
+    // may fail for its credentials.
+    let primary_after = until_answered(&primary, 10).await;
+    let reader_after = until_answered(&reader, 20).await;
     eprintln!(
-        "rotation: the primary answered after {primary_after:?}, the reader after {reader_after:?}"
+        "rotation: the primary answered after {primary_after:?}, the reader after {reader_after:?} (after the cut)"
     );
     assert_eq!(db.credentials_generation(), 1);
     // The reader's own queries failing alone also re-read: cut its
@@ -142,11 +143,34 @@ async fn a_rotation_reaches_the_primary_and_the_reader_with_no_call_but_the_quer
     cluster
         .sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'app'")
         .unwrap();
-    assert_eq!(answer(&reader, 5).await.unwrap(), 6);
+    until_answered(&reader, 5).await;
     // The reader is read-only still.
     let write =
         on_pool!(reader, p => query(sql!("CREATE TABLE t (x int)")).execute(p).await.map(drop));
     assert!(write.is_err(), "a write through the reader must fail");
+}
+
+/// Runs the README's query until it answers (bounded: 10 s); a failure
+/// for the credentials fails the test. Returns how long it took.
+async fn until_answered(pool: &Pool, n: i64) -> Duration {
+    let started = Instant::now();
+    loop {
+        match answer(pool, n).await {
+            Ok(v) => {
+                assert_eq!(v, n + 1);
+                return started.elapsed();
+            }
+            Err(e) => {
+                let text = e.to_string();
+                assert!(!text.contains("password authentication failed"), "{text}");
+                assert!(
+                    started.elapsed() < Duration::from_secs(10),
+                    "no answer: {text}"
+                );
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -167,7 +191,7 @@ async fn a_rotation_without_a_poll_reaches_the_reader_built_later() {
     cluster
         .sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'app'")
         .unwrap();
-    assert_eq!(answer(&primary, 1).await.unwrap(), 2);
+    until_answered(&primary, 1).await;
     // Built after the rotation, from the connector's options: the new ones.
     let reader = db.reader().await.unwrap();
     assert_eq!(answer(&reader, 3).await.unwrap(), 4);
@@ -217,7 +241,7 @@ async fn providers_that_never_expire_or_are_already_expired() {
             let valid = if n == 0 {
                 Duration::ZERO
             } else {
-                Duration::from_secs(60)
+                Duration::from_mins(1)
             };
             Ok(Credential::new("Prov-Pw-5", Some(valid)))
         }
