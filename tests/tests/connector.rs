@@ -126,7 +126,6 @@ async fn a_rotation_reaches_the_primary_and_the_reader_with_no_call_but_the_quer
     cluster
         .sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'app'")
         .unwrap();
-    let rotated = Instant::now();
 
     // No recheck call, a poll of ten minutes: only the queries. A pooled
     // connection idle for less than `idle_check` is handed out without a
@@ -526,4 +525,26 @@ async fn ten_silent_hosts_take_one_connect_timeout_not_ten() {
         probe < Duration::from_secs(5),
         "health(true) took {probe:?}"
     );
+}
+
+#[tokio::test]
+async fn a_provider_that_panics_fails_that_connect_and_is_asked_again() {
+    let s = Slow::from_vars([("DATABASE_URL", "postgresql://app@127.0.0.1:1/db")]).unwrap();
+    let db = s.database();
+    let asked = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&asked);
+    db.set_credentials_provider(move || {
+        let n = counter.fetch_add(1, Ordering::Relaxed);
+        async move {
+            assert!(n > 0, "the provider's own bug");
+            Ok(Credential::new("Panic-Pw-7", None))
+        }
+    });
+    let e = db.pool().await.expect_err("a panicking provider");
+    assert_eq!(e.kind(), DatabaseErrorKind::Credentials, "{e}");
+    assert!(e.to_string().contains("panicked"), "{e}");
+    // The next call asks again, and gets as far as the (refused) server.
+    let e = db.pool().await.expect_err("nothing listens on port 1");
+    assert_eq!(e.kind(), DatabaseErrorKind::Refused, "{e}");
+    assert_eq!(asked.load(Ordering::Relaxed), 2);
 }

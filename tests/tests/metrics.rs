@@ -41,7 +41,7 @@ async fn the_pool_records_by_opentelemetry_names() {
         .with_recommended_naming(true)
         .install_recorder()
         .unwrap();
-    let url = "postgresql://postgres:m3tr1c-pw@127.0.1:5432/test";
+    let url = "postgresql://postgres:m3tr1c-pw@127.0.0.1:5432/test?sslmode=disable";
     let settings = Settings::from_vars([("DATABASE_URL", url)]).unwrap();
     let pool = settings.database().pool().await.unwrap();
     for _ in 0..5 {

@@ -63,6 +63,11 @@ pub(super) struct Creds {
     /// The last rotation problem said, so a file that stays broken is
     /// reported once, not at every poll.
     pub(super) said: Option<String>,
+    /// Whether a byte-order mark in the file was said (once).
+    pub(super) bom_said: bool,
+    /// The URL in force (secret): a rotation may change only its
+    /// credentials.
+    pub(super) url: String,
 }
 
 pub(crate) struct Connector {
@@ -89,8 +94,8 @@ pub(crate) struct Connector {
     #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
     metered: Mutex<Vec<(Pool, Arc<Watch>)>>,
     /// Behind a transaction-mode pooler with session settings (a schema,
-    /// `statement_timeout`): the `BEGIN` that sets them in each transaction.
-    pub(crate) begin: Option<sqlx_core::sql_str::SqlStr>,
+    /// `statement_timeout`): what sets them in each transaction.
+    pub(crate) settings: Option<sqlx_core::sql_str::SqlStr>,
 }
 
 impl core::fmt::Debug for Connector {
@@ -114,6 +119,8 @@ impl Connector {
                 base: url.runtime().connect.clone(),
                 provided: None,
                 said: None,
+                bom_said: false,
+                url: url.configured_secret().to_owned(),
             }),
             provider: OnceLock::new(),
             generation: AtomicU64::new(0),
@@ -122,7 +129,7 @@ impl Connector {
             watching: AtomicBool::new(false),
             attached: Mutex::new(Vec::new()),
             metered: Mutex::new(Vec::new()),
-            begin: crate::pool::session::begin_statement(&url.runtime().session),
+            settings: crate::pool::session::settings_statement(&url.runtime().session),
         }
     }
 

@@ -129,7 +129,8 @@ impl Connector {
                     Some(rest) => (rest.to_owned(), true),
                     None => (text, false),
                 };
-                if bom {
+                if bom && !self.creds().bom_said {
+                    self.creds().bom_said = true;
                     tracing::info!(
                         target: "dbsettings",
                         var = %file.file_var,
@@ -140,6 +141,15 @@ impl Connector {
                 file.recheck(&text)
             });
         let accepted = match checked {
+            Ok(a) if a.backend == self.backend && !self.same_place(&a.url) => {
+                // Another server, database or setting: not a rotation of
+                // credentials. Reports and pools stay with one database.
+                self.say(
+                    file,
+                    "now names another server, database or setting, not only new credentials; keeping the current ones (restart to switch)",
+                );
+                return false;
+            }
             Ok(a) if a.backend == self.backend => a,
             Ok(_) => {
                 self.say(
@@ -164,6 +174,7 @@ impl Connector {
         }
         self.add_secret(&Secrets::of_url(&accepted.url));
         creds.base = Some(accepted.connect);
+        creds.url = accepted.url;
         drop(creds);
         let generation = self.generation.fetch_add(1, Ordering::Relaxed) + 1;
         tracing::info!(
@@ -174,6 +185,12 @@ impl Connector {
             file.file_var
         );
         true
+    }
+
+    /// Whether `url` differs from the URL in force only in its user name
+    /// and password: what a rotation may change.
+    fn same_place(&self, url: &str) -> bool {
+        without_credentials(url) == without_credentials(&self.creds().url)
     }
 
     /// A rotation problem with the file, said once until it changes.
@@ -201,18 +218,30 @@ impl Connector {
             ));
         };
         let bound = self.runtime.pool.connect_timeout;
-        let credential = match tokio::time::timeout(bound, provider()).await {
+        // A provider that panics fails this connect, like one that errs:
+        // the rotation task and the caller's query live on.
+        let asked = std::panic::AssertUnwindSafe(async { provider().await });
+        let asked = futures_util::FutureExt::catch_unwind(asked);
+        let credential = match tokio::time::timeout(bound, asked).await {
+            Ok(Err(_panic)) => {
+                return Err(self.error(
+                    DatabaseErrorKind::Credentials,
+                    "the credential provider panicked".to_owned(),
+                ));
+            }
+            Ok(Ok(answer)) => match answer {
+                Err(e) => {
+                    let said = self.secrets().scrub(&e.to_string());
+                    return Err(self.error(DatabaseErrorKind::Credentials, said));
+                }
+                Ok(c) => c,
+            },
             Err(_) => {
                 return Err(self.error(
                     DatabaseErrorKind::Credentials,
                     format!("no answer within {bound:?}"),
                 ));
             }
-            Ok(Err(e)) => {
-                let said = self.secrets().scrub(&e.to_string());
-                return Err(self.error(DatabaseErrorKind::Credentials, said));
-            }
-            Ok(Ok(c)) => c,
         };
         if credential.valid_for == Some(Duration::ZERO) {
             return Err(self.error(
@@ -263,5 +292,39 @@ pub(crate) async fn follow(weak: Weak<Connector>) {
         let Some(c) = weak.upgrade() else { return };
         let why = if woken { Why::AuthFailed } else { Why::Poll };
         c.refresh(why).await;
+    }
+}
+
+/// `url` without its user info: the scheme, the hosts, the database and
+/// the parameters.
+fn without_credentials(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    let hosts = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    format!("{scheme}://{hosts}{tail}")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_rotation_may_change_only_the_credentials() {
+        use super::without_credentials as w;
+        assert_eq!(
+            w("postgresql://a:1@h:5432/db?sslmode=require"),
+            w("postgresql://b:2@h:5432/db?sslmode=require")
+        );
+        assert_ne!(w("postgresql://a:1@h/db"), w("postgresql://a:1@h/other"));
+        assert_ne!(
+            w("postgresql://a:1@h:5432/db"),
+            w("postgresql://a:1@h:54/db")
+        );
+        assert_ne!(
+            w("postgresql://a@h/db"),
+            w("postgresql://a@h/db?pgbouncer=true")
+        );
+        assert_eq!(w("postgresql://h1,h2/db"), w("postgresql://u:p@h1,h2/db"));
     }
 }

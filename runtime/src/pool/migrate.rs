@@ -36,7 +36,10 @@ pub(crate) async fn run(
         Pool::Postgres(p) => match &runtime.direct {
             Some(direct) => return run_direct(&migrator, direct, runtime, target).await,
             None if runtime.pool.pgbouncer => {
-                return behind_pooler(p, &migrator, target).await.map(|()| count);
+                let settings = crate::pool::session::settings_statement(&runtime.session);
+                return behind_pooler(p, &migrator, settings, target)
+                    .await
+                    .map(|()| count);
             }
             None => migrator.run(p).await,
         },
@@ -182,6 +185,7 @@ async fn run_direct(
 async fn behind_pooler(
     pool: &sqlx::PgPool,
     migrator: &Migrator,
+    settings: Option<sqlx_core::sql_str::SqlStr>,
     target: &Target<'_>,
 ) -> Result<(), DatabaseError> {
     use sqlx::Row as _;
@@ -209,6 +213,14 @@ async fn behind_pooler(
     {
         let name = format!("{}_{}", m.version, m.description);
         let mut tx = pool.begin().await.map_err(|e| driver(e, None))?;
+        if let Some(settings) = &settings {
+            // The URL's schema and settings, as the service's own
+            // transactions have them.
+            raw_sql(settings.clone())
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| driver(e, None))?;
+        }
         raw_sql(LOCK)
             .execute(&mut *tx)
             .await

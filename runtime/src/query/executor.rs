@@ -95,10 +95,18 @@ pub struct PoolRef<'p, DB: Database> {
     at: &'static Location<'static>,
 }
 
-/// The statement that starts a transaction: plain `BEGIN`, or behind a
-/// transaction-mode pooler with session settings, `BEGIN` with them.
-fn begin_sql(connector: Option<&Connector>) -> Option<SqlStr> {
-    connector.and_then(|c| c.begin.clone())
+/// Behind a transaction-mode pooler with session settings: what sets them
+/// first in each transaction.
+/// Runs the settings on `conn`, in its transaction.
+async fn set<DB: Database>(conn: &mut DB::Connection, settings: SqlStr) -> Result<(), sqlx::Error>
+where
+    for<'x> &'x mut DB::Connection: Executor<'x, Database = DB>,
+{
+    sqlx::raw_sql(settings).execute(conn).await.map(drop)
+}
+
+fn settings_sql(connector: Option<&Connector>) -> Option<SqlStr> {
+    connector.and_then(|c| c.settings.clone())
 }
 
 impl<'p, DB: Database> PoolRef<'p, DB> {
@@ -153,21 +161,29 @@ impl<'p, DB: Database> PoolRef<'p, DB> {
     /// unnamed. Its connection is watched as [`acquire`](Self::acquire)'s
     /// is, as acquired here.
     #[track_caller]
-    pub fn begin(&self) -> impl Future<Output = Result<Transaction<DB>, sqlx::Error>> + '_ {
+    pub fn begin(&self) -> impl Future<Output = Result<Transaction<DB>, sqlx::Error>> + '_
+    where
+        for<'x> &'x mut DB::Connection: Executor<'x, Database = DB>,
+    {
         // Boxed: the acquire's future is large, and a body's future holds
         // every transaction it begins.
         let taken = Box::pin(self.acquire());
         async move { self.begin_on(taken.await?).await }
     }
 
-    async fn begin_on(&self, conn: Conn<DB>) -> Result<Transaction<DB>, sqlx::Error> {
+    async fn begin_on(&self, conn: Conn<DB>) -> Result<Transaction<DB>, sqlx::Error>
+    where
+        for<'x> &'x mut DB::Connection: Executor<'x, Database = DB>,
+    {
         let (conn, hold) = conn.split();
-        let begin = if self.unnamed {
-            begin_sql(self.connector.as_deref())
-        } else {
-            None
-        };
-        let tx = sqlx::Transaction::begin(conn, begin).await?;
+        let mut tx = sqlx::Transaction::begin(conn, None).await?;
+        if self.unnamed
+            && let Some(settings) = settings_sql(self.connector.as_deref())
+        {
+            // A failure drops `tx`, which rolls back: the connection is
+            // never left in an aborted transaction.
+            set::<DB>(&mut tx, settings).await?;
+        }
         Ok(Transaction {
             conn: TxConn {
                 tx,
@@ -318,8 +334,10 @@ where
         Box::pin(sqlx_core::try_stream! {
             let mut conn = acquire(&pool, connector.as_deref(), watch.as_ref(), at).await?;
             if unnamed {
-                let begin = begin_sql(connector.as_deref());
-                let mut tx = sqlx::Transaction::<DB>::begin(&mut *conn, begin).await?;
+                let mut tx = sqlx::Transaction::<DB>::begin(&mut *conn, None).await?;
+                if let Some(settings) = settings_sql(connector.as_deref()) {
+                    set::<DB>(&mut tx, settings).await?;
+                }
                 {
                     let mut s = (&mut *tx).fetch_many(Named { inner: query, unnamed });
                     while let Some(v) = s.try_next().await? {
@@ -352,8 +370,10 @@ where
         Box::pin(async move {
             let mut conn = acquire(&pool, connector.as_deref(), watch.as_ref(), at).await?;
             if unnamed {
-                let begin = begin_sql(connector.as_deref());
-                let mut tx = sqlx::Transaction::<DB>::begin(&mut *conn, begin).await?;
+                let mut tx = sqlx::Transaction::<DB>::begin(&mut *conn, None).await?;
+                if let Some(settings) = settings_sql(connector.as_deref()) {
+                    set::<DB>(&mut tx, settings).await?;
+                }
                 let row = (&mut *tx)
                     .fetch_optional(Named {
                         inner: query,

@@ -340,9 +340,7 @@ pub(crate) fn read(
                 session_set(&mut settings, "search_path", quote_ident(schema), key);
             }
             Session(name) => {
-                let ok = !value.is_empty()
-                    && value.chars().all(|c| c.is_ascii_alphanumeric() || c == '.');
-                if !ok {
+                if !is_timeout(&value) {
                     return Err(bad_value(
                         key,
                         "a number, optionally with a unit (5000, 5s)",
@@ -354,6 +352,20 @@ pub(crate) fn read(
                 for (name, v) in startup_options(&value).ok_or_else(|| {
                     bad_value(key, "`-c name=value` settings, separated by spaces")
                 })? {
+                    // A schema list is quoted name by name, as `schema` is;
+                    // the other values are set as literals.
+                    let v = if name == "search_path" {
+                        search_path(&v).ok_or_else(|| {
+                            bad_value(key, "a search_path of schema names: letters, digits, `_`, `$` or `-`, separated by commas")
+                        })?
+                    } else if name.ends_with("_timeout") && !is_timeout(&v) {
+                        return Err(bad_value(
+                            key,
+                            "a number, optionally with a unit (5000, 5s)",
+                        ));
+                    } else {
+                        v
+                    };
                     session_set(&mut settings, &name, v, key);
                 }
             }
@@ -373,6 +385,8 @@ pub(crate) fn read(
                         parameter: key.to_owned(),
                         missing,
                     });
+                } else if !["disable", "prefer"].contains(&value.as_str()) {
+                    return Err(bad_value(key, "disable, prefer or require"));
                 }
             }
         }
@@ -473,6 +487,29 @@ fn schema_name(value: &str) -> Option<&str> {
             .chars()
             .all(|c| c.is_alphanumeric() || c == '_' || c == '$' || c == '-');
     ok.then_some(value)
+}
+
+/// A timeout as PostgreSQL reads one: a whole number, optionally with a
+/// unit (`us`, `ms`, `s`, `min`, `h`, `d`).
+fn is_timeout(value: &str) -> bool {
+    let digits = value
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(value.len());
+    digits > 0 && ["", "us", "ms", "s", "min", "h", "d"].contains(&&value[digits..])
+}
+
+/// A `search_path` list, each schema checked and quoted as an identifier
+/// (`$user` is kept as libpq users write it).
+fn search_path(value: &str) -> Option<String> {
+    value
+        .split(',')
+        .map(str::trim)
+        .map(|name| {
+            let bare = name.trim_matches('"');
+            schema_name(bare).map(quote_ident)
+        })
+        .collect::<Option<Vec<_>>>()
+        .map(|names| names.join(", "))
 }
 
 /// `name` as a quoted SQL identifier.
@@ -624,6 +661,23 @@ mod tests {
             ("postgresql://h/db?schema=", "schema"),
             ("postgresql://h/db?schema=a%3BDROP%20TABLE%20x", "schema"),
             ("postgresql://h/db?options=-D%20x", "options"),
+            // An injection through a search_path behind a pooler.
+            (
+                "postgresql://h/db?options=-c%20search_path%3Dpublic;CREATE/**/TABLE/**/x(y/**/int)",
+                "options",
+            ),
+            (
+                "postgresql://h/db?statement_timeout=abc",
+                "statement_timeout",
+            ),
+            (
+                "postgresql://h/db?options=-c%20lock_timeout%3Dbanana",
+                "options",
+            ),
+            (
+                "postgresql://h/db?channel_binding=S3cr3t",
+                "channel_binding",
+            ),
         ] {
             let Err(e) = read(url, Backend::Postgres, &mut w) else {
                 panic!("{url} was accepted");
