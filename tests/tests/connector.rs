@@ -41,6 +41,43 @@ fn replace(path: &std::path::Path, text: &str) {
     std::fs::rename(&tmp, path).unwrap();
 }
 
+/// An `app` role with a SCRAM password on `cluster`, and a
+/// `DATABASE_URL_FILE` holding its URL.
+struct Secret {
+    _dir: tempfile::TempDir,
+    path: std::path::PathBuf,
+    port: u16,
+}
+
+impl Secret {
+    fn new(cluster: &Cluster, role_pw: &str, file_pw: &str) -> Self {
+        cluster
+            .sql(&format!("CREATE ROLE app LOGIN PASSWORD '{role_pw}'"))
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let secret = Self {
+            path: dir.path().join("database_url"),
+            _dir: dir,
+            port: cluster.port,
+        };
+        std::fs::write(&secret.path, secret.url(file_pw)).unwrap();
+        secret
+    }
+
+    fn url(&self, pw: &str) -> String {
+        format!("postgresql://app:{pw}@127.0.0.1:{}/postgres", self.port)
+    }
+
+    /// Rewrites the file as secret stores do.
+    fn write(&self, pw: &str) {
+        replace(&self.path, &self.url(pw));
+    }
+
+    fn settings(&self) -> Slow {
+        Slow::from_vars([("DATABASE_URL_FILE", self.path.to_str().unwrap())]).unwrap()
+    }
+}
+
 /// The README's query code.
 async fn answer(pool: &Pool, n: i64) -> Result<i64, dbsettings::sqlx::Error> {
     on_pool!(pool, p => query_scalar(sql!("SELECT $1 + 1")).bind(n).fetch_one(p).await)
@@ -49,14 +86,8 @@ async fn answer(pool: &Pool, n: i64) -> Result<i64, dbsettings::sqlx::Error> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wrong_secret_fixed_after_a_failed_start_is_used_at_the_next_call() {
     let Some(cluster) = cluster() else { return };
-    cluster
-        .sql("CREATE ROLE app LOGIN PASSWORD 'Right-Pw-1'")
-        .unwrap();
-    let url = |pw: &str| format!("postgresql://app:{pw}@127.0.0.1:{}/postgres", cluster.port);
-    let dir = tempfile::tempdir().unwrap();
-    let secret = dir.path().join("database_url");
-    std::fs::write(&secret, url("Wrong-Pw-1")).unwrap();
-    let s = Slow::from_vars([("DATABASE_URL_FILE", secret.to_str().unwrap())]).unwrap();
+    let secret = Secret::new(&cluster, "Right-Pw-1", "Wrong-Pw-1");
+    let s = secret.settings();
     let db = s.database();
 
     let e = db
@@ -67,7 +98,7 @@ async fn a_wrong_secret_fixed_after_a_failed_start_is_used_at_the_next_call() {
     assert!(!e.to_string().contains("Wrong-Pw-1"), "{e}");
     assert_eq!(db.credentials_generation(), 0);
 
-    replace(&secret, &url("Right-Pw-1"));
+    secret.write("Right-Pw-1");
     let fixed = Instant::now();
     // The very next call, with a poll of ten minutes and no recheck call.
     let pool = db
@@ -86,17 +117,11 @@ async fn a_wrong_secret_fixed_after_a_failed_start_is_used_at_the_next_call() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_secret_rotated_before_the_first_call_is_the_one_used() {
     let Some(cluster) = cluster() else { return };
-    cluster
-        .sql("CREATE ROLE app LOGIN PASSWORD 'Old-Pw-2'")
-        .unwrap();
-    let url = |pw: &str| format!("postgresql://app:{pw}@127.0.0.1:{}/postgres", cluster.port);
-    let dir = tempfile::tempdir().unwrap();
-    let secret = dir.path().join("database_url");
-    std::fs::write(&secret, url("Old-Pw-2")).unwrap();
-    let s = Slow::from_vars([("DATABASE_URL_FILE", secret.to_str().unwrap())]).unwrap();
+    let secret = Secret::new(&cluster, "Old-Pw-2", "Old-Pw-2");
+    let s = secret.settings();
     let db = s.database();
     cluster.sql("ALTER ROLE app PASSWORD 'New-Pw-2'").unwrap();
-    replace(&secret, &url("New-Pw-2"));
+    secret.write("New-Pw-2");
 
     let pool = db.pool().await.expect("the rotated secret is used");
     assert_eq!(answer(&pool, 1).await.unwrap(), 2);
@@ -106,14 +131,8 @@ async fn a_secret_rotated_before_the_first_call_is_the_one_used() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rotation_reaches_the_primary_and_the_reader_with_no_call_but_the_queries() {
     let Some(cluster) = cluster() else { return };
-    cluster
-        .sql("CREATE ROLE app LOGIN PASSWORD 'Old-Pw-3'")
-        .unwrap();
-    let url = |pw: &str| format!("postgresql://app:{pw}@127.0.0.1:{}/postgres", cluster.port);
-    let dir = tempfile::tempdir().unwrap();
-    let secret = dir.path().join("database_url");
-    std::fs::write(&secret, url("Old-Pw-3")).unwrap();
-    let s = Slow::from_vars([("DATABASE_URL_FILE", secret.to_str().unwrap())]).unwrap();
+    let secret = Secret::new(&cluster, "Old-Pw-3", "Old-Pw-3");
+    let s = secret.settings();
     let db = s.database();
     let primary = db.pool().await.unwrap();
     let reader = db.reader().await.unwrap();
@@ -122,7 +141,7 @@ async fn a_rotation_reaches_the_primary_and_the_reader_with_no_call_but_the_quer
 
     // The rotation: the server, the file, every session cut.
     cluster.sql("ALTER ROLE app PASSWORD 'New-Pw-3'").unwrap();
-    replace(&secret, &url("New-Pw-3"));
+    secret.write("New-Pw-3");
     cluster
         .sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'app'")
         .unwrap();
@@ -175,18 +194,12 @@ async fn until_answered(pool: &Pool, n: i64) -> Duration {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rotation_without_a_poll_reaches_the_reader_built_later() {
     let Some(cluster) = cluster() else { return };
-    cluster
-        .sql("CREATE ROLE app LOGIN PASSWORD 'Old-Pw-4'")
-        .unwrap();
-    let url = |pw: &str| format!("postgresql://app:{pw}@127.0.0.1:{}/postgres", cluster.port);
-    let dir = tempfile::tempdir().unwrap();
-    let secret = dir.path().join("database_url");
-    std::fs::write(&secret, url("Old-Pw-4")).unwrap();
-    let s = Slow::from_vars([("DATABASE_URL_FILE", secret.to_str().unwrap())]).unwrap();
+    let secret = Secret::new(&cluster, "Old-Pw-4", "Old-Pw-4");
+    let s = secret.settings();
     let db = s.database();
     let primary = db.pool().await.unwrap();
     cluster.sql("ALTER ROLE app PASSWORD 'New-Pw-4'").unwrap();
-    replace(&secret, &url("New-Pw-4"));
+    secret.write("New-Pw-4");
     cluster
         .sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'app'")
         .unwrap();
