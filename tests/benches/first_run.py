@@ -7,7 +7,7 @@
 3. With `--suite`: `cargo test --workspace` in the same clone, after the
    quickstart's build, with the wall time of each test binary.
 
-    python3 tests/benches/first_run.py [--suite] [--rev COMMIT]
+    python3 tests/benches/first_run.py [--suite] [--rev COMMIT] [--repo DIR]
 
 Each build has a fresh target directory of its own under a temp directory;
 the clone is `git clone` of this repository (its committed state, at
@@ -88,7 +88,8 @@ def suite(cwd, env):
     first test binary, each binary's wall time (for doc tests, their
     compile too), and whether it failed."""
     started = time.monotonic()
-    proc = subprocess.Popen(["cargo", "test", "--workspace"], cwd=cwd, env=env,
+    # --no-fail-fast: a failing binary does not hide the time of the rest.
+    proc = subprocess.Popen(["cargo", "test", "--workspace", "--no-fail-fast"], cwd=cwd, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     marks, log = [], []
     for line in proc.stdout:
@@ -101,8 +102,9 @@ def suite(cwd, env):
     text = "".join(log)
     failed = proc.returncode != 0
     if failed:
-        # The timings still say where the minutes went; the failures follow them.
-        print("cargo test --workspace FAILED; its last lines:\n" + "".join(log[-60:]), file=sys.stderr)
+        # The timings still say where the minutes went; what failed goes to stderr.
+        said = [l for l in log if "FAILED" in l or "panicked" in l or "error:" in l]
+        print("cargo test --workspace FAILED:\n" + "".join(said), file=sys.stderr)
     compiled = len(COMPILING.findall(text))
     rows = [("build before the first test binary", marks[0][1] if marks else total)]
     for i, (name, at) in enumerate(marks):
@@ -115,12 +117,13 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--suite", action="store_true", help="also time cargo test --workspace")
     parser.add_argument("--rev", help="measure this commit instead of HEAD")
+    parser.add_argument("--repo", default=str(ROOT), help="clone this repository (default: this one)")
     args = parser.parse_args()
 
     work = pathlib.Path(tempfile.mkdtemp(prefix="dbsettings-first-run-"))
     try:
         clone = work / "clone"
-        subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True)
+        subprocess.run(["git", "clone", "--quiet", args.repo, str(clone)], check=True)
         if args.rev:
             subprocess.run(["git", "checkout", "--quiet", args.rev], cwd=clone, check=True)
         rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=clone, check=True,
