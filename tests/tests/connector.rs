@@ -211,11 +211,8 @@ async fn a_rotation_without_a_poll_reaches_the_reader_built_later() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn providers_that_never_expire_or_are_already_expired() {
-    // No panic for "never expires", however it is said.
-    for valid_for in [None, Some(Duration::MAX)] {
-        let c = Credential::new("x", valid_for);
-        assert_eq!(c.valid_for, valid_for);
-    }
+    // `Duration::MAX` goes through the real path below (a unit test in
+    // pool/credentials.rs checks the refresh arithmetic).
     let Some(cluster) = cluster() else { return };
     cluster
         .sql("CREATE ROLE app LOGIN PASSWORD 'Prov-Pw-5'")

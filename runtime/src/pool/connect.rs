@@ -142,8 +142,7 @@ impl Hosts<'_> {
     /// Whether there is a choice to make: several hosts, or a role to check.
     #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
     pub(crate) fn choose(&self) -> bool {
-        self.targets.hosts.len() > 1
-            || self.targets.attrs != crate::url::resolution::SessionAttrs::Any
+        self.targets.choose()
     }
 }
 

@@ -226,8 +226,7 @@ impl Connector {
     /// Whether there is a host to choose: several, or a role to check.
     #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
     pub(crate) fn choose(&self) -> bool {
-        let targets = &self.runtime.targets;
-        targets.hosts.len() > 1 || targets.attrs != crate::url::resolution::SessionAttrs::Any
+        self.runtime.targets.choose()
     }
 
     /// Makes `pool` a pool of this connector's handle, told about by
@@ -281,15 +280,9 @@ impl Connector {
             .map(|(p, _)| p.clone())
     }
 
-    /// Hands every attached pool its options again (after a failover: the
-    /// primary's host changed).
-    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
-    pub(crate) async fn repush(&self) {
-        self.push().await;
-    }
-
-    /// Hands every attached pool the options of the credentials in force.
-    async fn push(&self) {
+    /// Hands every attached pool the options of the credentials in force
+    /// (after a rotation, or a failover that moved the primary's host).
+    pub(crate) async fn push(&self) {
         let Ok(options) = self.options().await else {
             return;
         };

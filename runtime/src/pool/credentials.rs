@@ -310,6 +310,21 @@ fn without_credentials(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     #[test]
+    fn a_credential_that_never_expires_is_refreshed_never_early() {
+        use core::time::Duration;
+        // `Duration::MAX` used to overflow on `valid_for * 4 / 5`.
+        assert!(super::refresh_after(Duration::MAX) > Duration::from_secs(1 << 60));
+        assert_eq!(
+            super::refresh_after(Duration::from_secs(10)),
+            Duration::from_secs(8)
+        );
+        assert_eq!(
+            super::refresh_after(Duration::from_nanos(1)),
+            Duration::from_millis(100)
+        );
+    }
+
+    #[test]
     fn a_rotation_may_change_only_the_credentials() {
         use super::without_credentials as w;
         assert_eq!(

@@ -317,7 +317,7 @@ async fn follow(weak: std::sync::Weak<crate::pool::connector::Connector>) {
             Ok((i, probe)) => {
                 let _ = probe.close().await;
                 c.failover.point(i);
-                c.repush().await;
+                c.push().await;
                 c.failover.switch(i);
                 tracing::warn!(
                     target: "dbsettings",

@@ -95,18 +95,19 @@ pub struct PoolRef<'p, DB: Database> {
     at: &'static Location<'static>,
 }
 
-/// Behind a transaction-mode pooler with session settings: what sets them
-/// first in each transaction.
-/// Runs the settings on `conn`, in its transaction.
-async fn set<DB: Database>(conn: &mut DB::Connection, settings: SqlStr) -> Result<(), sqlx::Error>
+/// Behind a transaction-mode pooler with session settings, sets them on
+/// `conn`, first in its transaction (a failure rolls it back).
+async fn apply_settings<DB: Database>(
+    conn: &mut DB::Connection,
+    connector: Option<&Connector>,
+) -> Result<(), sqlx::Error>
 where
     for<'x> &'x mut DB::Connection: Executor<'x, Database = DB>,
 {
-    sqlx::raw_sql(settings).execute(conn).await.map(drop)
-}
-
-fn settings_sql(connector: Option<&Connector>) -> Option<SqlStr> {
-    connector.and_then(|c| c.settings.clone())
+    match connector.and_then(|c| c.settings.clone()) {
+        Some(settings) => sqlx::raw_sql(settings).execute(conn).await.map(drop),
+        None => Ok(()),
+    }
 }
 
 impl<'p, DB: Database> PoolRef<'p, DB> {
@@ -177,12 +178,10 @@ impl<'p, DB: Database> PoolRef<'p, DB> {
     {
         let (conn, hold) = conn.split();
         let mut tx = sqlx::Transaction::begin(conn, None).await?;
-        if self.unnamed
-            && let Some(settings) = settings_sql(self.connector.as_deref())
-        {
+        if self.unnamed {
             // A failure drops `tx`, which rolls back: the connection is
             // never left in an aborted transaction.
-            set::<DB>(&mut tx, settings).await?;
+            apply_settings::<DB>(&mut tx, self.connector.as_deref()).await?;
         }
         Ok(Transaction {
             conn: TxConn {
@@ -335,9 +334,7 @@ where
             let mut conn = acquire(&pool, connector.as_deref(), watch.as_ref(), at).await?;
             if unnamed {
                 let mut tx = sqlx::Transaction::<DB>::begin(&mut *conn, None).await?;
-                if let Some(settings) = settings_sql(connector.as_deref()) {
-                    set::<DB>(&mut tx, settings).await?;
-                }
+                apply_settings::<DB>(&mut tx, connector.as_deref()).await?;
                 {
                     let mut s = (&mut *tx).fetch_many(Named { inner: query, unnamed });
                     while let Some(v) = s.try_next().await? {
@@ -371,9 +368,7 @@ where
             let mut conn = acquire(&pool, connector.as_deref(), watch.as_ref(), at).await?;
             if unnamed {
                 let mut tx = sqlx::Transaction::<DB>::begin(&mut *conn, None).await?;
-                if let Some(settings) = settings_sql(connector.as_deref()) {
-                    set::<DB>(&mut tx, settings).await?;
-                }
+                apply_settings::<DB>(&mut tx, connector.as_deref()).await?;
                 let row = (&mut *tx)
                     .fetch_optional(Named {
                         inner: query,

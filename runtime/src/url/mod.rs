@@ -66,6 +66,12 @@ pub(crate) struct Targets {
 }
 
 impl Targets {
+    /// Whether there is a host to choose: several, or a role to check.
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+    pub(crate) fn choose(&self) -> bool {
+        self.hosts.len() > 1 || self.attrs != resolution::SessionAttrs::Any
+    }
+
     /// `host:port` of each host, for messages.
     pub(crate) fn shown(&self) -> Vec<String> {
         self.hosts
