@@ -10,9 +10,11 @@
 //! quotes and `--` or `/* */` comments is text, and `$` inside an
 //! identifier (`a$1`) is part of it.
 //!
-//! A statement that ends in `RETURNING <column>` also gets the MySQL form
+//! An `INSERT` that ends in `RETURNING <column>` also gets the MySQL form
 //! without that clause, for `insert_id`, which reads `LAST_INSERT_ID()`
-//! there instead (MySQL has no `RETURNING`).
+//! there instead (MySQL has no `RETURNING`). Other statements that end in
+//! `RETURNING <column>` (`UPDATE`, `DELETE`) get no such form: no id is
+//! generated for them, so `insert_id` does not take them.
 
 /// The forms of one statement.
 #[derive(Debug, PartialEq, Eq)]
@@ -21,7 +23,8 @@ pub(crate) struct Forms {
     pub(crate) postgres: String,
     /// MySQL's: each `$N` replaced by `?`.
     pub(crate) mysql: String,
-    /// MySQL's without a trailing `RETURNING <column>`, when it has one.
+    /// MySQL's without a trailing `RETURNING <column>`, for an `INSERT`
+    /// that has one.
     pub(crate) mysql_insert: Option<String>,
 }
 
@@ -271,10 +274,15 @@ fn replace_some(sql: &str, params: &[&Param], end: usize) -> String {
     out
 }
 
-/// Whether a statement that could not be lexed seems to end in `RETURNING
-/// <column>`, judged by its last two words: the type of the stand-in value
-/// emitted with its error, so that no second error follows.
+/// Whether a statement that could not be lexed seems to be an `INSERT`
+/// that ends in `RETURNING <column>`, judged by its first and last two
+/// words: the type of the stand-in value emitted with its error, so that
+/// no second error follows.
 pub(crate) fn seems_to_return_id(sql: &str) -> bool {
+    let insert = sql
+        .split_whitespace()
+        .next()
+        .is_some_and(|w| w.eq_ignore_ascii_case("insert"));
     let mut words = sql
         .trim_end_matches(|c: char| c.is_whitespace() || c == ';')
         .split_whitespace()
@@ -282,14 +290,24 @@ pub(crate) fn seems_to_return_id(sql: &str) -> bool {
     let column = words
         .next()
         .is_some_and(|w| w.chars().all(is_ident_continue));
-    column
+    insert
+        && column
         && words
             .next()
             .is_some_and(|w| w.eq_ignore_ascii_case("returning"))
 }
 
-/// Where a trailing `RETURNING <column>` (before any `;`) starts.
+/// Where the trailing `RETURNING <column>` (before any `;`) of an `INSERT`
+/// starts. Only an `INSERT` generates an id that MySQL's
+/// `LAST_INSERT_ID()` reads; `UPDATE ... RETURNING id` has none.
 fn returning_start(tokens: &[Token], sql: &str) -> Option<usize> {
+    let insert = matches!(
+        tokens.first(),
+        Some(&Token::Word(start, stop)) if sql[start..stop].eq_ignore_ascii_case("insert")
+    );
+    if !insert {
+        return None;
+    }
     let mut end = tokens.len();
     while end > 0 && tokens[end - 1] == Token::Semicolon {
         end -= 1;
@@ -390,6 +408,7 @@ mod tests {
         assert!(seems_to_return_id(
             "INSERT INTO t VALUES ($2) RETURNING id;"
         ));
+        assert!(!seems_to_return_id("UPDATE t SET a = $2 RETURNING id"));
         assert!(!seems_to_return_id("SELECT $2"));
         assert!(!seems_to_return_id("RETURNING"));
     }
@@ -404,12 +423,22 @@ mod tests {
         );
         let t = translate("insert into t values ($1)\n  returning \"Id\" ;").unwrap();
         assert_eq!(t.mysql_insert.as_deref(), Some("insert into t values (?)"));
+        let t = translate("/* new */ Insert Ignore INTO t VALUES ($1) RETURNING id").unwrap();
+        assert_eq!(
+            t.mysql_insert.as_deref(),
+            Some("/* new */ Insert Ignore INTO t VALUES (?)")
+        );
         for sql in [
             "INSERT INTO t VALUES ($1) RETURNING id, a",
             "INSERT INTO t VALUES ($1) RETURNING *",
             "INSERT INTO t VALUES ('RETURNING id')",
             "SELECT returning",
             "INSERT INTO t VALUES ($1) -- RETURNING id",
+            // No id is generated but by an INSERT: LAST_INSERT_ID() would
+            // read another statement's.
+            "UPDATE t SET a = $1 WHERE b = $2 RETURNING id",
+            "DELETE FROM t WHERE a = $1 RETURNING id",
+            "WITH x AS (SELECT 1) INSERT INTO t SELECT * FROM x RETURNING id",
         ] {
             assert_eq!(translate(sql).unwrap().mysql_insert, None, "{sql}");
         }

@@ -97,6 +97,74 @@ async fn exercise(pool: &Pool) -> Result<(), sqlx::Error> {
     Ok(())
 }
 
+/// `insert_id` when MySQL reports no id: an error, never a made-up id
+/// (`LAST_INSERT_ID()` is 0 then, and used to come back as `Ok(0)`).
+async fn no_id_is_made_up(pool: &Pool) -> Result<(), sqlx::Error> {
+    // DDL is where the backends differ: tables of this connection's own,
+    // one with an AUTO_INCREMENT key and one without.
+    let create = match pool.backend() {
+        Backend::Postgres => {
+            sql!("CREATE TEMPORARY TABLE ids (id BIGSERIAL PRIMARY KEY, v TEXT UNIQUE)")
+        }
+        Backend::MySql => sql!(
+            "CREATE TEMPORARY TABLE ids (id BIGINT AUTO_INCREMENT PRIMARY KEY, v VARCHAR(20) UNIQUE)"
+        ),
+        _ => sql!("CREATE TEMPORARY TABLE ids (id INTEGER PRIMARY KEY, v TEXT UNIQUE)"),
+    };
+    // A duplicate that inserts nothing, said each backend's way.
+    let ignore_duplicate = match pool.backend() {
+        Backend::MySql => sql!("INSERT IGNORE INTO ids (v) VALUES ($1) RETURNING id"),
+        _ => sql!("INSERT INTO ids (v) VALUES ($1) ON CONFLICT (v) DO NOTHING RETURNING id"),
+    };
+    let (generated, explicit, ignored, no_auto_increment, rows) = on_pool!(pool, p => {
+        let mut tx = p.begin().await?;
+        query(create).execute(&mut *tx).await?;
+        query(sql!("CREATE TEMPORARY TABLE kv (id BIGINT PRIMARY KEY, v TEXT)"))
+            .execute(&mut *tx)
+            .await?;
+        let generated = insert_id(sql!("INSERT INTO ids (v) VALUES ($1) RETURNING id"))
+            .bind("a")
+            .fetch(&mut *tx)
+            .await?;
+        // A key given to an AUTO_INCREMENT column: MySQL reports it.
+        let explicit = insert_id(sql!("INSERT INTO ids (id, v) VALUES ($1, $2) RETURNING id"))
+            .bind(42_i64)
+            .bind("b")
+            .fetch(&mut *tx)
+            .await?;
+        let ignored = insert_id(ignore_duplicate).bind("a").fetch(&mut *tx).await;
+        // A key given to a table without AUTO_INCREMENT, after ids were
+        // generated on this connection: MySQL reports no id (0).
+        let no_auto_increment =
+            insert_id(sql!("INSERT INTO kv (id, v) VALUES ($1, $2) RETURNING id"))
+                .bind(7_i64)
+                .bind("c")
+                .fetch(&mut *tx)
+                .await;
+        let rows: i64 = query_scalar(sql!("SELECT (SELECT count(*) FROM ids) + (SELECT count(*) FROM kv)"))
+            .fetch_one(&mut *tx)
+            .await?;
+        tx.rollback().await?;
+        (generated, explicit, ignored, no_auto_increment, rows)
+    });
+    assert_eq!((generated, explicit), (1, 42));
+    assert!(
+        matches!(ignored, Err(sqlx::Error::RowNotFound)),
+        "an ignored duplicate gave {ignored:?}"
+    );
+    match (pool.backend(), no_auto_increment) {
+        (Backend::MySql, Err(sqlx::Error::Protocol(why))) => {
+            assert!(why.contains("MySQL reported no id"), "{why}");
+            assert!(why.contains("use the key you bound"), "{why}");
+        }
+        (Backend::Postgres | Backend::Sqlite, Ok(id)) => assert_eq!(id, 7),
+        (backend, other) => panic!("{backend}: a key without AUTO_INCREMENT gave {other:?}"),
+    }
+    // That row is written on MySQL too, as the error says.
+    assert_eq!(rows, 3);
+    Ok(())
+}
+
 #[tokio::test]
 async fn postgres() {
     if !servers::available("PostgreSQL", POSTGRES).await {
@@ -105,6 +173,7 @@ async fn postgres() {
     let pool = pool(POSTGRES_URL).await;
     assert_eq!(pool.backend(), Backend::Postgres);
     exercise(&pool).await.unwrap();
+    no_id_is_made_up(&pool).await.unwrap();
 
     // An `INTEGER` (not `BIGINT`) id reads as well.
     let p = pool.as_postgres().unwrap();
@@ -129,6 +198,7 @@ async fn mariadb() {
     let pool = pool(MARIADB_URL).await;
     assert_eq!(pool.backend(), Backend::MySql);
     exercise(&pool).await.unwrap();
+    no_id_is_made_up(&pool).await.unwrap();
 }
 
 #[tokio::test]
@@ -137,6 +207,7 @@ async fn sqlite() {
     let pool = pool(&format!("sqlite://{}/one.db", dir.path().display())).await;
     assert_eq!(pool.backend(), Backend::Sqlite);
     exercise(&pool).await.unwrap();
+    no_id_is_made_up(&pool).await.unwrap();
 }
 
 /// A statement is a constant.
@@ -155,4 +226,29 @@ fn each_backend_gets_its_form() {
     );
     assert_eq!(LIST.mysql(), "SELECT id FROM notes");
     assert_eq!(LIST.to_string(), "SELECT id FROM notes");
+}
+
+/// Only an INSERT that ends in `RETURNING <column>` is a
+/// `Sql<ReturningId>`, which `insert_id` takes: an UPDATE or DELETE that
+/// ends so is a plain statement (a compile error in `insert_id`, see the UI
+/// case `insert-id-not-an-insert`), since it generates no id for MySQL's
+/// `LAST_INSERT_ID()`.
+#[test]
+fn only_an_insert_returns_an_id() {
+    const UPDATE: dbsettings::Sql = sql!("UPDATE notes SET body = $1 WHERE id = $2 RETURNING id");
+    const DELETE: dbsettings::Sql = sql!("DELETE FROM notes WHERE id = $1 RETURNING id");
+    const INSERT: dbsettings::Sql<query::ReturningId> =
+        sql!("INSERT INTO notes (body) VALUES ($1) RETURNING id");
+    assert_eq!(
+        UPDATE.mysql(),
+        "UPDATE notes SET body = ? WHERE id = ? RETURNING id"
+    );
+    assert_eq!(
+        DELETE.mysql(),
+        "DELETE FROM notes WHERE id = ? RETURNING id"
+    );
+    assert_eq!(
+        INSERT.mysql(),
+        "INSERT INTO notes (body) VALUES (?) RETURNING id"
+    );
 }

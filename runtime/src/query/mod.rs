@@ -29,7 +29,7 @@ pub use held::Conn;
 /// makes. [`query`], [`query_as`] and [`query_scalar`] pick the form of the
 /// backend they run on.
 ///
-/// `K` is [`Plain`], or [`ReturningId`] for a statement that ends in
+/// `K` is [`Plain`], or [`ReturningId`] for an `INSERT` that ends in
 /// `RETURNING <column>`, which [`insert_id`] takes.
 ///
 /// [`sql!`]: crate::sql!
@@ -44,9 +44,11 @@ pub struct Sql<K = Plain> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Plain;
 
-/// A statement that ends in `RETURNING <column>`: [`insert_id`] runs it
+/// An `INSERT` that ends in `RETURNING <column>`: [`insert_id`] runs it
 /// as written on PostgreSQL and SQLite, and without that clause on MySQL,
-/// which has no `RETURNING`, reading `LAST_INSERT_ID()` instead.
+/// which has no `RETURNING`, reading `LAST_INSERT_ID()` instead. An
+/// `UPDATE` or `DELETE` that ends in `RETURNING <column>` is [`Plain`]:
+/// it generates no id for `LAST_INSERT_ID()` to read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ReturningId;
 
@@ -68,12 +70,13 @@ pub trait Kind: sealed::Sealed + Copy + Send + Sync + 'static {}
 impl Kind for Plain {}
 impl Kind for ReturningId {}
 
-/// A statement that [`insert_id`] can run: one that ends in
+/// A statement that [`insert_id`] can run: an `INSERT` that ends in
 /// `RETURNING <id column>`.
 #[diagnostic::on_unimplemented(
-    message = "`insert_id` needs a statement that ends in `RETURNING <id column>`",
-    label = "this statement does not end in `RETURNING <column>`",
-    note = "write it as in sql!(\"INSERT INTO notes (body) VALUES ($1) RETURNING id\"); on MySQL the clause is dropped and LAST_INSERT_ID() read instead"
+    message = "`insert_id` needs an `INSERT` that ends in `RETURNING <id column>`",
+    label = "this statement is not an `INSERT ... RETURNING <column>`",
+    note = "write it as in sql!(\"INSERT INTO notes (body) VALUES ($1) RETURNING id\"); on MySQL the clause is dropped and LAST_INSERT_ID() read instead",
+    note = "only an INSERT generates the id that LAST_INSERT_ID() reads, so UPDATE or DELETE ... RETURNING has no id on MySQL: use the key in its WHERE clause, or read its rows with query_scalar where RETURNING exists (PostgreSQL, SQLite)"
 )]
 pub trait EndsInReturning: Kind {}
 impl EndsInReturning for ReturningId {}
@@ -221,6 +224,10 @@ macro_rules! returning_dialect {
 returning_dialect!("postgres", sqlx::Postgres, Backend::Postgres);
 returning_dialect!("sqlite", sqlx::Sqlite, Backend::Sqlite);
 
+/// Why MySQL's `insert_id` has no id for a row it wrote.
+#[cfg(feature = "mysql")]
+const NO_INSERT_ID: &str = "insert_id: the INSERT wrote a row but MySQL reported no id for it (LAST_INSERT_ID() is 0), as for a table without an AUTO_INCREMENT column, so the new row's key is unknown on MySQL. The row is written. Give the table an AUTO_INCREMENT key, or run the INSERT with query(...).execute(...) and use the key you bound";
+
 #[cfg(feature = "mysql")]
 impl Dialect for sqlx::MySql {
     const BACKEND: Backend = Backend::MySql;
@@ -233,8 +240,15 @@ impl Dialect for sqlx::MySql {
         E: 'e + Executor<'c, Database = Self>,
     {
         Box::pin(async move {
-            let id = query.execute(executor).await?.last_insert_id();
-            i64::try_from(id).map_err(|e| sqlx::Error::Decode(e.into()))
+            let done = query.execute(executor).await?;
+            if done.rows_affected() == 0 {
+                // As PostgreSQL's and SQLite's `RETURNING` with no row.
+                return Err(sqlx::Error::RowNotFound);
+            }
+            match done.last_insert_id() {
+                0 => Err(sqlx::Error::Protocol(NO_INSERT_ID.to_owned())),
+                id => i64::try_from(id).map_err(|e| sqlx::Error::Decode(e.into())),
+            }
         })
     }
 }
@@ -269,11 +283,30 @@ where
     sqlx::query_scalar(sql.on(DB::BACKEND))
 }
 
-/// Inserts a row and returns its id, on every backend: the statement ends
-/// in `RETURNING <id column>`, which PostgreSQL and SQLite run as written,
-/// and MySQL (which has no `RETURNING`) without that clause, reading
-/// `LAST_INSERT_ID()`; [`sql!`](crate::sql!) prepares both forms at compile
-/// time. A statement without the clause is a compile error.
+/// Inserts a row and returns its id, on every backend: the statement is an
+/// `INSERT` that ends in `RETURNING <id column>`, which PostgreSQL and
+/// SQLite run as written, and MySQL (which has no `RETURNING`) without that
+/// clause, reading `LAST_INSERT_ID()`; [`sql!`](crate::sql!) prepares both
+/// forms at compile time. A statement without the clause, or one that is
+/// not an `INSERT` (`UPDATE ... RETURNING id`), is a compile error.
+///
+/// On MySQL the id is the one the server reports for the row's
+/// `AUTO_INCREMENT` column: the value it generated, or the key the statement
+/// gave that column. When no id comes back, [`fetch`](InsertId::fetch) is
+/// an error, never a made-up id:
+///
+/// - No row inserted (MySQL's `INSERT IGNORE` of a duplicate; PostgreSQL's
+///   and SQLite's `ON CONFLICT DO NOTHING`): `sqlx::Error::RowNotFound`,
+///   on every backend.
+/// - A row inserted into a table without an `AUTO_INCREMENT` column, on
+///   MySQL (`INSERT INTO kv (id, v) VALUES ($1, $2) RETURNING id`):
+///   `LAST_INSERT_ID()` is 0 and cannot know the key, so the result is a
+///   `sqlx::Error::Protocol` saying so, after the row is written (in a
+///   transaction, roll back if it must not be). PostgreSQL and SQLite
+///   return the key, from `RETURNING`. For such a table, run the insert
+///   with [`query`] and keep the key you bound: `insert_id` does not
+///   return a bound value as the id, since it cannot tell which parameter
+///   is the key nor what the column made of it.
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
