@@ -165,6 +165,33 @@ async fn no_id_is_made_up(pool: &Pool) -> Result<(), sqlx::Error> {
     Ok(())
 }
 
+/// Statements close to what MySQL reads differently from PostgreSQL (the
+/// rest is a compile error), which every backend reads alike: `#`, `--x`
+/// and `/*` in a string, quotes, `#` and `?` in comments, a comment line
+/// ending in `\r\n`; and a backslash bound as a parameter, as the error
+/// for one in a literal advises.
+async fn read_alike(pool: &Pool) -> Result<(), sqlx::Error> {
+    let row: (String, String) = on_pool!(pool, p => {
+        query_as(sql!(
+            "SELECT '# --x /* it''s $2 ?' AS a, $1 AS b -- it's # ? $3 /*
+             /* it's # --x */ -- \r\n"
+        ))
+        .bind("ok")
+        .fetch_one(p)
+        .await?
+    });
+    assert_eq!(row, ("# --x /* it's $2 ?".to_owned(), "ok".to_owned()));
+    let path: String = on_pool!(pool, p => {
+        query_scalar(sql!("SELECT REPLACE($1, $2, '/')"))
+            .bind(r"C:\new\notes")
+            .bind(r"\")
+            .fetch_one(p)
+            .await?
+    });
+    assert_eq!(path, "C:/new/notes");
+    Ok(())
+}
+
 #[tokio::test]
 async fn postgres() {
     if !servers::available("PostgreSQL", POSTGRES).await {
@@ -174,6 +201,7 @@ async fn postgres() {
     assert_eq!(pool.backend(), Backend::Postgres);
     exercise(&pool).await.unwrap();
     no_id_is_made_up(&pool).await.unwrap();
+    read_alike(&pool).await.unwrap();
 
     // An `INTEGER` (not `BIGINT`) id reads as well.
     let p = pool.as_postgres().unwrap();
@@ -199,6 +227,7 @@ async fn mariadb() {
     assert_eq!(pool.backend(), Backend::MySql);
     exercise(&pool).await.unwrap();
     no_id_is_made_up(&pool).await.unwrap();
+    read_alike(&pool).await.unwrap();
 }
 
 #[tokio::test]
@@ -208,6 +237,7 @@ async fn sqlite() {
     assert_eq!(pool.backend(), Backend::Sqlite);
     exercise(&pool).await.unwrap();
     no_id_is_made_up(&pool).await.unwrap();
+    read_alike(&pool).await.unwrap();
 }
 
 /// A statement is a constant.
