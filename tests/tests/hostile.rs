@@ -98,6 +98,78 @@ fn a_password_in_the_user_name_never_comes_back_from_the_server() {
     }
 }
 
+/// A user name that holds the password and a quote comes back cut short
+/// (PostgreSQL at 63 bytes, inside a character when one straddles the cut;
+/// MariaDB at its column width) and quoted without escaping: no run of the
+/// secret survives in the error, its `Debug` scrubbed through the handle,
+/// the health report's JSON, the doctor's text and JSON, or the log; and a
+/// name cut inside a character is still `Auth`.
+#[test]
+fn cut_and_quoted_user_names_never_come_back_from_the_server() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let secret = "Zq7Secret\"Zq7Secret'Zq7Secret\"Zq7Secret'Zq7Secret\"Zq7Secret'Zq7Secret";
+    let multibyte = format!("{}Zq7Secret", "é".repeat(40));
+    let encoded: String = secret.bytes().map(|b| format!("%{b:02X}")).collect();
+    for (name, addr, url) in [
+        (
+            "PostgreSQL",
+            POSTGRES,
+            format!("postgresql://app\"{secret}@127.0.0.1:5432/test"),
+        ),
+        (
+            "PostgreSQL",
+            POSTGRES,
+            format!("postgresql://app%22{encoded}@127.0.0.1:5432/test"),
+        ),
+        (
+            "PostgreSQL",
+            POSTGRES,
+            format!("postgresql://app\"{multibyte}@127.0.0.1:5432/test"),
+        ),
+        (
+            "MariaDB",
+            MARIADB,
+            format!("mysql://app'{secret}{secret}@127.0.0.1:3306/test"),
+        ),
+    ] {
+        if !rt.block_on(servers::available(name, addr)) {
+            continue;
+        }
+        let settings = load(&url);
+        assert!(
+            !settings.database_url.is_fallback(),
+            "{name}: {}",
+            settings.database_url.resolution()
+        );
+        let db = settings.database();
+        let (text, logs) = capture(|| {
+            let err = rt
+                .block_on(db.pool())
+                .expect_err("an unknown role cannot log in");
+            assert_eq!(err.kind(), DatabaseErrorKind::Auth, "{name}: {err}");
+            let debug = err.sqlx_error().map(|e| db.redact(&format!("{e:?}")));
+            let health = rt.block_on(db.health(true));
+            let json = serde_json::to_string(&health).unwrap();
+            assert!(!health.state.is_up(), "{json}");
+            format!("{err}\n{err:?}\n{debug:?}\n{json}")
+        });
+        let vars = dbsettings::source::Vars::new([("DATABASE_URL", url.as_str())]);
+        let report = rt.block_on(dbsettings::doctor::diagnose::<Settings>(&vars));
+        let all = format!(
+            "{text}\n{logs}\n{}\n{}",
+            report.text,
+            serde_json::to_string(&report).unwrap()
+        );
+        assert!(all.contains("****"), "{name}: {all}");
+        for leaked in ["Zq7", "Secret", "éé"] {
+            assert!(!all.contains(leaked), "{name}: {leaked} in {url}:\n{all}");
+        }
+    }
+}
+
 /// The scrubbing is a mechanism of the handle, usable on any driver message.
 #[test]
 fn query_errors_can_be_scrubbed_through_the_handle() {

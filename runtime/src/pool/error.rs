@@ -167,6 +167,28 @@ impl DatabaseError {
         secrets: &Secrets,
     ) -> Self {
         let kind = classify(&error, backend);
+        if kind == DatabaseErrorKind::Other
+            && backend == Backend::Postgres
+            && error
+                .to_string()
+                .contains("non-UTF-8 string for its error message")
+            && secrets.cut_inside_a_character(PG_NAME_BYTES)
+        {
+            // PostgreSQL cuts the role name it was sent to 63 bytes, by
+            // bytes, and echoes it in its refusal: cut inside a character,
+            // the message is not UTF-8 and sqlx cannot read it.
+            let detail = "the server's refusal could not be read: it names the user cut at 63 \
+                          bytes, inside a character (PostgreSQL's longest role name); check the \
+                          user name, or a password whose `:` went missing"
+                .to_owned();
+            return Self::new(
+                DatabaseErrorKind::Auth,
+                backend,
+                target,
+                detail,
+                Some(error),
+            );
+        }
         let detail = secrets.scrub(&error.to_string());
         Self::new(kind, backend, target, detail, Some(error))
     }
@@ -273,6 +295,9 @@ impl fmt::Debug for DatabaseError {
 }
 
 impl std::error::Error for DatabaseError {}
+
+/// PostgreSQL's longest name (`NAMEDATALEN - 1`), in bytes.
+const PG_NAME_BYTES: usize = 63;
 
 pub(crate) fn classify(error: &sqlx::Error, backend: Backend) -> DatabaseErrorKind {
     use DatabaseErrorKind as K;

@@ -63,12 +63,14 @@ pub(crate) fn split(url: &str) -> Result<HostList, Rejection> {
     let mut kept: Vec<&str> = Vec::new();
     for pair in query.into_iter().flat_map(|q| q.split('&')) {
         let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        // libpq percent-decodes every value (`read%2Dwrite` is `read-write`).
+        let decoded = || percent_encoding::percent_decode_str(value).decode_utf8_lossy();
         match key {
             "target_session_attrs" => {
-                attrs = SessionAttrs::parse(value).ok_or(Rejection::SessionAttrs)?;
+                attrs = SessionAttrs::parse(&decoded()).ok_or(Rejection::SessionAttrs)?;
             }
             "load_balance_hosts" => {
-                random = match value {
+                random = match &*decoded() {
                     "disable" => false,
                     "random" => true,
                     _ => return Err(Rejection::LoadBalanceHosts),
@@ -288,6 +290,11 @@ mod tests {
             Rejection::LoadBalanceHosts
         );
         let l = split("postgresql://h1,h2/db?load_balance_hosts=random").unwrap();
+        assert!(l.random);
+        // Percent-decoded, as libpq reads them.
+        let l = split("postgresql://h1,h2/db?target_session_attrs=read%2Dwrite").unwrap();
+        assert_eq!(l.attrs, SessionAttrs::ReadWrite);
+        let l = split("postgresql://h1,h2/db?load_balance_hosts=%72andom").unwrap();
         assert!(l.random);
         // One host and nothing of ours: unchanged.
         let l = split("postgresql://u@h:1/db?sslmode=disable").unwrap();

@@ -335,19 +335,32 @@ impl Secrets {
         let encoded =
             percent_encoding::utf8_percent_encode(&decoded, percent_encoding::NON_ALPHANUMERIC)
                 .to_string();
-        // How a `{:?}` in a parser's message would quote it.
-        let debug = decoded.escape_debug().to_string();
+        // How a `{:?}` in a parser's message would quote it (`str`'s
+        // `Debug` escapes `"` but not `'`; `escape_debug` escapes both).
+        let debug = format!("{decoded:?}");
+        let debug = debug[1..debug.len() - 1].to_owned();
+        let escaped = decoded.escape_debug().to_string();
         for part in [
             raw.to_owned(),
             raw.trim().to_owned(),
             decoded,
             encoded,
             debug,
+            escaped,
         ] {
             if !part.is_empty() {
                 self.parts.push(part);
             }
         }
+    }
+
+    /// Whether a part longer than `bytes` would be cut inside a character
+    /// there (a server that shortens names by bytes echoes it as text that
+    /// is not UTF-8).
+    pub(crate) fn cut_inside_a_character(&self, bytes: usize) -> bool {
+        self.parts
+            .iter()
+            .any(|p| p.len() > bytes && !p.is_char_boundary(bytes))
     }
 
     /// `message` with every part replaced by the mask.
@@ -367,44 +380,72 @@ impl Secrets {
     }
 
     /// Servers quote the names they echo, and may shorten them first
-    /// (PostgreSQL to 63 bytes, MySQL to its column width) or replace the
-    /// characters they cannot store with `?` (MySQL, for 4-byte UTF-8): a
-    /// quoted run that is the start of a secret, so read, is hidden too.
+    /// (PostgreSQL to 63 bytes, MySQL to its column width), cut a
+    /// multibyte character in two (read back as U+FFFD) or replace the
+    /// characters they cannot store with `?` (MySQL, for 4-byte UTF-8). A
+    /// run that follows a quote and is the start of a secret, so read, up
+    /// to a closing quote, is hidden too, whatever quotes the secret itself
+    /// holds (`"app"s3cret..."`), in plain and in `{:?}` text (`\"`).
     fn scrub_quoted(&self, text: &str) -> String {
         let mut out = String::with_capacity(text.len());
-        let mut rest = text;
-        while let Some(open) = rest.find(['"', '\'']) {
-            let quote = rest[open..].chars().next().unwrap_or('"');
-            let after = &rest[open + 1..];
-            let Some(len) = after.find(quote) else {
-                break;
-            };
-            let inner = &after[..len];
-            out.push_str(&rest[..=open]);
-            if self.starts_a_secret(inner) {
-                out.push_str(MASK);
-            } else {
-                out.push_str(inner);
+        let mut from = 0;
+        let mut at = 0;
+        while let Some(open) = text[at..].find(['"', '\'']).map(|i| at + i) {
+            let quote = text.as_bytes()[open];
+            let after = &text[open + 1..];
+            match self.echoed_secret(after, quote) {
+                Some(len) => {
+                    out.push_str(&text[from..=open]);
+                    out.push_str(MASK);
+                    from = open + 1 + len;
+                    at = from;
+                }
+                None => at = open + 1,
             }
-            out.push(quote);
-            rest = &after[len + 1..];
         }
-        out.push_str(rest);
+        out.push_str(&text[from..]);
         out
     }
 
-    /// Whether `shown` (at least four characters) is how a server may have
-    /// echoed the start of a secret: equal up to its end, a `?` standing
-    /// for any one character.
-    fn starts_a_secret(&self, shown: &str) -> bool {
-        shown.chars().count() >= 4
-            && shown != MASK
-            && self.parts.iter().any(|part| {
-                let mut secret = part.chars();
-                shown
-                    .chars()
-                    .all(|c| secret.next().is_some_and(|s| c == s || c == '?'))
-            })
+    /// The length in bytes of the longest start of `after` that reads as
+    /// the start of a secret (at least four characters) and is followed by
+    /// the closing `quote`, plain or escaped.
+    fn echoed_secret(&self, after: &str, quote: u8) -> Option<usize> {
+        if after.starts_with(MASK) {
+            return None;
+        }
+        let closes = |rest: &str| {
+            let rest = rest.trim_start_matches(char::REPLACEMENT_CHARACTER);
+            let rest = rest.strip_prefix('\\').unwrap_or(rest);
+            rest.as_bytes().first() == Some(&quote)
+        };
+        let mut best: Option<usize> = None;
+        for part in &self.parts {
+            // Where `after` stops reading as `part` (a `?` stands for any
+            // one character), as (characters, byte offset) at each step.
+            let mut secret = part.chars();
+            let mut ends = Vec::new();
+            for (i, c) in after.char_indices() {
+                if !secret.next().is_some_and(|s| c == s || c == '?') {
+                    break;
+                }
+                ends.push(i + c.len_utf8());
+            }
+            let found = ends
+                .iter()
+                .enumerate()
+                .rev()
+                .take_while(|&(n, _)| n + 1 >= 4)
+                .find(|&(_, &end)| closes(&after[end..]))
+                .map(|(_, &end)| end);
+            if let Some(end) = found {
+                best = Some(best.map_or(end, |b| b.max(end)));
+            }
+        }
+        best.map(|end| {
+            let rest = &after[end..];
+            end + (rest.len() - rest.trim_start_matches(char::REPLACEMENT_CHARACTER).len())
+        })
     }
 }
 
@@ -518,6 +559,48 @@ mod tests {
         // A parser's `{:?}` of a value.
         let s = Secrets::new(["SEKRIT\"KEY"]);
         assert_eq!(s.scrub(r#"bad key "SEKRIT\"KEY""#), "bad key \"****\"");
+    }
+
+    #[test]
+    fn cut_echoes_holding_quotes_are_hidden() {
+        // A password that lost its `:`, with a quote in it: PostgreSQL cuts
+        // the name at 63 bytes and quotes it without escaping.
+        let secret =
+            "S3cr\"tS3cr\"tS3cr\"tS3cr\"tS3cr\"tS3cr\"tS3cr\"tS3cr\"tS3cr\"tS3cr\"tS3cr\"t";
+        for url in [
+            format!("postgresql://app\"{secret}@h/db"),
+            format!("postgresql://app%22{}@h/db", secret.replace('"', "%22")),
+        ] {
+            let s = Secrets::of_url(&url);
+            let user = format!("app\"{secret}");
+            let said = format!(r#"role "{}" does not exist"#, &user[..63]);
+            assert_eq!(s.scrub(&said), r#"role "****" does not exist"#, "{url}");
+            // `{:?}` of that message escapes the quotes.
+            assert_eq!(
+                s.scrub(&format!("{said:?}")),
+                r#""role \"****\" does not exist""#,
+                "{url}"
+            );
+        }
+        // MariaDB: `'`, cut by characters.
+        let s = Secrets::of_url("mysql://app'Pa'ss'word'Pa'ss'word@h/db");
+        assert_eq!(
+            s.scrub("Access denied for user 'app'Pa'ss'wo'@'localhost'"),
+            "Access denied for user '****'@'localhost'"
+        );
+        // Cut inside a multibyte character, read back lossily.
+        let user = format!("app\"{}", "é".repeat(40));
+        let s = Secrets::of_url(&format!("postgresql://{user}@h/db"));
+        let said = format!(
+            r#"role "{}" does not exist"#,
+            String::from_utf8_lossy(&user.as_bytes()[..63])
+        );
+        assert_eq!(s.scrub(&said), r#"role "****" does not exist"#);
+        // A short echo that is only the start of a secret's name stays.
+        assert_eq!(
+            s.scrub(r#"role "app" does not exist"#),
+            r#"role "app" does not exist"#
+        );
     }
 
     #[test]
