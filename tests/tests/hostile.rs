@@ -112,7 +112,7 @@ fn cut_and_quoted_user_names_never_come_back_from_the_server() {
         .unwrap();
     let secret = "Zq7Secret\"Zq7Secret'Zq7Secret\"Zq7Secret'Zq7Secret\"Zq7Secret'Zq7Secret";
     let multibyte = format!("{}Zq7Secret", "é".repeat(40));
-    let encoded: String = secret.bytes().map(|b| format!("%{b:02X}")).collect();
+    let encoded = percent_encoded(secret);
     for (name, addr, url) in [
         (
             "PostgreSQL",
@@ -735,4 +735,13 @@ async fn a_rejected_secret_file_and_a_migrations_path_that_is_not_a_directory_sa
         err.contains("not a directory") && err.contains("DATABASE_MIGRATIONS"),
         "{err}"
     );
+}
+
+/// Every byte of `s` percent-encoded.
+fn percent_encoded(s: &str) -> String {
+    use std::fmt::Write as _;
+    s.bytes().fold(String::new(), |mut out, b| {
+        let _ = write!(out, "%{b:02X}");
+        out
+    })
 }

@@ -241,7 +241,7 @@ proptest! {
         cut in 40usize..70,
     ) {
         let user = format!("app{quote}{secret}");
-        let encoded: String = user.bytes().map(|b| format!("%{b:02X}")).collect();
+        let encoded = percent_encoded(&user);
         let url: DatabaseUrl = format!("postgresql://{encoded}@127.0.0.1/db").parse().unwrap();
         prop_assert!(!url.is_fallback());
         let db = url.database();
@@ -288,4 +288,13 @@ fn percent_encoding_decode(s: &str) -> String {
         }
     }
     String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Every byte of `s` percent-encoded.
+fn percent_encoded(s: &str) -> String {
+    use std::fmt::Write as _;
+    s.bytes().fold(String::new(), |mut out, b| {
+        let _ = write!(out, "%{b:02X}");
+        out
+    })
 }
