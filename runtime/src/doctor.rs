@@ -7,8 +7,8 @@ use core::fmt::Write as _;
 use core::time::Duration;
 use std::time::Instant;
 
+use crate::resolution::{FallbackReason, Origin, Resolution};
 use crate::source::Source;
-use crate::url::resolution::{FallbackReason, Origin, Resolution};
 use crate::{Backend, DatabaseErrorKind, DatabaseSettings, DatabaseUrl, Problem, ProblemKind};
 
 /// What the doctor concluded; [`code`](Verdict::code) is the exit code.

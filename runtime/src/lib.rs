@@ -152,37 +152,44 @@
 //! # How the crate is built
 //!
 //! The folders are the pipeline, each stage importing only earlier ones
-//! (the one exception: a [`DatabaseUrl`] owns its lazy [`Database`] handle).
+//! (`.ci/imports.py` fails CI on an import the other way):
 //!
-//! - `source/`: where values come from ([`source::Source`], the process
-//!   environment, given pairs, `.env` files, layers and prefixes), the
-//!   lookup rules every field shares (empty means unset, `NAME_FILE`
-//!   secrets, aliases), and libpq's `PG*` variables.
-//! - `url/`: the resolution of the URL, one file per layer (`normalise`
-//!   for presence and repairs, `shape`, `parse`, `driver`), the fallback
-//!   location and its probe (`fallback`), redaction (`redact`), the report
-//!   of every decision ([`resolution`]) and [`DatabaseUrl`].
-//! - `pool/`: [`Database`], the typed [`Pool`], [`PoolOptions`], the
-//!   bounded connect and [`Migrations`] (embedded, or a directory named at
-//!   run time), [`DatabaseError`], and [`sqlite`]'s write discipline. Every
-//!   connection of every pool is made from the options of one connector:
-//!   **it owns the credentials (static, `_FILE`, provider) and the host in
-//!   use, each pool asks it for its options, and it hands every pool each
-//!   new generation** (sqlx's `set_connect_options`), after a poll or at
-//!   once when a connect is refused for its credentials. A rotated secret
-//!   goes through the URL stage's own check again.
-//! - `query/`: one code path on every backend: [`on_pool!`] (a body
-//!   compiled once per driver, with its typed pool seen through the
-//!   connector: [`query::PoolRef`]), [`Sql`] statements
-//!   written once ([`sql!`], translated for MySQL at compile time),
-//!   [`query`](fn@query), [`query_as`], [`query_scalar`] and [`insert_id`].
-//! - `load/`: what the derive's generated code calls (`__private`): the
-//!   field loaders, the URL field's loader, the pool options' reader, the
-//!   `.env.example` template; and that URL loader without the derive
-//!   ([`ResolveOptions`], serde's `Deserialize`, clap's parser).
-//!   `settings_error` is its [`Error`].
-//! - [`doctor`] and `log`: the resolution explained to people and to
-//!   `tracing`.
+//! 1. `backend` and [`resolution`]: the leaves. The report of every
+//!    decision, one family of types per file (where a URL came from, why
+//!    the fallback was used, why a URL was refused, repairs, warnings, the
+//!    fallback's location, settings), and [`DatabaseErrorKind`]. They
+//!    import nothing of the crate but [`Backend`].
+//! 2. `settings_error` ([`Error`], a [`Problem`] per variable) and `log`
+//!    (the resolution's `tracing` events): built on the report alone.
+//! 3. `source/`: where values come from ([`source::Source`], the process
+//!    environment, given pairs, `.env` files, layers and prefixes), the
+//!    lookup rules every field shares (empty means unset, `NAME_FILE`
+//!    secrets, aliases), and libpq's `PG*` variables.
+//! 4. `url/`: the resolution of one value, one file per layer
+//!    (`normalise` for presence and repairs, `shape`, `parse`, `driver`,
+//!    with `hosts`, `params` and `tls`), the fallback location and its
+//!    probe (`fallback`), and redaction (`redact`).
+//! 5. `pool/`: [`Database`], the typed [`Pool`], [`PoolOptions`], the
+//!    bounded connect and [`Migrations`] (embedded, or a directory named at
+//!    run time), [`DatabaseError`], and [`sqlite`]'s write discipline. Every
+//!    connection of every pool is made from the options of one connector:
+//!    **it owns the credentials (static, `_FILE`, provider) and the host in
+//!    use, each pool asks it for its options, and it hands every pool each
+//!    new generation** (sqlx's `set_connect_options`), after a poll or at
+//!    once when a connect is refused for its credentials. A rotated secret
+//!    goes through the URL stage's own check again.
+//! 6. `query/`: one code path on every backend: [`on_pool!`] (a body
+//!    compiled once per driver, with its typed pool seen through the
+//!    connector: [`query::PoolRef`]), [`Sql`](query::Sql) statements
+//!    written once ([`sql!`], translated for MySQL at compile time),
+//!    [`query`](fn@query), [`query_as`], [`query_scalar`] and [`insert_id`].
+//! 7. `load/`: [`DatabaseUrl`] (the resolved URL and its lazy
+//!    [`Database`] handle), what the derive's generated code calls
+//!    (`__private`: the field loaders, the URL field's loader, the pool
+//!    options' reader, the `.env.example` template), and the URL loader
+//!    without the derive ([`ResolveOptions`], serde's `Deserialize`,
+//!    clap's parser).
+//! 8. [`doctor`]: the resolution and a bounded connect explained to people.
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -194,6 +201,7 @@ mod load;
 mod log;
 mod pool;
 pub mod query;
+pub mod resolution;
 mod settings_error;
 pub mod source;
 mod url;
@@ -201,24 +209,24 @@ mod url;
 pub use backend::Backend;
 #[cfg(feature = "clap")]
 pub use load::DatabaseUrlParser;
-pub use load::{ResolveOptions, STRICT_VAR};
+pub use load::{DatabaseUrl, ResolveOptions, STRICT_VAR};
 #[cfg(feature = "sqlite")]
 pub use pool::sqlite;
 pub use pool::{
-    Credential, Database, DatabaseError, DatabaseErrorKind, EmbeddedMigration, EmbeddedMigrations,
-    Health, HealthState, Migrations, Pool, PoolOptions, PoolStats, ProviderError, Unreachable,
+    Credential, Database, DatabaseError, EmbeddedMigration, EmbeddedMigrations, Health,
+    HealthState, Migrations, Pool, PoolOptions, PoolStats, ProviderError, Unreachable,
 };
 pub use query::{
     Dialect, EndsInReturning, InsertId, Kind, Plain, ReturningId, Sql, insert_id, query, query_as,
     query_scalar,
 };
+pub use resolution::DatabaseErrorKind;
+pub use resolution::Resolution;
 pub use settings_error::{Error, Expected, Problem, ProblemKind};
 /// The sqlx this crate is built on, re-exported so users need no second
 /// dependency.
 pub use sqlx;
-pub use url::DatabaseUrl;
 pub use url::fallback::DATA_DIR_VAR;
-pub use url::resolution::{self, Resolution};
 
 /// Settings loaded from environment variables, with a resolved database URL.
 ///

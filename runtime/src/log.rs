@@ -1,12 +1,11 @@
 //! The `tracing` events of resolution, all under the target `dbsettings`.
 //! They carry names, reasons and redacted URLs, never a value or password.
 
-use crate::DatabaseUrl;
-use crate::url::resolution::{FallbackReason, Normalization};
+use crate::resolution::{FallbackReason, Normalization, Resolution};
 
-/// One event per normalisation and warning, then the decision.
-pub(crate) fn resolved(var: &str, url: &DatabaseUrl) {
-    let r = url.resolution();
+/// One event per normalisation and warning, then the decision; `url` is
+/// the redacted URL.
+pub(crate) fn resolved(var: &str, url: &str, r: &Resolution) {
     normalised(var, r.normalizations());
     for w in r.warnings() {
         tracing::warn!(target: "dbsettings", var, "{w}");
@@ -28,7 +27,7 @@ pub(crate) fn resolved(var: &str, url: &DatabaseUrl) {
             target: "dbsettings",
             var,
             origin = %r.origin(),
-            backend = url.backend().name(),
+            backend = r.backend.name(),
             location = location.as_deref(),
             url = %url,
             "database URL from {}",

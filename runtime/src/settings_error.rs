@@ -5,7 +5,7 @@ use core::fmt;
 use core::time::Duration;
 use std::io;
 
-use crate::url::resolution::FallbackReason;
+use crate::resolution::FallbackReason;
 
 /// Loading settings failed: one or more variables are missing or invalid.
 ///

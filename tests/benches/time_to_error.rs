@@ -21,12 +21,10 @@ struct Settings {
 }
 
 fn ours(url: &str) -> Database {
-    // A new handle each time: every call is a first connect.
-    Database::new(
-        &Settings::from_vars([("DATABASE_URL", url)])
-            .unwrap()
-            .database_url,
-    )
+    // A new URL, so a new handle, each time: every call is a first connect.
+    Settings::from_vars([("DATABASE_URL", url)])
+        .unwrap()
+        .database()
 }
 
 async fn ours_error(url: &str) -> String {

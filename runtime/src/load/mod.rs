@@ -6,6 +6,7 @@
 
 #[cfg(feature = "clap")]
 mod clap;
+mod database_url;
 mod pool_options;
 mod resolve;
 #[cfg(feature = "serde")]
@@ -19,14 +20,15 @@ use core::str::FromStr;
 
 #[cfg(feature = "clap")]
 pub use clap::DatabaseUrlParser;
+pub use database_url::DatabaseUrl;
 pub use pool_options::PoolSpec;
 pub use resolve::ResolveOptions;
 pub use url_field::{STRICT_VAR, UrlSpec, database_url};
 
+use crate::resolution::Origin;
 use crate::settings_error::{Error, Problem, ProblemKind, Problems};
 use crate::source::{self, Lookup, Source};
 use crate::url::redact::Secrets;
-use crate::url::resolution::Origin;
 
 /// The problems collected while one settings value loads.
 #[derive(Debug, Default)]

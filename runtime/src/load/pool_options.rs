@@ -5,9 +5,9 @@
 use core::time::Duration;
 
 use crate::pool::{EmbeddedMigrations, Migrations, PoolOptions, Unreachable};
+use crate::resolution::SettingSource;
 use crate::settings_error::{Expected, Problem, ProblemKind};
 use crate::source::{self, Lookup, Source};
-use crate::url::resolution::SettingSource;
 
 /// The pool attributes as the derive writes them (all optional).
 #[derive(Debug, Clone, Copy, Default)]

@@ -10,10 +10,10 @@ use std::sync::Arc;
 use crate::DatabaseUrl;
 use crate::load::url_field::{Target, Value, attribute_location, resolve_value};
 use crate::load::{PoolSpec, pool_options};
+use crate::resolution::{Absence, FallbackReason, Origin};
 use crate::settings_error::{Error, Problem, ProblemKind};
 use crate::source::{self, Environment, Source};
 use crate::url::fallback::Places;
-use crate::url::resolution::{Absence, FallbackReason, Origin};
 
 /// The name a value goes by when none is given: the variable most services
 /// read it from.
@@ -268,8 +268,8 @@ impl FromStr for DatabaseUrl {
 mod tests {
     use super::*;
     use crate::Backend;
+    use crate::resolution::{Location, Rejection};
     use crate::source::Vars;
-    use crate::url::resolution::{Location, Rejection};
 
     fn hermetic(dir: &std::path::Path) -> ResolveOptions {
         let data = dir.to_str().unwrap().to_owned();

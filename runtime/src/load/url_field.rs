@@ -5,11 +5,12 @@
 
 use crate::load::pool_options;
 use crate::load::{Collector, PoolSpec};
-use crate::pool::{Runtime, Unreachable};
+use crate::pool::{PoolSetup, Unreachable};
+use crate::resolution;
+use crate::resolution::{FallbackReason, Location, Origin, Pooler, ReadError, Resolution};
 use crate::settings_error::{Problem, ProblemKind};
 use crate::source::{self, Lookup, Source};
 use crate::url::fallback::{self, Places};
-use crate::url::resolution::{FallbackReason, Location, Origin, Pooler, ReadError, Resolution};
 use crate::url::{self, ConnectOptions, Refusal};
 use crate::{Backend, DatabaseUrl};
 
@@ -98,7 +99,7 @@ pub(crate) struct Target<'a> {
     /// The variable of a direct URL for migrations (`direct_url`).
     pub(crate) direct: Option<&'a str>,
     /// Which pool settings an attribute or an override set.
-    pub(crate) provenance: Vec<(&'static str, url::resolution::SettingSource)>,
+    pub(crate) provenance: Vec<(&'static str, resolution::SettingSource)>,
 }
 
 /// The raw value (or why there is none), where it came from and, for a
@@ -179,7 +180,7 @@ pub(crate) fn resolve_value(
                             data_dir: data_dir.as_deref(),
                         },
                     );
-                    crate::log::resolved(var, &url);
+                    crate::log::resolved(var, url.redacted(), url.resolution());
                     return Ok(url);
                 }
                 Err(Refusal::Absent(absence)) => FallbackReason::Missing {
@@ -208,24 +209,14 @@ pub(crate) fn resolve_value(
     }
     let pool = pool?;
     let choice = fallback::choose(attribute.as_ref(), data_dir.as_deref(), places);
-    let mut warnings = source_warnings;
-    if choice.location == Location::Memory {
-        warnings.push(url::resolution::Warning::InMemory);
-    }
-    let resolution = Resolution {
-        origin: Origin::Fallback,
-        backend: Backend::Sqlite,
-        fallback_reason: Some(reason),
+    let resolution = Resolution::fallback(
+        reason,
         normalizations,
-        warnings,
-        location: Some(choice.location),
-        candidates: choice.candidates,
-        pooler: None,
-        hosts: Vec::new(),
-        session_attrs: url::resolution::SessionAttrs::Any,
-        settings: Vec::new(),
-    };
-    let runtime = Runtime {
+        source_warnings,
+        choice.location,
+        choice.candidates,
+    );
+    let runtime = PoolSetup {
         pool,
         connect: connect_options(&choice.url),
         var: var.to_owned(),
@@ -237,15 +228,15 @@ pub(crate) fn resolve_value(
         session: Vec::new(),
     };
     let url = DatabaseUrl::new(choice.url, resolution, runtime);
-    crate::log::resolved(var, &url);
+    crate::log::resolved(var, url.redacted(), url.resolution());
     Ok(url)
 }
 
 /// The first warning of a missing protection, as strict mode's rejection.
-fn downgrade(warnings: &[url::resolution::Warning]) -> Option<url::resolution::Rejection> {
+fn downgrade(warnings: &[resolution::Warning]) -> Option<resolution::Rejection> {
     warnings.iter().find_map(|w| match w {
-        url::resolution::Warning::Downgrade { parameter, missing } => {
-            Some(url::resolution::Rejection::ParameterRefused {
+        resolution::Warning::Downgrade { parameter, missing } => {
+            Some(resolution::Rejection::ParameterRefused {
                 parameter: parameter.clone(),
                 why: missing,
                 hint: "strict mode refuses a connection without it; remove the parameter to accept that",
@@ -259,10 +250,10 @@ fn downgrade(warnings: &[url::resolution::Warning]) -> Option<url::resolution::R
 struct Primary<'a> {
     replica: Option<&'a str>,
     direct: Option<&'a str>,
-    provenance: &'a [(&'static str, url::resolution::SettingSource)],
+    provenance: &'a [(&'static str, resolution::SettingSource)],
     origin: Origin,
-    normalizations: Vec<url::resolution::Normalization>,
-    warnings: Vec<url::resolution::Warning>,
+    normalizations: Vec<resolution::Normalization>,
+    warnings: Vec<resolution::Warning>,
     file: Option<std::path::PathBuf>,
     var: &'a str,
     source: &'a dyn Source,
@@ -294,7 +285,7 @@ fn primary_url(
     let replica = match (p.replica, accepted.backend) {
         (Some(var), Backend::Postgres) => side_url(var, p.source, p.places).map_or_else(
             |var| {
-                warnings.push(url::resolution::Warning::ReplicaUnusable { var });
+                warnings.push(resolution::Warning::ReplicaUnusable { var });
                 None
             },
             |a| {
@@ -311,7 +302,7 @@ fn primary_url(
     let direct = match (p.direct, accepted.backend) {
         (Some(var), Backend::Postgres) => side_url(var, p.source, p.places).map_or_else(
             |var| {
-                warnings.push(url::resolution::Warning::DirectUnusable { var });
+                warnings.push(resolution::Warning::DirectUnusable { var });
                 None
             },
             |a| {
@@ -330,20 +321,17 @@ fn primary_url(
         &mut accepted.connect,
         p.provenance,
     );
-    let resolution = Resolution {
-        origin: p.origin,
-        backend: accepted.backend,
-        fallback_reason: None,
-        normalizations: p.normalizations,
+    let resolution = Resolution::accepted(
+        p.origin,
+        accepted.backend,
+        p.normalizations,
         warnings,
-        location: accepted.location,
-        candidates: Vec::new(),
-        pooler,
-        hosts: accepted.targets.shown(),
-        session_attrs: accepted.targets.attrs,
-        settings,
-    };
-    let runtime = Runtime {
+        accepted.location,
+    )
+    .with_pooler(pooler)
+    .with_hosts(accepted.targets.shown(), accepted.targets.attrs)
+    .with_settings(settings);
+    let runtime = PoolSetup {
         pool,
         connect: Some(accepted.connect),
         var: p.var.to_owned(),
@@ -421,7 +409,7 @@ fn raw_value(
             None => (
                 Err(FallbackReason::Missing {
                     var: primary.to_owned(),
-                    absence: url::resolution::Absence::Unset,
+                    absence: resolution::Absence::Unset,
                 }),
                 Origin::Default,
             ),
@@ -485,8 +473,8 @@ fn read_error(kind: &ProblemKind) -> ReadError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::resolution::{Absence, CandidateKind, Rejection};
     use crate::source::Vars;
-    use crate::url::resolution::{Absence, CandidateKind, Rejection};
 
     const SPEC: UrlSpec = UrlSpec {
         names: &["DATABASE_URL", "POSTGRES_URL"],
@@ -685,7 +673,7 @@ mod tests {
     /// else the first present, else a fallback naming them.
     #[test]
     fn no_host_uses_the_default_socket_directory() {
-        use crate::url::resolution::Normalization;
+        use crate::resolution::Normalization;
         let root = tempfile::tempdir().unwrap();
         let p = places(root.path());
         let resolve = |raw: &str| {

@@ -5,9 +5,9 @@
 //! came from and what it won over.
 
 use crate::PoolOptions;
+use crate::resolution::{Setting, SettingSource};
 use crate::url::ConnectOptions;
 use crate::url::params::{PoolField, PoolValue, UrlSettings};
-use crate::url::resolution::{Setting, SettingSource};
 
 /// The settings merged into `pool` (and, for PostgreSQL without a pooler,
 /// the session settings into `connect`'s startup options). Returns the

@@ -11,8 +11,9 @@ use crate::Pool;
 use crate::pool::connect::{self, Hosts};
 use crate::pool::connector::{Shape, Why};
 use crate::pool::database::Database;
-use crate::pool::error::{DatabaseError, DatabaseErrorKind};
+use crate::pool::error::DatabaseError;
 use crate::pool::watch::{Role, Watch};
+use crate::resolution::DatabaseErrorKind;
 
 impl Database {
     pub(super) async fn build_slow(&self) -> Result<Pool, DatabaseError> {

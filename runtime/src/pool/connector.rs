@@ -24,15 +24,17 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
 use std::time::Instant;
 
+use crate::Backend;
+use crate::pool::Configured;
 use crate::pool::connect::Target;
 use crate::pool::credentials::Provider;
-use crate::pool::error::{DatabaseError, DatabaseErrorKind};
+use crate::pool::error::DatabaseError;
 use crate::pool::failover::Failover;
 use crate::pool::watch::Watch;
-use crate::pool::{Pool, Runtime};
+use crate::pool::{Pool, PoolSetup};
+use crate::resolution::DatabaseErrorKind;
 use crate::url::ConnectOptions;
 use crate::url::redact::Secrets;
-use crate::{Backend, DatabaseUrl};
 
 /// What a pool makes of the connector's options.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,7 +75,7 @@ pub(super) struct Creds {
 pub(crate) struct Connector {
     pub(crate) backend: Backend,
     pub(crate) redacted: String,
-    pub(crate) runtime: Arc<Runtime>,
+    pub(crate) runtime: Arc<PoolSetup>,
     pub(crate) failover: Arc<Failover>,
     /// What driver messages are scrubbed of: grows with each rotation, so a
     /// retired password stays hidden too.
@@ -108,19 +110,19 @@ impl core::fmt::Debug for Connector {
 }
 
 impl Connector {
-    pub(crate) fn new(url: &DatabaseUrl) -> Self {
+    pub(crate) fn new(url: &Configured) -> Self {
         Self {
-            backend: url.configured_resolution().backend,
-            redacted: url.configured_redacted().to_owned(),
-            runtime: Arc::clone(url.runtime()),
+            backend: url.resolution.backend,
+            redacted: url.redacted.clone(),
+            runtime: Arc::clone(&url.setup),
             failover: Arc::default(),
             secrets: RwLock::new(secrets_of(url)),
             creds: Mutex::new(Creds {
-                base: url.runtime().connect.clone(),
+                base: url.setup.connect.clone(),
                 provided: None,
                 said: None,
                 bom_said: false,
-                url: url.configured_secret().to_owned(),
+                url: url.url.clone(),
             }),
             provider: OnceLock::new(),
             generation: AtomicU64::new(0),
@@ -129,7 +131,7 @@ impl Connector {
             watching: AtomicBool::new(false),
             attached: Mutex::new(Vec::new()),
             metered: Mutex::new(Vec::new()),
-            settings: crate::pool::session::settings_statement(&url.runtime().session),
+            settings: crate::pool::session::settings_statement(&url.setup.session),
         }
     }
 
@@ -234,7 +236,7 @@ impl Connector {
     /// connection counts are sampled every second (sqlx closes idle
     /// connections without a hook to say so).
     pub(crate) fn observe(self: &Arc<Self>, pool: &Pool, watch: &Arc<Watch>) {
-        crate::query::register(pool, self, watch);
+        crate::pool::registry::register(pool, self, watch);
         #[cfg(feature = "metrics")]
         if watch.metered() && tokio::runtime::Handle::try_current().is_ok() {
             let mut metered = self.metered.lock().unwrap_or_else(PoisonError::into_inner);
@@ -407,9 +409,9 @@ pub(super) fn same_options(a: &ConnectOptions, b: &ConnectOptions) -> bool {
 
 /// The secrets of `url` and of the user its options log in as: `PGUSER`
 /// supplies it when the URL names none, and servers echo it.
-fn secrets_of(url: &DatabaseUrl) -> Secrets {
-    let secrets = Secrets::of_url(url.configured_secret());
-    match &url.runtime().connect {
+fn secrets_of(url: &Configured) -> Secrets {
+    let secrets = Secrets::of_url(&url.url);
+    match &url.setup.connect {
         #[cfg(feature = "postgres")]
         Some(ConnectOptions::Postgres(o)) => secrets.with(o.get_username()),
         #[cfg(feature = "mysql")]

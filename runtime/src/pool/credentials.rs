@@ -15,7 +15,8 @@ use std::sync::{Arc, Weak};
 use std::time::Instant;
 
 use crate::pool::connector::{Connector, Why, same_options};
-use crate::pool::error::{DatabaseError, DatabaseErrorKind};
+use crate::pool::error::DatabaseError;
+use crate::resolution::DatabaseErrorKind;
 use crate::url::redact::Secrets;
 
 /// A password and how long it is good for, from a

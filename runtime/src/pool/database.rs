@@ -9,12 +9,14 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
+use crate::pool::Configured;
 use crate::pool::connector::{Connector, Why};
 use crate::pool::credentials::{self, Credential, ProviderError};
-use crate::pool::error::{DatabaseError, DatabaseErrorKind};
+use crate::pool::error::DatabaseError;
 use crate::pool::health::{Health, HealthState, PoolStats};
-use crate::url::resolution::Resolution;
-use crate::{Backend, DatabaseUrl, Pool};
+use crate::resolution::DatabaseErrorKind;
+use crate::resolution::Resolution;
+use crate::{Backend, Pool};
 
 /// A cheap, cloneable handle to a lazily built pool.
 ///
@@ -88,14 +90,14 @@ impl core::fmt::Debug for Database {
 }
 
 impl Database {
-    /// A handle for `url`. Never connects, never panics, works outside a
-    /// Tokio runtime. Prefer `settings.database()`, which shares one handle.
-    #[must_use]
-    pub fn new(url: &DatabaseUrl) -> Self {
+    /// A handle for a resolved URL. Never connects, never panics, works
+    /// outside a Tokio runtime. Only a `DatabaseUrl` makes one (its
+    /// `database()`), so the URL and its handle see the same switch.
+    pub(crate) fn new(configured: &Configured) -> Self {
         Self {
             inner: Arc::new(Inner {
-                connector: Arc::new(Connector::new(url)),
-                resolution: url.configured_resolution().clone(),
+                connector: Arc::new(Connector::new(configured)),
+                resolution: configured.resolution.clone(),
                 switched: OnceLock::new(),
                 pool: OnceLock::new(),
                 build: tokio::sync::Mutex::new(None),

@@ -18,10 +18,11 @@ use sqlx::Connection as _;
 use sqlx::postgres::{PgConnectOptions, PgConnection};
 
 use crate::Backend;
-use crate::pool::error::{DatabaseError, DatabaseErrorKind};
+use crate::pool::error::DatabaseError;
+use crate::resolution::DatabaseErrorKind;
+use crate::resolution::SessionAttrs;
 use crate::url::Targets;
 use crate::url::redact::Secrets;
-use crate::url::resolution::SessionAttrs;
 
 /// How often the chosen host is checked.
 pub(crate) const CHECK_EVERY: Duration = Duration::from_millis(500);

@@ -15,7 +15,7 @@
 use sqlx::migrate::Migrator;
 
 use crate::Pool;
-use crate::pool::Runtime;
+use crate::pool::PoolSetup;
 use crate::pool::connect::Target;
 use crate::pool::error::DatabaseError;
 use crate::pool::migrations::Migrations;
@@ -26,7 +26,7 @@ use crate::pool::migrations::Migrations;
 pub(crate) async fn run(
     pool: &Pool,
     migrations: &Migrations,
-    runtime: &Runtime,
+    runtime: &PoolSetup,
     target: &Target<'_>,
 ) -> Result<usize, DatabaseError> {
     let migrator = load(pool, migrations, target).await?;
@@ -134,7 +134,7 @@ fn reported(
 async fn run_direct(
     migrator: &Migrator,
     direct: &crate::pool::Direct,
-    runtime: &Runtime,
+    runtime: &PoolSetup,
     target: &Target<'_>,
 ) -> Result<usize, DatabaseError> {
     #[allow(irrefutable_let_patterns, reason = "refutable with another driver")]

@@ -67,6 +67,7 @@ mod migrate;
 mod migrations;
 mod options;
 mod reader;
+pub(crate) mod registry;
 mod session;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
@@ -74,21 +75,34 @@ pub mod sqlite;
 mod switch;
 pub(crate) mod watch;
 
+pub(crate) use crate::resolution::DatabaseErrorKind;
 pub(crate) use credentials::SecretFile;
 pub use credentials::{Credential, ProviderError};
 pub use database::Database;
 pub(crate) use database::Switched;
-pub use error::{DatabaseError, DatabaseErrorKind};
+pub use error::DatabaseError;
 pub use health::{Health, HealthState, PoolStats};
 pub use migrations::{EmbeddedMigration, EmbeddedMigrations, Migrations};
 pub use options::{PoolOptions, Unreachable};
 
+use std::sync::Arc;
+
 use crate::Backend;
 use crate::url::ConnectOptions;
 
+/// What a [`Database`] handle is made from: the resolved URL (password
+/// included), its redacted form and report, and the pool's setup.
+#[derive(Debug)]
+pub(crate) struct Configured {
+    pub(crate) url: String,
+    pub(crate) redacted: String,
+    pub(crate) resolution: crate::resolution::Resolution,
+    pub(crate) setup: Arc<PoolSetup>,
+}
+
 /// What the pool needs beyond the URL, fixed at resolution time.
 #[derive(Debug)]
-pub(crate) struct Runtime {
+pub(crate) struct PoolSetup {
     pub(crate) pool: PoolOptions,
     /// Built from the same source as the URL, so `from_vars` stays hermetic.
     pub(crate) connect: Option<ConnectOptions>,

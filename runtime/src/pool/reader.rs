@@ -51,8 +51,8 @@ impl Database {
         use crate::pool::connector::Shape;
         use crate::pool::failover;
         use crate::pool::session::read_only;
+        use crate::resolution::SessionAttrs;
         use crate::url::ConnectOptions;
-        use crate::url::resolution::SessionAttrs;
         let c = self.connector();
         let config = &c.runtime;
         let deadline = failover::Deadline::after(config.pool.connect_timeout);
@@ -124,7 +124,7 @@ impl Database {
 /// The watch of a reader pool on `options`.
 #[cfg(feature = "postgres")]
 fn reader_watch(
-    config: &crate::pool::Runtime,
+    config: &crate::pool::PoolSetup,
     options: &sqlx::postgres::PgConnectOptions,
 ) -> std::sync::Arc<crate::pool::watch::Watch> {
     use crate::pool::watch::{Role, Watch};

@@ -46,7 +46,8 @@ impl Database {
             crate::pool::migrate::run(&pool, migrations, &c.runtime, &target).await?;
         }
         let resolution = self.inner.resolution.switched_to(
-            choice,
+            choice.location.clone(),
+            choice.candidates.clone(),
             &c.runtime.var,
             cause.kind(),
             cause.to_string(),

@@ -20,7 +20,6 @@ use crate::Backend;
 
 #[doc(hidden)]
 pub use dispatch::{Dispatch, Off, dispatch};
-pub(crate) use executor::register;
 pub use executor::{PoolRef, Transaction, TxConn};
 pub use held::Conn;
 

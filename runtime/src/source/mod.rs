@@ -9,8 +9,8 @@ use std::path::PathBuf;
 
 pub(crate) mod libpq;
 
+use crate::resolution::Origin;
 use crate::settings_error::{Problem, ProblemKind};
-use crate::url::resolution::Origin;
 
 /// A place to read variables from.
 ///
@@ -493,12 +493,12 @@ pub(crate) fn global(source: &dyn Source, name: &str) -> Option<String> {
 pub(crate) fn text_var(
     source: &dyn Source,
     name: &str,
-    warnings: &mut Vec<crate::url::resolution::Warning>,
+    warnings: &mut Vec<crate::resolution::Warning>,
 ) -> Option<String> {
     match source.var(name)?.into_string() {
         Ok(v) => (!v.is_empty()).then_some(v),
         Err(_) => {
-            warnings.push(crate::url::resolution::Warning::NotUnicode {
+            warnings.push(crate::resolution::Warning::NotUnicode {
                 var: source.name(name),
             });
             None
@@ -511,12 +511,12 @@ pub(crate) fn text_var(
 pub(crate) fn global_text(
     source: &dyn Source,
     name: &str,
-    warnings: &mut Vec<crate::url::resolution::Warning>,
+    warnings: &mut Vec<crate::resolution::Warning>,
 ) -> Option<String> {
     match source.global(name)?.into_string() {
         Ok(v) => (!v.is_empty()).then_some(v),
         Err(_) => {
-            warnings.push(crate::url::resolution::Warning::NotUnicode {
+            warnings.push(crate::resolution::Warning::NotUnicode {
                 var: name.to_owned(),
             });
             None

@@ -7,8 +7,8 @@ use core::time::Duration;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::Backend;
+use crate::resolution::{Rejection, Warning};
 use crate::source::Source;
-use crate::url::resolution::{Rejection, Warning};
 
 /// Connect options computed when the URL was resolved, from the same source
 /// (so a hermetic `from_vars` stays hermetic).
@@ -135,8 +135,8 @@ fn filter_params(url: &str, known: &dyn Fn(&str) -> bool, warnings: &mut Vec<War
 ///
 /// A `pgbouncer` value that is not a boolean is a rejection: a typo must not
 /// leave prepared statements on behind a real pooler.
-pub(crate) fn pooler_of(url: &str) -> Result<Option<crate::url::resolution::Pooler>, Rejection> {
-    use crate::url::resolution::Pooler;
+pub(crate) fn pooler_of(url: &str) -> Result<Option<crate::resolution::Pooler>, Rejection> {
+    use crate::resolution::Pooler;
     let Ok(parsed) = url::Url::parse(url) else {
         return Ok(None);
     };

@@ -5,7 +5,7 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::url::resolution::{Candidate, CandidateKind, Location, Skip};
+use crate::resolution::{Candidate, CandidateKind, Location, Skip};
 
 /// The variable that overrides the fallback's data directory.
 pub const DATA_DIR_VAR: &str = "DBSETTINGS_DATA_DIR";

@@ -8,7 +8,7 @@
 //! The layers then check a single-host form of the URL (the first host), and
 //! layer 5 builds the options of each host from it.
 
-use crate::url::resolution::{Rejection, SessionAttrs};
+use crate::resolution::{Rejection, SessionAttrs};
 
 /// The hosts of a PostgreSQL URL and what to do with them.
 #[derive(Debug, Clone, PartialEq, Eq)]

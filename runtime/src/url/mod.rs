@@ -1,13 +1,12 @@
 //! How a database URL is resolved: the five layers (one file each, or a
-//! group), the fallback location, redaction, the report of every decision
-//! ([`resolution`]) and the [`DatabaseUrl`] that comes out.
+//! group), the fallback location and redaction; the report of every
+//! decision is the leaf module [`resolution`](crate::resolution).
 //!
 //! [`check`] runs the layers on one raw value: [`normalise`] (presence and
 //! repairs), [`shape`], [`parse`], [`driver`] (the sqlx connect options,
 //! which the pool is then built with). The URL field's loader
 //! (`crate::load`) calls it, then [`fallback`] when the value is unusable.
 
-mod database_url;
 pub(crate) mod driver;
 pub(crate) mod fallback;
 mod hosts;
@@ -15,23 +14,19 @@ pub(crate) mod normalise;
 pub(crate) mod params;
 mod parse;
 pub(crate) mod redact;
-pub mod resolution;
-#[cfg(feature = "serde")]
-mod serde;
 mod shape;
 mod tls;
 
 use std::path::{Path, PathBuf};
 
-pub use database_url::DatabaseUrl;
 pub(crate) use driver::ConnectOptions;
 #[cfg(feature = "sqlite")]
 pub(crate) use parse::sqlite_is_memory;
 
 use crate::Backend;
+use crate::resolution::{self, Absence, Location, Normalization, Rejection, Warning};
 use crate::source::Source;
 use normalise::normalise;
-use resolution::{Absence, Location, Normalization, Rejection, Warning};
 
 /// A URL that passed every layer.
 #[derive(Debug)]
@@ -198,8 +193,8 @@ fn validate(s: String, machine: Machine<'_>, source: &dyn Source) -> Result<Acce
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::resolution::Component;
     use crate::source::Vars;
-    use crate::url::resolution::Component;
 
     fn run(raw: &str) -> Checked {
         let machine = Machine {

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::Backend;
-use crate::url::resolution::{Absence, Normalization};
+use crate::resolution::{Absence, Normalization};
 use crate::url::{Refusal, scheme_of};
 
 /// libpq's default Unix socket directories, in the order tried: Debian's

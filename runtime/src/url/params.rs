@@ -12,7 +12,7 @@
 use core::time::Duration;
 
 use crate::Backend;
-use crate::url::resolution::{Rejection, Warning};
+use crate::resolution::{Rejection, Warning};
 
 /// Which URLs a parameter belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

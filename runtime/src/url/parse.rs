@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use percent_encoding::percent_decode_str;
 
 use crate::Backend;
+use crate::resolution::{Component, Location, Rejection};
 use crate::url::driver;
-use crate::url::resolution::{Component, Location, Rejection};
 
 /// Layer 4 for PostgreSQL and MySQL: the `url` crate, then semantic checks.
 /// `sockets` are libpq's default socket directories, named when a

@@ -40,9 +40,9 @@
 use std::io::{self, Read as _};
 use std::path::{Path, PathBuf};
 
+use crate::resolution::{Rejection, TlsFileProblem};
 use crate::url::ConnectOptions;
 use crate::url::redact::Secrets;
-use crate::url::resolution::{Rejection, TlsFileProblem};
 
 /// Files larger than this (a big CA bundle) are checked for presence only.
 const MAX_CHECKED_BYTES: u64 = 4 * 1024 * 1024;

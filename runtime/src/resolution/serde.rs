@@ -12,7 +12,7 @@ use serde::Serialize;
 use serde::ser::{SerializeStruct, Serializer};
 
 use crate::Backend;
-use crate::url::resolution::{Candidate, FallbackReason, Location, Resolution};
+use crate::resolution::{Candidate, FallbackReason, Location, Resolution};
 
 /// A path as text; one that is not UTF-8 is shown lossily rather than
 /// failing the whole report.
@@ -144,7 +144,7 @@ impl Serialize for Resolution {
         st.serialize_field("backend", self.backend.name())?;
         st.serialize_field(
             "fallback",
-            &(self.origin == crate::url::resolution::Origin::Fallback),
+            &(self.origin == crate::resolution::Origin::Fallback),
         )?;
         st.serialize_field("origin", &Described::new(&self.origin))?;
         st.serialize_field(
@@ -167,14 +167,14 @@ impl Serialize for Resolution {
 #[derive(Serialize)]
 struct NormalizationOut<'a> {
     #[serde(flatten)]
-    described: Described<'a, crate::url::resolution::Normalization>,
+    described: Described<'a, crate::resolution::Normalization>,
     warning: bool,
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::url::resolution::{
+    use crate::resolution::{
         CandidateKind, Component, Normalization, Origin, Rejection, Skip, Warning,
     };
 
@@ -210,7 +210,7 @@ mod tests {
             ],
             pooler: None,
             hosts: Vec::new(),
-            session_attrs: crate::url::resolution::SessionAttrs::Any,
+            session_attrs: crate::resolution::SessionAttrs::Any,
             settings: Vec::new(),
         }
     }
@@ -270,11 +270,11 @@ mod tests {
         let reasons = [
             FallbackReason::Missing {
                 var: "X".into(),
-                absence: crate::url::resolution::Absence::NullToken,
+                absence: crate::resolution::Absence::NullToken,
             },
             FallbackReason::Unreadable {
                 var: "X_FILE".into(),
-                why: crate::url::resolution::ReadError::File {
+                why: crate::resolution::ReadError::File {
                     kind: io::ErrorKind::NotFound,
                 },
             },
@@ -320,7 +320,7 @@ mod tests {
         ] {
             serde_json::to_value(Described::new(&o)).unwrap();
         }
-        let pooler = crate::url::resolution::Pooler::Endpoint { service: "Neon" };
+        let pooler = crate::resolution::Pooler::Endpoint { service: "Neon" };
         assert_eq!(
             serde_json::to_value(Described::new(&pooler)).unwrap()["service"],
             "Neon"

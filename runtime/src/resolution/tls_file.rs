@@ -1,0 +1,114 @@
+//! What is wrong with a TLS certificate or key file a URL names.
+
+use core::fmt;
+
+use std::io;
+use std::path::Path;
+
+/// What is wrong with a file of a [`Rejection::TlsFile`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize),
+    serde(tag = "kind", rename_all = "snake_case")
+)]
+#[non_exhaustive]
+pub enum TlsFileProblem {
+    /// No file at that path.
+    Missing,
+    /// The path is a directory, a FIFO or a device.
+    NotAFile,
+    /// The file cannot be read.
+    Unreadable {
+        /// Why, as the OS said it.
+        #[cfg_attr(
+            feature = "serde",
+            serde(rename = "io_error", serialize_with = "super::serde::io_kind")
+        )]
+        kind: io::ErrorKind,
+    },
+    /// No PEM certificate (`-----BEGIN CERTIFICATE-----`) in it, or one
+    /// that does not decode: a DER file, a key.
+    NoCertificate,
+    /// The client certificate is not X.509 version 3, the only version
+    /// rustls (webpki) accepts; `openssl x509 -req` without extensions
+    /// makes version 1, which libpq and `psql` accept.
+    CertificateVersion {
+        /// 1 or 2.
+        version: u8,
+    },
+    /// No unencrypted PEM private key in it.
+    NoKey,
+    /// The private key is encrypted, and sqlx has no `sslpassword`.
+    EncryptedKey,
+    /// A client certificate without its key, or a key without its
+    /// certificate: sqlx needs both, and has no default files.
+    Unpaired {
+        /// The parameter to add.
+        missing: String,
+    },
+}
+
+impl TlsFileProblem {
+    pub(super) fn describe(
+        &self,
+        f: &mut fmt::Formatter<'_>,
+        parameter: &str,
+        path: Option<&Path>,
+    ) -> fmt::Result {
+        if let Self::Unpaired { missing } = self {
+            return write!(
+                f,
+                "its `{parameter}` is given without `{missing}`: sqlx sends a client certificate only with both"
+            );
+        }
+        match path {
+            Some(p) => write!(f, "`{parameter}` names {}, which ", p.display())?,
+            None => write!(f, "the PEM text in `{parameter}` ")?,
+        }
+        match self {
+            Self::Missing => f.write_str("does not exist"),
+            Self::NotAFile => f.write_str("is not a regular file"),
+            Self::Unreadable { kind } => write!(f, "cannot be read ({kind})"),
+            Self::NoCertificate => f.write_str("holds no PEM certificate"),
+            Self::CertificateVersion { version } => write!(
+                f,
+                "is an X.509 version {version} certificate: rustls (sqlx's TLS) accepts version 3 only"
+            ),
+            Self::NoKey => f.write_str("holds no unencrypted PEM private key"),
+            Self::EncryptedKey => {
+                f.write_str("holds an encrypted private key: sqlx cannot decrypt it")
+            }
+            Self::Unpaired { .. } => Ok(()),
+        }
+    }
+
+    pub(super) fn hint(&self, parameter: &str, path: Option<&Path>) -> String {
+        match self {
+            // libpq 16's word for the system's roots; sqlx reads a file.
+            Self::Missing if path == Some(Path::new("system")) => format!(
+                "remove `{parameter}`: sqlx does not know libpq's `system`, and without it trusts the public (webpki) roots"
+            ),
+            Self::Missing => format!(
+                "create the file, or correct the path in `{parameter}` (a relative path is read from the working directory)"
+            ),
+            Self::NotAFile => format!("name a PEM file in `{parameter}`"),
+            Self::Unreadable { .. } => {
+                "let the user the service runs as read the file".to_owned()
+            }
+            Self::NoCertificate => format!(
+                "name a PEM certificate in `{parameter}`; convert a DER one with `openssl x509 -inform der -in FILE -out FILE.pem`"
+            ),
+            Self::CertificateVersion { .. } => "re-issue the certificate as version 3 (its version is signed, so no conversion helps): sign the request with extensions, e.g. `openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -days 365 -extfile client.ext -out client.crt` with `extendedKeyUsage = clientAuth` in client.ext".to_owned(),
+            Self::NoKey => format!(
+                "name an unencrypted PEM private key in `{parameter}` (`BEGIN PRIVATE KEY`, `BEGIN RSA PRIVATE KEY` or `BEGIN EC PRIVATE KEY`)"
+            ),
+            Self::EncryptedKey => format!(
+                "decrypt a copy (`openssl pkey -in KEY -out KEY.plain`), keep it private (chmod 600) and name it in `{parameter}`"
+            ),
+            Self::Unpaired { missing } => format!(
+                "add `{missing}` (sqlx has no default such as libpq's ~/.postgresql/postgresql.key)"
+            ),
+        }
+    }
+}
