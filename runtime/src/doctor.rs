@@ -8,8 +8,9 @@ use core::time::Duration;
 use std::time::Instant;
 
 use crate::resolution::{FallbackReason, Origin, Resolution};
+use crate::settings_error::{Problem, ProblemKind};
 use crate::source::Source;
-use crate::{Backend, DatabaseErrorKind, DatabaseSettings, DatabaseUrl, Problem, ProblemKind};
+use crate::{Backend, DatabaseErrorKind, DatabaseSettings, DatabaseUrl};
 
 /// What the doctor concluded; [`code`](Verdict::code) is the exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -165,7 +166,7 @@ pub async fn diagnose<S: DatabaseSettings>(source: &dyn Source) -> Report {
     // the verdict, not in the explanation of how the URL was chosen.
     let resolution = url.resolution().clone();
     let source_line = source_line(&resolution);
-    let redacted = url.redacted().to_owned();
+    let redacted = url.redacted_url().to_owned();
     let backend = url.backend();
     let (connect, verdict) = connect(url).await;
     let mut report = Report {

@@ -133,18 +133,18 @@
 //!
 //! # Without the derive
 //!
-//! [`DatabaseUrl::resolve`] runs the same layers and fallback on a value
-//! another loader read, with [`ResolveOptions`] (the name in messages, the
+//! [`DatabaseUrl::from_value`] runs the same layers and fallback on a value
+//! another loader read, with [`UrlOptions`] (the name in messages, the
 //! fallback path, strict mode); `"...".parse::<DatabaseUrl>()` does it with
 //! the defaults.
 //!
 //! ```
-//! use dbsettings::{Backend, DatabaseUrl};
+//! use dbsettings::{Backend, DatabaseUrl, UrlOptions};
 //!
-//! let options = DatabaseUrl::builder().fallback("sqlite::memory:");
-//! let url = DatabaseUrl::resolve(Some("postgres://app:s3cret@db/app"), &options)?;
+//! let options = UrlOptions::new().fallback("sqlite::memory:");
+//! let url = DatabaseUrl::from_value(Some("postgres://app:s3cret@db/app"), &options)?;
 //! assert_eq!(url.backend(), Backend::Postgres);
-//! let url = DatabaseUrl::resolve(Some("[YOUR-DATABASE-URL]"), &options)?;
+//! let url = DatabaseUrl::from_value(Some("[YOUR-DATABASE-URL]"), &options)?;
 //! assert!(url.is_fallback());
 //! # Ok::<(), dbsettings::Error>(())
 //! ```
@@ -180,14 +180,14 @@
 //!    goes through the URL stage's own check again.
 //! 6. `query/`: one code path on every backend: [`on_pool!`] (a body
 //!    compiled once per driver, with its typed pool seen through the
-//!    connector: [`query::PoolRef`]), [`Sql`](query::Sql) statements
+//!    connector: [`query::PoolRef`]), [`Sql`](query::Sql)(query::Sql) statements
 //!    written once ([`sql!`], translated for MySQL at compile time),
 //!    [`query`](fn@query), [`query_as`], [`query_scalar`] and [`insert_id`].
 //! 7. `load/`: [`DatabaseUrl`] (the resolved URL and its lazy
 //!    [`Database`] handle), what the derive's generated code calls
 //!    (`__private`: the field loaders, the URL field's loader, the pool
 //!    options' reader, the `.env.example` template), and the URL loader
-//!    without the derive ([`ResolveOptions`], serde's `Deserialize`,
+//!    without the derive ([`UrlOptions`], serde's `Deserialize`,
 //!    clap's parser).
 //! 8. [`doctor`]: the resolution and a bounded connect explained to people.
 
@@ -209,20 +209,34 @@ mod url;
 pub use backend::Backend;
 #[cfg(feature = "clap")]
 pub use load::DatabaseUrlParser;
-pub use load::{DatabaseUrl, ResolveOptions, STRICT_VAR};
+pub use load::{DatabaseUrl, STRICT_VAR, UrlOptions};
 #[cfg(feature = "sqlite")]
 pub use pool::sqlite;
 pub use pool::{
-    Credential, Database, DatabaseError, EmbeddedMigration, EmbeddedMigrations, Health,
-    HealthState, Migrations, Pool, PoolOptions, PoolStats, ProviderError, Unreachable,
+    Database, DatabaseError, Health, HealthState, Pool, PoolOptions, PoolStats, Unreachable,
 };
-pub use query::{
-    Dialect, EndsInReturning, InsertId, Kind, Plain, ReturningId, Sql, insert_id, query, query_as,
-    query_scalar,
-};
-pub use resolution::DatabaseErrorKind;
-pub use resolution::Resolution;
-pub use settings_error::{Error, Expected, Problem, ProblemKind};
+pub use query::{insert_id, query, query_as, query_scalar};
+pub use resolution::{DatabaseErrorKind, Resolution};
+pub use settings_error::Error;
+
+/// Why settings did not load: a [`Problem`](error::Problem) per variable,
+/// which [`Error::problems`] lists.
+pub mod error {
+    pub use crate::settings_error::{Expected, Problem, ProblemKind};
+}
+
+/// Migrations run on the first pool build: embedded by the `migrations`
+/// attribute, or a directory named at run time
+/// ([`PoolOptions::migrations`]).
+pub mod migrations {
+    pub use crate::pool::{EmbeddedMigration, EmbeddedMigrations, Migrations};
+}
+
+/// Credentials from a provider (an IAM token, a vault lease):
+/// [`Database::set_credentials_provider`].
+pub mod credentials {
+    pub use crate::pool::{Credential, ProviderError};
+}
 /// The sqlx this crate is built on, re-exported so users need no second
 /// dependency.
 pub use sqlx;
@@ -454,7 +468,7 @@ pub mod __private {
 }
 
 /// A statement written once with PostgreSQL's `$1`, `$2`, ... placeholders,
-/// as a [`Sql`] value holding its MySQL form too, translated at compile
+/// as a [`Sql`](query::Sql) value holding its MySQL form too, translated at compile
 /// time (`?` for each `$N`; sqlx's SQLite driver reads `$N` itself).
 ///
 /// The SQL is lexed, not searched: `$N` inside `'...'` and `E'...'`
@@ -466,7 +480,7 @@ pub mod __private {
 /// error on its literal, saying why.
 ///
 /// A statement that ends in `RETURNING <column>` is a
-/// `Sql<`[`ReturningId`]`>`, which [`insert_id`] takes.
+/// `Sql<`[`ReturningId`](query::ReturningId)`>`, which [`insert_id`] takes.
 ///
 /// ```
 /// use dbsettings::{Backend, sql};

@@ -1,8 +1,9 @@
 //! Nested settings, the generated `.env.example` and libpq variables,
 //! through the public API and hermetically (`from_vars`).
 
+use dbsettings::error::ProblemKind;
 use dbsettings::resolution::Origin;
-use dbsettings::{Backend, DatabaseSettings, DatabaseUrl, ProblemKind};
+use dbsettings::{Backend, DatabaseSettings, DatabaseUrl};
 
 /// A read replica's settings.
 #[derive(DatabaseSettings, Debug)]
@@ -81,7 +82,7 @@ fn nested_problems_carry_their_full_names() {
     let vars: Vec<&str> = err
         .problems()
         .iter()
-        .map(dbsettings::Problem::var)
+        .map(dbsettings::error::Problem::var)
         .collect();
     assert_eq!(
         vars,

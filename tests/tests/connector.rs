@@ -11,9 +11,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use common::servers::{self, POSTGRES};
+use dbsettings::credentials::Credential;
 use dbsettings::{
-    Credential, DatabaseErrorKind, DatabaseSettings, DatabaseUrl, HealthState, Pool, on_pool,
-    query, query_scalar, sql,
+    DatabaseErrorKind, DatabaseSettings, DatabaseUrl, HealthState, Pool, on_pool, query,
+    query_scalar, sql,
 };
 use dbsettings_tests::{Cluster, PgBouncer};
 

@@ -3,8 +3,9 @@
 use std::net::IpAddr;
 use std::path::PathBuf;
 
+use dbsettings::error::ProblemKind;
 use dbsettings::resolution::Origin;
-use dbsettings::{Backend, DatabaseSettings, DatabaseUrl, ProblemKind};
+use dbsettings::{Backend, DatabaseSettings, DatabaseUrl};
 
 #[derive(DatabaseSettings, Debug)]
 #[settings(prefix = "APP_")]
@@ -123,7 +124,7 @@ fn every_bad_variable_is_listed_at_once_without_its_value() {
     let vars: Vec<&str> = err
         .problems()
         .iter()
-        .map(dbsettings::Problem::var)
+        .map(dbsettings::error::Problem::var)
         .collect();
     assert_eq!(
         vars,

@@ -76,7 +76,8 @@ mod through_a_facade {
         pub(crate) use ::dbsettings;
     }
 
-    use facade::dbsettings::{DatabaseSettings, DatabaseUrl, Sql};
+    use facade::dbsettings::query::Sql;
+    use facade::dbsettings::{DatabaseSettings, DatabaseUrl};
 
     /// `sql!` names its crate by `$crate`, so it works through a facade.
     pub(crate) const THROUGH: Sql = facade::dbsettings::sql!("SELECT $1");

@@ -175,7 +175,7 @@ mod figment_ {
     #[test]
     fn options_through_deserialize_with() {
         fn primary<'de, D: serde::Deserializer<'de>>(d: D) -> Result<DatabaseUrl, D::Error> {
-            DatabaseUrl::builder()
+            dbsettings::UrlOptions::new()
                 .var("APP_DATABASE_URL")
                 .fallback("sqlite::memory:")
                 .deserialize(d)
@@ -311,7 +311,7 @@ mod clap_ {
             long,
             env = "DATABASE_URL",
             hide_env_values = true,
-            value_parser = DatabaseUrl::builder().strict(true).value_parser()
+            value_parser = dbsettings::UrlOptions::new().strict(true).value_parser()
         )]
         database_url: DatabaseUrl,
     }

@@ -10,7 +10,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::servers::{self, POSTGRES, POSTGRES_URL};
-use dbsettings::{Backend, DatabaseErrorKind, DatabaseSettings, DatabaseUrl, Migrations, sqlx};
+use dbsettings::migrations::Migrations;
+use dbsettings::{Backend, DatabaseErrorKind, DatabaseSettings, DatabaseUrl, sqlx};
 
 #[derive(DatabaseSettings, Debug)]
 struct Settings {
@@ -25,7 +26,7 @@ struct SqliteOnly {
     database_url: DatabaseUrl,
 }
 
-fn embedded(s: &Settings) -> &'static dbsettings::EmbeddedMigrations {
+fn embedded(s: &Settings) -> &'static dbsettings::migrations::EmbeddedMigrations {
     match &s.database_url.pool_options().migrations {
         Some(Migrations::Embedded(e)) => e,
         other => panic!("expected embedded migrations, got {other:?}"),

@@ -241,7 +241,7 @@ async fn sqlite() {
 }
 
 /// A statement is a constant.
-const LIST: dbsettings::Sql = sql!("SELECT id FROM notes");
+const LIST: dbsettings::query::Sql = sql!("SELECT id FROM notes");
 
 /// What each backend is sent: the translation, checked against the
 /// statement as written.

@@ -11,10 +11,9 @@ use std::time::{Duration, Instant};
 
 use common::capture::capture_scoped;
 use common::servers::{self, POSTGRES};
+use dbsettings::credentials::Credential;
 use dbsettings::resolution::{Pooler, Warning};
-use dbsettings::{
-    Credential, DatabaseErrorKind, DatabaseSettings, DatabaseUrl, HealthState, Pool, sqlx,
-};
+use dbsettings::{DatabaseErrorKind, DatabaseSettings, DatabaseUrl, HealthState, Pool, sqlx};
 use dbsettings_tests::{Cluster, PgBouncer};
 
 #[derive(DatabaseSettings, Debug)]

@@ -8,17 +8,17 @@ use clap::builder::{TypedValueParser, ValueParserFactory};
 use clap::error::ErrorKind;
 
 use crate::DatabaseUrl;
-use crate::load::ResolveOptions;
+use crate::load::UrlOptions;
 
 /// The value parser of a [`DatabaseUrl`] argument: the layers and the
-/// fallback, with [`ResolveOptions`]. The value goes by the argument's `env`
+/// fallback, with [`UrlOptions`]. The value goes by the argument's `env`
 /// name in messages (else its `--long` name), unless
-/// [`ResolveOptions::var`] says otherwise. An error, in strict mode only,
+/// [`UrlOptions::var`] says otherwise. An error, in strict mode only,
 /// names the argument and never repeats the value.
 ///
 /// `value_parser!(DatabaseUrl)`, which clap's derive uses for a
 /// `DatabaseUrl` field, is this parser with the default options; for
-/// others, `value_parser = DatabaseUrl::builder().strict(true).value_parser()`.
+/// others, `value_parser = UrlOptions::new().strict(true).value_parser()`.
 ///
 /// ```
 /// use dbsettings::DatabaseUrl;
@@ -35,7 +35,7 @@ use crate::load::ResolveOptions;
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct DatabaseUrlParser {
-    options: ResolveOptions,
+    options: UrlOptions,
 }
 
 impl TypedValueParser for DatabaseUrlParser {
@@ -77,9 +77,9 @@ impl ValueParserFactory for DatabaseUrl {
     }
 }
 
-impl ResolveOptions {
+impl UrlOptions {
     /// A clap value parser with these options:
-    /// `#[arg(long, value_parser = DatabaseUrl::builder().strict(true).value_parser())]`.
+    /// `#[arg(long, value_parser = UrlOptions::new().strict(true).value_parser())]`.
     #[must_use]
     pub fn value_parser(self) -> DatabaseUrlParser {
         DatabaseUrlParser { options: self }
@@ -92,7 +92,7 @@ mod tests {
     use crate::Backend;
     use crate::source::Vars;
 
-    fn command(options: ResolveOptions) -> clap::Command {
+    fn command(options: UrlOptions) -> clap::Command {
         clap::Command::new("app").arg(
             clap::Arg::new("database_url")
                 .long("database-url")
@@ -103,7 +103,7 @@ mod tests {
 
     #[test]
     fn a_flag_runs_the_layers() {
-        let m = command(DatabaseUrl::builder())
+        let m = command(UrlOptions::new())
             .try_get_matches_from([
                 "app",
                 "--database-url",
@@ -117,9 +117,7 @@ mod tests {
 
     #[test]
     fn strict_refuses_naming_the_flag_and_the_variable_not_the_value() {
-        let options = DatabaseUrl::builder()
-            .strict(true)
-            .fallback("sqlite::memory:");
+        let options = UrlOptions::new().strict(true).fallback("sqlite::memory:");
         let err = command(options)
             .try_get_matches_from(["app", "--database-url", "postgresql://u:Clap-Pw#2@db/app"])
             .unwrap_err();
@@ -140,7 +138,7 @@ mod tests {
 
     #[test]
     fn a_broken_flag_falls_back_with_its_reason() {
-        let options = DatabaseUrl::builder().fallback("sqlite::memory:");
+        let options = UrlOptions::new().fallback("sqlite::memory:");
         let m = command(options)
             .try_get_matches_from(["app", "--database-url", "${DATABASE_URL}"])
             .unwrap();

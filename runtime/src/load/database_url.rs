@@ -5,7 +5,7 @@ use std::sync::{Arc, OnceLock};
 
 use crate::Backend;
 use crate::pool::{Configured, Database, PoolOptions, PoolSetup, Switched};
-use crate::resolution::{Origin, Resolution};
+use crate::resolution::Resolution;
 use crate::url::redact::redact;
 
 /// The resolved, validated database URL plus how it was obtained.
@@ -64,7 +64,7 @@ impl DatabaseUrl {
     /// "fallback"` switched when the primary could not be reached.
     #[must_use]
     pub fn is_fallback(&self) -> bool {
-        self.resolution().origin == Origin::Fallback
+        self.resolution().is_fallback()
     }
 
     /// How the URL was obtained: source, normalisations, fallback reason,
@@ -82,9 +82,10 @@ impl DatabaseUrl {
         self.switched().map_or(&self.configured.url, |s| &s.url)
     }
 
-    /// The URL with its password hidden (the same text as `Display`).
+    /// The URL with its password hidden (the same text as `Display`); after
+    /// a switch, the fallback's (as [`Database::redacted_url`]).
     #[must_use]
-    pub fn redacted(&self) -> &str {
+    pub fn redacted_url(&self) -> &str {
         self.switched()
             .map_or(&self.configured.redacted, |s| &s.redacted)
     }
@@ -92,14 +93,14 @@ impl DatabaseUrl {
 
 impl fmt::Display for DatabaseUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.redacted())
+        f.write_str(self.redacted_url())
     }
 }
 
 impl fmt::Debug for DatabaseUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("DatabaseUrl")
-            .field("url", &self.redacted())
+            .field("url", &self.redacted_url())
             .field("resolution", self.resolution())
             .field("pool_options", &self.configured.setup.pool)
             .finish_non_exhaustive()

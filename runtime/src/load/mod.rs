@@ -22,7 +22,7 @@ use core::str::FromStr;
 pub use clap::DatabaseUrlParser;
 pub use database_url::DatabaseUrl;
 pub use pool_options::PoolSpec;
-pub use resolve::ResolveOptions;
+pub use resolve::UrlOptions;
 pub use url_field::{STRICT_VAR, UrlSpec, database_url};
 
 use crate::resolution::Origin;

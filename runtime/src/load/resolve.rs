@@ -1,5 +1,5 @@
-//! The URL field's loader without the derive: [`ResolveOptions`] and
-//! [`DatabaseUrl::resolve`], for a value that some other loader read (a
+//! The URL field's loader without the derive: [`UrlOptions`] and
+//! [`DatabaseUrl::from_value`], for a value that some other loader read (a
 //! serde settings struct, a command-line flag, a string). The same layers,
 //! fallback, redaction and strict mode as `#[derive(DatabaseSettings)]`.
 
@@ -19,9 +19,9 @@ use crate::url::fallback::Places;
 /// read it from.
 const DEFAULT_NAME: &str = "DATABASE_URL";
 
-/// How [`DatabaseUrl::resolve`] treats a value: the name it goes by, where
+/// How [`DatabaseUrl::from_value`] treats a value: the name it goes by, where
 /// the fallback goes, whether the fallback is allowed. A builder: start from
-/// [`DatabaseUrl::builder`] (or `ResolveOptions::default()`), set what
+/// [`DatabaseUrl::builder`] (or `UrlOptions::default()`), set what
 /// differs, then [`resolve`](Self::resolve), or hand it to serde
 /// ([`deserialize`](Self::deserialize)) or clap
 /// ([`value_parser`](Self::value_parser)).
@@ -31,19 +31,19 @@ const DEFAULT_NAME: &str = "DATABASE_URL";
 /// use dbsettings::resolution::{FallbackReason, Rejection};
 /// use dbsettings::source::Vars;
 ///
-/// let options = DatabaseUrl::builder()
+/// let options = UrlOptions::new()
 ///     .var("APP_DATABASE_URL")
 ///     .fallback("sqlite::memory:")
 ///     // Hermetic: read no switch or override from the process environment.
 ///     .environment(Vars::default());
 ///
 /// // A pasted secret: quoted, with SQLAlchemy's driver suffix.
-/// let url = options.resolve(Some("'postgresql+asyncpg://app:s3cret@db/app'"))?;
+/// let url = DatabaseUrl::from_value(Some("'postgresql+asyncpg://app:s3cret@db/app'"), &options)?;
 /// assert_eq!(url.backend(), Backend::Postgres);
 /// assert_eq!(url.to_string(), "postgresql://****@db/app");
 ///
 /// // An unencoded `#` in the password: the fallback, with the reason.
-/// let url = options.resolve(Some("postgresql://app:p#ss@db/app"))?;
+/// let url = DatabaseUrl::from_value(Some("postgresql://app:p#ss@db/app"), &options)?;
 /// assert!(url.is_fallback());
 /// assert!(matches!(
 ///     url.resolution().fallback_reason(),
@@ -51,14 +51,15 @@ const DEFAULT_NAME: &str = "DATABASE_URL";
 /// ));
 ///
 /// // Strict mode refuses the fallback, naming the variable, never the value.
-/// let err = options.strict(true).resolve(Some("postgresql://app:p#ss@db/app")).unwrap_err();
+/// let strict = options.strict(true);
+/// let err = DatabaseUrl::from_value(Some("postgresql://app:p#ss@db/app"), &strict).unwrap_err();
 /// assert!(err.to_string().contains("`APP_DATABASE_URL` was rejected"));
 /// assert!(!err.to_string().contains("p#ss"));
 /// # Ok::<(), dbsettings::Error>(())
 /// ```
 #[derive(Clone)]
 #[must_use]
-pub struct ResolveOptions {
+pub struct UrlOptions {
     var: Option<String>,
     fallback: Option<String>,
     strict: bool,
@@ -66,7 +67,7 @@ pub struct ResolveOptions {
     environment: Arc<dyn Source + Send + Sync>,
 }
 
-impl Default for ResolveOptions {
+impl Default for UrlOptions {
     fn default() -> Self {
         Self {
             var: None,
@@ -78,9 +79,9 @@ impl Default for ResolveOptions {
     }
 }
 
-impl fmt::Debug for ResolveOptions {
+impl fmt::Debug for UrlOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ResolveOptions")
+        f.debug_struct("UrlOptions")
             .field("var", &self.var)
             .field("fallback", &self.fallback)
             .field("strict", &self.strict)
@@ -89,7 +90,7 @@ impl fmt::Debug for ResolveOptions {
     }
 }
 
-impl ResolveOptions {
+impl UrlOptions {
     /// The defaults, as [`DatabaseUrl::builder`].
     pub fn new() -> Self {
         Self::default()
@@ -153,11 +154,11 @@ impl ResolveOptions {
     /// driver is compiled in to fall back to, when a pool override in the
     /// environment is invalid, or when the `fallback` is not an SQLite URL.
     /// The error names the variable, never the value.
-    pub fn resolve(&self, raw: Option<&str>) -> Result<DatabaseUrl, Error> {
+    pub(crate) fn resolve(&self, raw: Option<&str>) -> Result<DatabaseUrl, Error> {
         self.resolve_as(raw, DEFAULT_NAME)
     }
 
-    /// [`resolve`](Self::resolve), with the name a loader gives when
+    /// `resolve`, with the name a loader gives when
     /// [`var`](Self::var) was not set.
     pub(crate) fn resolve_as(
         &self,
@@ -236,23 +237,21 @@ fn env_name(name: &str) -> String {
 }
 
 impl DatabaseUrl {
-    /// Options for [`resolve`](Self::resolve): the name, the fallback,
-    /// strict mode. See [`ResolveOptions`].
-    pub fn builder() -> ResolveOptions {
-        ResolveOptions::default()
-    }
-
     /// Resolves a value read by some other loader (a config file, a flag)
     /// through the layers, falling back when it is missing or unusable:
-    /// the derive's field without the derive. See
-    /// [`ResolveOptions::resolve`].
-    pub fn resolve(raw: Option<&str>, options: &ResolveOptions) -> Result<Self, Error> {
+    /// the derive's field without the derive. `None` or empty is no value.
+    ///
+    /// An error only when strict mode refuses the fallback, when no SQLite
+    /// driver is compiled in to fall back to, when a pool override in the
+    /// environment is invalid, or when the `fallback` is not an SQLite URL.
+    /// The error names the variable, never the value. See [`UrlOptions`].
+    pub fn from_value(raw: Option<&str>, options: &UrlOptions) -> Result<Self, Error> {
         options.resolve(raw)
     }
 }
 
 /// `"postgresql://...".parse::<DatabaseUrl>()`: the layers and the fallback
-/// with the default [`ResolveOptions`] (the process environment's
+/// with the default [`UrlOptions`] (the process environment's
 /// `DBSETTINGS_STRICT`, `DBSETTINGS_DATA_DIR` and pool overrides apply).
 /// An unusable value falls back; it is an error only in strict mode, and
 /// the error never holds the value.
@@ -260,7 +259,7 @@ impl FromStr for DatabaseUrl {
     type Err = Error;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        ResolveOptions::default().resolve(Some(s))
+        UrlOptions::default().resolve(Some(s))
     }
 }
 
@@ -271,9 +270,9 @@ mod tests {
     use crate::resolution::{Location, Rejection};
     use crate::source::Vars;
 
-    fn hermetic(dir: &std::path::Path) -> ResolveOptions {
+    fn hermetic(dir: &std::path::Path) -> UrlOptions {
         let data = dir.to_str().unwrap().to_owned();
-        DatabaseUrl::builder().environment(Vars::new([(crate::DATA_DIR_VAR, data)]))
+        UrlOptions::new().environment(Vars::new([(crate::DATA_DIR_VAR, data)]))
     }
 
     #[test]
@@ -343,7 +342,7 @@ mod tests {
 
     #[test]
     fn a_fallback_that_is_not_sqlite_is_an_error() {
-        let err = DatabaseUrl::builder()
+        let err = UrlOptions::new()
             .environment(Vars::default())
             .fallback("postgresql://u:Fallback-Pw@h/db")
             .resolve(Some("sqlite::memory:"))
@@ -356,14 +355,14 @@ mod tests {
     #[test]
     fn libpq_variables_stand_in_for_a_missing_value() {
         let pg = Vars::new([("PGHOST", "db.internal"), ("PGUSER", "app")]);
-        let url = DatabaseUrl::builder()
+        let url = UrlOptions::new()
             .environment(pg.clone())
             .resolve(None)
             .unwrap();
         assert_eq!(url.resolution().origin(), &Origin::Libpq);
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().to_str().unwrap().to_owned();
-        let off = DatabaseUrl::builder()
+        let off = UrlOptions::new()
             .libpq(false)
             .environment(Vars::new([
                 ("PGHOST", "db.internal"),
@@ -376,13 +375,13 @@ mod tests {
 
     #[test]
     fn pool_overrides_follow_the_name() {
-        let url = DatabaseUrl::builder()
+        let url = UrlOptions::new()
             .var("replica_url")
             .environment(Vars::new([("REPLICA_MAX_CONNECTIONS", "3")]))
             .resolve(Some("sqlite::memory:"))
             .unwrap();
         assert_eq!(url.pool_options().max_connections, 3);
-        let err = DatabaseUrl::builder()
+        let err = UrlOptions::new()
             .environment(Vars::new([("DATABASE_MAX_CONNECTIONS", "many")]))
             .resolve(Some("sqlite::memory:"))
             .unwrap_err();

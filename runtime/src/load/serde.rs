@@ -11,16 +11,16 @@ use core::fmt;
 use serde::de::{self, Deserialize, Deserializer, Unexpected, Visitor};
 
 use crate::DatabaseUrl;
-use crate::load::ResolveOptions;
+use crate::load::UrlOptions;
 
 /// The name a value read through serde goes by when none is given: the
 /// key such settings structs use.
 const SERDE_NAME: &str = "database_url";
 
-/// Resolves the value with the default [`ResolveOptions`], named
+/// Resolves the value with the default [`UrlOptions`], named
 /// `database_url` in messages: the process environment's
 /// `DBSETTINGS_STRICT`, `DBSETTINGS_DATA_DIR` and pool overrides apply.
-/// For other options, [`ResolveOptions::deserialize`].
+/// For other options, [`UrlOptions::deserialize`].
 ///
 /// ```
 /// use dbsettings::DatabaseUrl;
@@ -39,11 +39,11 @@ const SERDE_NAME: &str = "database_url";
 /// ```
 impl<'de> Deserialize<'de> for DatabaseUrl {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        ResolveOptions::default().deserialize_named(deserializer, SERDE_NAME)
+        UrlOptions::default().deserialize_named(deserializer, SERDE_NAME)
     }
 }
 
-impl ResolveOptions {
+impl UrlOptions {
     /// Deserializes a [`DatabaseUrl`] with these options: for serde's
     /// `deserialize_with`, when a field needs a fallback path, strict mode
     /// or another name. The name in messages is `database_url` unless
@@ -58,7 +58,7 @@ impl ResolveOptions {
     /// use dbsettings::DatabaseUrl;
     ///
     /// fn primary<'de, D: serde::Deserializer<'de>>(d: D) -> Result<DatabaseUrl, D::Error> {
-    ///     DatabaseUrl::builder().strict(true).deserialize(d)
+    ///     UrlOptions::new().strict(true).deserialize(d)
     /// }
     ///
     /// #[derive(serde::Deserialize)]
@@ -186,7 +186,7 @@ mod tests {
     }
 
     fn memory<'de, D: Deserializer<'de>>(d: D) -> Result<DatabaseUrl, D::Error> {
-        DatabaseUrl::builder()
+        UrlOptions::new()
             .fallback("sqlite::memory:")
             .environment(Vars::default())
             .deserialize(d)
@@ -234,7 +234,7 @@ mod tests {
     #[test]
     fn strict_refuses_naming_the_key_not_the_value() {
         fn strict<'de, D: Deserializer<'de>>(d: D) -> Result<DatabaseUrl, D::Error> {
-            DatabaseUrl::builder()
+            UrlOptions::new()
                 .strict(true)
                 .environment(Vars::default())
                 .deserialize(d)

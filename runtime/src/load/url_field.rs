@@ -82,7 +82,7 @@ pub(crate) fn resolve_url(
 }
 
 /// What a URL is resolved for, besides its value: the derive's field, or a
-/// [`ResolveOptions`](crate::ResolveOptions).
+/// [`UrlOptions`](crate::UrlOptions).
 pub(crate) struct Target<'a> {
     /// The name in messages, the resolution and logs.
     pub(crate) name: &'a str,
@@ -180,7 +180,7 @@ pub(crate) fn resolve_value(
                             data_dir: data_dir.as_deref(),
                         },
                     );
-                    crate::log::resolved(var, url.redacted(), url.resolution());
+                    crate::log::resolved(var, url.redacted_url(), url.resolution());
                     return Ok(url);
                 }
                 Err(Refusal::Absent(absence)) => FallbackReason::Missing {
@@ -228,7 +228,7 @@ pub(crate) fn resolve_value(
         session: Vec::new(),
     };
     let url = DatabaseUrl::new(choice.url, resolution, runtime);
-    crate::log::resolved(var, url.redacted(), url.resolution());
+    crate::log::resolved(var, url.redacted_url(), url.resolution());
     Ok(url)
 }
 

@@ -134,7 +134,7 @@ impl Database {
     /// primary could not be reached.
     #[must_use]
     pub fn is_fallback(&self) -> bool {
-        self.resolution().fallback_reason().is_some()
+        self.resolution().is_fallback()
     }
 
     /// How the database in use was chosen. After an `on_unreachable =
@@ -194,12 +194,12 @@ impl Database {
     /// when a provider was set already.
     ///
     /// ```no_run
-    /// # async fn token() -> Result<String, dbsettings::ProviderError> { Ok(String::new()) }
+    /// # async fn token() -> Result<String, dbsettings::credentials::ProviderError> { Ok(String::new()) }
     /// # fn demo(db: &dbsettings::Database) {
     /// use std::time::Duration;
     /// db.set_credentials_provider(|| async {
     ///     let token = token().await?; // e.g. an RDS IAM auth token
-    ///     Ok(dbsettings::Credential::new(token, Some(Duration::from_secs(15 * 60))))
+    ///     Ok(dbsettings::credentials::Credential::new(token, Some(Duration::from_secs(15 * 60))))
     /// });
     /// # }
     /// ```

@@ -171,6 +171,14 @@ impl Resolution {
         &self.origin
     }
 
+    /// Whether the SQLite fallback is in use instead of a configured URL
+    /// (the one rule [`DatabaseUrl::is_fallback`](crate::DatabaseUrl::is_fallback)
+    /// and [`Database::is_fallback`](crate::Database::is_fallback) share).
+    #[must_use]
+    pub fn is_fallback(&self) -> bool {
+        self.origin == Origin::Fallback
+    }
+
     /// Why the fallback was used, when it was.
     #[must_use]
     pub fn fallback_reason(&self) -> Option<&FallbackReason> {

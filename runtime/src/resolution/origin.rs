@@ -33,11 +33,11 @@ pub enum Origin {
         #[cfg_attr(feature = "serde", serde(serialize_with = "super::serde::path"))]
         file: PathBuf,
     },
-    /// A value handed to [`DatabaseUrl::resolve`](crate::DatabaseUrl::resolve)
+    /// A value handed to [`DatabaseUrl::from_value`](crate::DatabaseUrl::from_value)
     /// rather than read from a variable: a serde settings struct's field
     /// (figment, config-rs, envy), a command-line flag, a `parse()`.
     Given {
-        /// The name the value goes by in messages ([`ResolveOptions::var`](crate::ResolveOptions::var)).
+        /// The name the value goes by in messages ([`UrlOptions::var`](crate::UrlOptions::var)).
         name: String,
     },
     /// libpq's `PGHOST`, `PGDATABASE`, ... variables, with no URL set.

@@ -59,7 +59,7 @@ impl FallbackReason {
     #[must_use]
     pub fn hint(&self) -> Option<String> {
         match self {
-            // No `{var}_FILE` here: a value given to `DatabaseUrl::resolve`
+            // No `{var}_FILE` here: a value given to `DatabaseUrl::from_value`
             // (serde, clap) has no file variant.
             Self::Missing { var, .. } => Some(format!(
                 "set `{var}` to a postgresql://, mysql:// or sqlite: URL"

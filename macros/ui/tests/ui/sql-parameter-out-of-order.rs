@@ -1,5 +1,5 @@
 // MySQL's `?` binds in the order the placeholders appear.
-const Q: dbsettings::Sql = dbsettings::sql!("UPDATE todos SET done = $2 WHERE id = $1");
+const Q: dbsettings::query::Sql = dbsettings::sql!("UPDATE todos SET done = $2 WHERE id = $1");
 
 fn main() {
     let _ = Q;

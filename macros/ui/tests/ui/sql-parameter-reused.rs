@@ -1,5 +1,5 @@
 // MySQL's `?` is positional: it cannot say "the first parameter again".
-const Q: dbsettings::Sql = dbsettings::sql!("SELECT * FROM todos WHERE title = $1 OR notes = $1");
+const Q: dbsettings::query::Sql = dbsettings::sql!("SELECT * FROM todos WHERE title = $1 OR notes = $1");
 
 fn main() {
     let _ = Q;
