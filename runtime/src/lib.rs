@@ -159,7 +159,7 @@
 //!    the fallback was used, why a URL was refused, repairs, warnings, the
 //!    fallback's location, settings), and [`DatabaseErrorKind`]. They
 //!    import nothing of the crate but [`Backend`].
-//! 2. `settings_error` ([`Error`], a [`Problem`] per variable) and `log`
+//! 2. `settings_error` ([`Error`], a [`Problem`](error::Problem) per variable) and `log`
 //!    (the resolution's `tracing` events): built on the report alone.
 //! 3. `source/`: where values come from ([`source::Source`], the process
 //!    environment, given pairs, `.env` files, layers and prefixes), the
@@ -170,7 +170,7 @@
 //!    with `hosts`, `params` and `tls`), the fallback location and its
 //!    probe (`fallback`), and redaction (`redact`).
 //! 5. `pool/`: [`Database`], the typed [`Pool`], [`PoolOptions`], the
-//!    bounded connect and [`Migrations`] (embedded, or a directory named at
+//!    bounded connect and [`Migrations`](migrations::Migrations) (embedded, or a directory named at
 //!    run time), [`DatabaseError`], and [`sqlite`]'s write discipline. Every
 //!    connection of every pool is made from the options of one connector:
 //!    **it owns the credentials (static, `_FILE`, provider) and the host in
@@ -180,7 +180,7 @@
 //!    goes through the URL stage's own check again.
 //! 6. `query/`: one code path on every backend: [`on_pool!`] (a body
 //!    compiled once per driver, with its typed pool seen through the
-//!    connector: [`query::PoolRef`]), [`Sql`](query::Sql)(query::Sql) statements
+//!    connector: [`query::PoolRef`]), [`Sql`](query::Sql) statements
 //!    written once ([`sql!`], translated for MySQL at compile time),
 //!    [`query`](fn@query), [`query_as`], [`query_scalar`] and [`insert_id`].
 //! 7. `load/`: [`DatabaseUrl`] (the resolved URL and its lazy
@@ -472,14 +472,17 @@ pub mod __private {
 /// time (`?` for each `$N`; sqlx's SQLite driver reads `$N` itself).
 ///
 /// The SQL is lexed, not searched: `$N` inside `'...'` and `E'...'`
-/// strings, `"..."` and `` `...` `` identifiers, `$tag$...$tag$` dollar
-/// quotes and `--` or `/* */` comments is left alone. MySQL's `?` is
-/// positional, so the parameters must appear as `$1`, `$2`, ... in order,
-/// each once; a statement without such a translation (a `$N` reused, out
-/// of order or missing, a bare `?`, an unterminated string) is a compile
-/// error on its literal, saying why.
+/// strings, `"..."` and `` `...` `` identifiers and `--` or `/* */`
+/// comments is left alone. MySQL's `?` is positional, so the parameters
+/// must appear as `$1`, `$2`, ... in order, each once; a statement without
+/// such a translation (a `$N` reused, out of order or missing, a bare `?`,
+/// an unterminated string) is a compile error on its literal, saying why.
+/// The MySQL form is lexed again with MySQL's rules, and a statement MySQL
+/// would read differently is a compile error saying what to write instead:
+/// a backslash in a string, `#`, `--` without white space after it, a
+/// comment inside a comment, `/*!`, a `$$` dollar quote.
 ///
-/// A statement that ends in `RETURNING <column>` is a
+/// An `INSERT` that ends in `RETURNING <column>` is a
 /// `Sql<`[`ReturningId`](query::ReturningId)`>`, which [`insert_id`] takes.
 ///
 /// ```

@@ -241,7 +241,7 @@ async fn sqlite() {
 }
 
 /// A statement is a constant.
-const LIST: dbsettings::query::Sql = sql!("SELECT id FROM notes");
+const LIST: query::Sql = sql!("SELECT id FROM notes");
 
 /// What each backend is sent: the translation, checked against the
 /// statement as written.
@@ -265,9 +265,9 @@ fn each_backend_gets_its_form() {
 /// `LAST_INSERT_ID()`.
 #[test]
 fn only_an_insert_returns_an_id() {
-    const UPDATE: dbsettings::Sql = sql!("UPDATE notes SET body = $1 WHERE id = $2 RETURNING id");
-    const DELETE: dbsettings::Sql = sql!("DELETE FROM notes WHERE id = $1 RETURNING id");
-    const INSERT: dbsettings::Sql<query::ReturningId> =
+    const UPDATE: query::Sql = sql!("UPDATE notes SET body = $1 WHERE id = $2 RETURNING id");
+    const DELETE: query::Sql = sql!("DELETE FROM notes WHERE id = $1 RETURNING id");
+    const INSERT: query::Sql<query::ReturningId> =
         sql!("INSERT INTO notes (body) VALUES ($1) RETURNING id");
     assert_eq!(
         UPDATE.mysql(),

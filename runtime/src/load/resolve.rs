@@ -19,15 +19,14 @@ use crate::url::fallback::Places;
 /// read it from.
 const DEFAULT_NAME: &str = "DATABASE_URL";
 
-/// How [`DatabaseUrl::from_value`] treats a value: the name it goes by, where
-/// the fallback goes, whether the fallback is allowed. A builder: start from
-/// [`DatabaseUrl::builder`] (or `UrlOptions::default()`), set what
-/// differs, then [`resolve`](Self::resolve), or hand it to serde
-/// ([`deserialize`](Self::deserialize)) or clap
-/// ([`value_parser`](Self::value_parser)).
+/// How [`DatabaseUrl::from_value`] treats a value: the name it goes by,
+/// where the fallback goes, whether the fallback is allowed. A builder:
+/// start from [`UrlOptions::new`], set what differs, then hand it to
+/// [`DatabaseUrl::from_value`], serde ([`deserialize`](Self::deserialize))
+/// or clap ([`value_parser`](Self::value_parser)).
 ///
 /// ```
-/// use dbsettings::{Backend, DatabaseUrl};
+/// use dbsettings::{Backend, DatabaseUrl, UrlOptions};
 /// use dbsettings::resolution::{FallbackReason, Rejection};
 /// use dbsettings::source::Vars;
 ///
@@ -91,7 +90,8 @@ impl fmt::Debug for UrlOptions {
 }
 
 impl UrlOptions {
-    /// The defaults, as [`DatabaseUrl::builder`].
+    /// The defaults: the name `DATABASE_URL`, the fallback's default
+    /// places, not strict, libpq's variables read, the process environment.
     pub fn new() -> Self {
         Self::default()
     }
@@ -112,7 +112,7 @@ impl UrlOptions {
     /// Where the SQLite fallback goes, as the derive's `fallback`
     /// attribute: an absolute path or `sqlite::memory:` comes first; a
     /// relative path is tried after `$DBSETTINGS_DATA_DIR` and `/data`.
-    /// A URL that is not SQLite makes [`resolve`](Self::resolve) an error.
+    /// A URL that is not SQLite makes [`DatabaseUrl::from_value`] an error.
     ///
     /// _Default:_ none: `app.db` in `$DBSETTINGS_DATA_DIR`, `/data`,
     /// `./data`, the temp directory, then memory.

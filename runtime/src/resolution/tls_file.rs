@@ -5,7 +5,7 @@ use core::fmt;
 use std::io;
 use std::path::Path;
 
-/// What is wrong with a file of a [`Rejection::TlsFile`].
+/// What is wrong with a file of a [`Rejection::TlsFile`](super::Rejection::TlsFile).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(
     feature = "serde",
