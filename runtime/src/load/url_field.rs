@@ -216,9 +216,14 @@ pub(crate) fn resolve_value(
         choice.location,
         choice.candidates,
     );
+    let (connect, connect_error) = match connect_options(&choice.url) {
+        Ok(connect) => (connect, None),
+        Err(e) => (None, Some(e.to_string())),
+    };
     let runtime = PoolSetup {
         pool,
-        connect: connect_options(&choice.url),
+        connect,
+        connect_error,
         var: var.to_owned(),
         unreachable_fallback: None,
         secret_file: None,
@@ -334,6 +339,7 @@ fn primary_url(
     let runtime = PoolSetup {
         pool,
         connect: Some(accepted.connect),
+        connect_error: None,
         var: p.var.to_owned(),
         unreachable_fallback,
         secret_file,
@@ -425,16 +431,17 @@ fn raw_value(
     (raw, origin, None)
 }
 
-/// The connect options of the SQLite fallback at `url`.
-fn connect_options(url: &str) -> Option<ConnectOptions> {
+/// The connect options of the SQLite fallback at `url` (none without the
+/// driver), or the driver's reason it could not make them, which the first
+/// `pool()` returns.
+#[cfg_attr(not(feature = "sqlite"), allow(clippy::unnecessary_wraps))]
+fn connect_options(url: &str) -> Result<Option<ConnectOptions>, sqlx::Error> {
     #[cfg(feature = "sqlite")]
-    return url::driver::sqlite_options(url)
-        .ok()
-        .map(ConnectOptions::Sqlite);
+    return url::driver::sqlite_options(url).map(|o| Some(ConnectOptions::Sqlite(o)));
     #[cfg(not(feature = "sqlite"))]
     {
         let _ = url;
-        None
+        Ok(None)
     }
 }
 

@@ -20,13 +20,7 @@ impl Database {
         let inner = &*self.inner;
         let c = self.connector();
         if tokio::runtime::Handle::try_current().is_err() {
-            return Err(DatabaseError::new(
-                DatabaseErrorKind::NoRuntime,
-                c.backend,
-                &c.redacted,
-                "call pool() from within a Tokio runtime".to_owned(),
-                None,
-            ));
+            return Err(DatabaseError::no_runtime(c.backend, &c.redacted));
         }
         // Rotations are followed from the first call on, whether this build
         // succeeds or not: a secret fixed after a failed start is used.

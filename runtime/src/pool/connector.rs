@@ -178,8 +178,9 @@ impl Connector {
         self.wake.notify_one();
     }
 
-    pub(super) fn error(&self, kind: DatabaseErrorKind, detail: String) -> DatabaseError {
-        DatabaseError::new(kind, self.backend, &self.redacted, detail, None)
+    /// A [`DatabaseError::credentials`] of this connector's URL.
+    pub(super) fn credentials_error(&self, detail: String) -> DatabaseError {
+        DatabaseError::credentials(self.backend, &self.redacted, detail)
     }
 
     /// The options new connections use now: the latest base, with the
@@ -187,10 +188,13 @@ impl Connector {
     /// none yet or it ran out), as the driver needs them.
     pub(crate) async fn options(&self) -> Result<ConnectOptions, DatabaseError> {
         let base = self.creds().base.clone().ok_or_else(|| {
-            self.error(
-                DatabaseErrorKind::Other,
-                "the driver's connect options could not be built".to_owned(),
-            )
+            let why = self
+                .runtime
+                .connect_error
+                .as_deref()
+                .unwrap_or("no reason given");
+            let detail = format!("the driver's connect options could not be built: {why}");
+            DatabaseError::options(self.backend, &self.redacted, self.secrets().scrub(&detail))
         })?;
         if self.provider.get().is_none() {
             return Ok(crate::pool::connect::for_driver(&base));

@@ -16,7 +16,6 @@ use std::time::Instant;
 
 use crate::pool::connector::{Connector, Why, same_options};
 use crate::pool::error::DatabaseError;
-use crate::resolution::DatabaseErrorKind;
 use crate::url::redact::Secrets;
 
 /// A password and how long it is good for, from a
@@ -213,10 +212,7 @@ impl Connector {
     /// Returns it, and whether it differs from the one in force.
     pub(super) async fn ask_provider(&self) -> Result<(String, bool), DatabaseError> {
         let Some(provider) = self.provider.get() else {
-            return Err(self.error(
-                DatabaseErrorKind::Credentials,
-                "no credential provider is set".to_owned(),
-            ));
+            return Err(self.credentials_error("no credential provider is set".to_owned()));
         };
         let bound = self.runtime.pool.connect_timeout;
         // A provider that panics fails this connect, like one that errs:
@@ -225,28 +221,21 @@ impl Connector {
         let asked = futures_util::FutureExt::catch_unwind(asked);
         let credential = match tokio::time::timeout(bound, asked).await {
             Ok(Err(_panic)) => {
-                return Err(self.error(
-                    DatabaseErrorKind::Credentials,
-                    "the credential provider panicked".to_owned(),
-                ));
+                return Err(self.credentials_error("the credential provider panicked".to_owned()));
             }
             Ok(Ok(answer)) => match answer {
                 Err(e) => {
                     let said = self.secrets().scrub(&e.to_string());
-                    return Err(self.error(DatabaseErrorKind::Credentials, said));
+                    return Err(self.credentials_error(said));
                 }
                 Ok(c) => c,
             },
             Err(_) => {
-                return Err(self.error(
-                    DatabaseErrorKind::Credentials,
-                    format!("no answer within {bound:?}"),
-                ));
+                return Err(self.credentials_error(format!("no answer within {bound:?}")));
             }
         };
         if credential.valid_for == Some(Duration::ZERO) {
-            return Err(self.error(
-                DatabaseErrorKind::Credentials,
+            return Err(self.credentials_error(
                 "the provider returned a credential that is already expired (valid for 0 s)"
                     .to_owned(),
             ));

@@ -35,7 +35,9 @@ struct Inner {
 }
 
 impl DatabaseError {
-    pub(crate) fn new(
+    /// The one place an error is assembled; callers use the named
+    /// constructors below, which say what happened.
+    fn new(
         kind: DatabaseErrorKind,
         backend: Backend,
         target: &str,
@@ -89,6 +91,44 @@ impl DatabaseError {
         }
         let detail = secrets.scrub(&error.to_string());
         Self::new(kind, backend, target, detail, Some(error))
+    }
+
+    /// `pool()` called outside a Tokio runtime.
+    pub(crate) fn no_runtime(backend: Backend, target: &str) -> Self {
+        Self::new(
+            DatabaseErrorKind::NoRuntime,
+            backend,
+            target,
+            "call pool() from within a Tokio runtime".to_owned(),
+            None,
+        )
+    }
+
+    /// The credentials could not be had: the provider failed, panicked,
+    /// did not answer or gave an expired one; a rotated secret was
+    /// unusable. `detail` is already scrubbed.
+    pub(crate) fn credentials(backend: Backend, target: &str, detail: String) -> Self {
+        Self::new(
+            DatabaseErrorKind::Credentials,
+            backend,
+            target,
+            detail,
+            None,
+        )
+    }
+
+    /// The driver's connect options could not be built from the resolved
+    /// URL; `detail` is the driver's (scrubbed) reason.
+    pub(crate) fn options(backend: Backend, target: &str, detail: String) -> Self {
+        Self::new(DatabaseErrorKind::Other, backend, target, detail, None)
+    }
+
+    /// No host of a multi-host URL would do: each failed (`kind` the
+    /// shared kind of their failures) or none was of the kind asked for
+    /// (`NoSuitableHost`); `detail` names every host and why.
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+    pub(crate) fn every_host(kind: DatabaseErrorKind, target: &str, detail: String) -> Self {
+        Self::new(kind, Backend::Postgres, target, detail, None)
     }
 
     pub(crate) fn timeout(backend: Backend, target: &str, after: Duration) -> Self {

@@ -245,13 +245,7 @@ pub(crate) async fn choose(
     } else {
         format!("on every host: {listed}")
     };
-    Err(DatabaseError::new(
-        kind,
-        Backend::Postgres,
-        redacted,
-        detail,
-        None,
-    ))
+    Err(DatabaseError::every_host(kind, redacted, detail))
 }
 
 /// Whether the pool's host still fits, asked on one of its connections.

@@ -106,6 +106,9 @@ pub(crate) struct PoolSetup {
     pub(crate) pool: PoolOptions,
     /// Built from the same source as the URL, so `from_vars` stays hermetic.
     pub(crate) connect: Option<ConnectOptions>,
+    /// Why `connect` is `None`: the driver's reason, kept for the error
+    /// the first `pool()` returns.
+    pub(crate) connect_error: Option<String>,
     /// The URL variable, for messages.
     #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
     pub(crate) var: String,
