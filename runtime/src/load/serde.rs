@@ -55,7 +55,7 @@ impl UrlOptions {
     /// field" error.
     ///
     /// ```
-    /// use dbsettings::DatabaseUrl;
+    /// use dbsettings::{DatabaseUrl, UrlOptions};
     ///
     /// fn primary<'de, D: serde::Deserializer<'de>>(d: D) -> Result<DatabaseUrl, D::Error> {
     ///     UrlOptions::new().strict(true).deserialize(d)
