@@ -165,10 +165,14 @@
 //!    environment, given pairs, `.env` files, layers and prefixes), the
 //!    lookup rules every field shares (empty means unset, `NAME_FILE`
 //!    secrets, aliases), and libpq's `PG*` variables.
-//! 4. `url/`: the resolution of one value, one file per layer
-//!    (`normalise` for presence and repairs, `shape`, `parse`, `driver`,
-//!    with `hosts`, `params` and `tls`), the fallback location and its
-//!    probe (`fallback`), and redaction (`redact`).
+//! 4. `url/`: the resolution of one value. Its entry point (`resolve`)
+//!    takes the raw value and what it is for and returns the accepted URL
+//!    with its report, the SQLite fallback chosen for it, or strict mode's
+//!    refusal; every loader (the derive, [`UrlOptions`], serde, clap) goes
+//!    through it, and the pool's rotation path re-runs its layers. One file
+//!    per layer (`normalise` for presence and repairs, `shape`, `parse`,
+//!    `driver`, with `hosts`, `params` and `tls`), the fallback location
+//!    and its probe (`fallback`), and redaction (`redact`).
 //! 5. `pool/`: [`Database`], the typed [`Pool`], [`PoolOptions`], the
 //!    bounded connect and [`Migrations`](migrations::Migrations) (embedded, or a directory named at
 //!    run time), [`DatabaseError`], and [`sqlite`]'s write discipline. Every
@@ -183,8 +187,8 @@
 //!    connector: [`query::PoolRef`]), [`Sql`](query::Sql) statements
 //!    written once ([`sql!`], translated for MySQL at compile time),
 //!    [`query`](fn@query), [`query_as`], [`query_scalar`] and [`insert_id`].
-//! 7. `load/`: [`DatabaseUrl`] (the resolved URL and its lazy
-//!    [`Database`] handle), what the derive's generated code calls
+//! 7. `load/`: [`DatabaseUrl`] (the resolved URL, the pool's setup beside
+//!    it, and its lazy [`Database`] handle), what the derive's generated code calls
 //!    (`__private`: the field loaders, the URL field's loader, the pool
 //!    options' reader, the `.env.example` template), and the URL loader
 //!    without the derive ([`UrlOptions`], serde's `Deserialize`,

@@ -18,12 +18,13 @@ mod url_settings;
 use core::fmt::Display;
 use core::str::FromStr;
 
+pub use crate::url::resolve::STRICT_VAR;
 #[cfg(feature = "clap")]
 pub use clap::DatabaseUrlParser;
 pub use database_url::DatabaseUrl;
 pub use pool_options::PoolSpec;
 pub use resolve::UrlOptions;
-pub use url_field::{STRICT_VAR, UrlSpec, database_url};
+pub use url_field::{UrlSpec, database_url};
 
 use crate::resolution::Origin;
 use crate::settings_error::{Error, Problem, ProblemKind, Problems};

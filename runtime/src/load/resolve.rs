@@ -8,12 +8,13 @@ use core::str::FromStr;
 use std::sync::Arc;
 
 use crate::DatabaseUrl;
-use crate::load::url_field::{Target, Value, attribute_location, resolve_value};
+use crate::load::url_field::{Beside, finish};
 use crate::load::{PoolSpec, pool_options};
-use crate::resolution::{Absence, FallbackReason, Origin};
+use crate::resolution::Origin;
 use crate::settings_error::{Error, Problem, ProblemKind};
 use crate::source::{self, Environment, Source};
 use crate::url::fallback::Places;
+use crate::url::resolve::{Raw, Request, attribute_location, resolve, unset};
 
 /// The name a value goes by when none is given: the variable most services
 /// read it from.
@@ -187,37 +188,36 @@ impl UrlOptions {
             name: name.to_owned(),
         };
         // Empty means unset, as for every variable the derive reads.
-        let (raw, origin) = match raw.filter(|r| !r.is_empty()) {
+        let (value, origin) = match raw.filter(|r| !r.is_empty()) {
             Some(raw) => (Ok(raw.to_owned()), given),
             None if self.libpq
                 && let Some(url) = source::libpq::url(environment) =>
             {
                 (Ok(url), Origin::Libpq)
             }
-            None => (
-                Err(FallbackReason::Missing {
-                    var: name.to_owned(),
-                    absence: Absence::Unset,
-                }),
-                given,
-            ),
+            None => (Err(unset(name)), given),
         };
-        let target = Target {
+        let raw = Raw {
+            value,
+            origin,
+            file: None,
+        };
+        let places = Places::system();
+        let request = Request {
             name,
             prefix_var: &env_name,
             fallback: self.fallback.as_deref(),
             strict: self.strict,
+            source: environment,
+            places: &places,
+        };
+        let beside = Beside {
             pool,
+            provenance,
             replica: None,
             direct: None,
-            provenance,
         };
-        let value = Value {
-            raw,
-            origin,
-            file: None,
-        };
-        resolve_value(environment, target, value, &Places::system()).map_err(Error::new)
+        finish(resolve(raw, &request), &request, beside).map_err(Error::new)
     }
 }
 
@@ -267,7 +267,7 @@ impl FromStr for DatabaseUrl {
 mod tests {
     use super::*;
     use crate::Backend;
-    use crate::resolution::{Location, Rejection};
+    use crate::resolution::{Absence, FallbackReason, Location, Rejection};
     use crate::source::Vars;
 
     fn hermetic(dir: &std::path::Path) -> UrlOptions {

@@ -1,21 +1,22 @@
-//! The `DatabaseUrl` field: the raw value and where it came from, the
-//! layers, then the fallback when the value is unusable (or strict mode's
-//! refusal). The fallback location is decided here, once: the pool never
-//! re-runs any part of it.
+//! The `DatabaseUrl` field: the raw value and where it came from, handed
+//! to the URL stage's entry point ([`crate::url::resolve`]), then what the
+//! pool needs beside the URL it returns: the pool's options and settings,
+//! the replica and direct URLs, the `_FILE` secret to follow, the fallback
+//! for an unreachable primary. The fallback location is decided once, at
+//! resolution: the pool never re-runs any part of it.
 
 use crate::load::pool_options;
 use crate::load::{Collector, PoolSpec};
 use crate::pool::{PoolSetup, Unreachable};
-use crate::resolution;
-use crate::resolution::{FallbackReason, Location, Origin, Pooler, ReadError, Resolution};
-use crate::settings_error::{Problem, ProblemKind};
+use crate::resolution::{self, Origin, Pooler, Resolution};
+use crate::settings_error::Problem;
 use crate::source::{self, Lookup, Source};
-use crate::url::fallback::{self, Places};
-use crate::url::{self, ConnectOptions, Refusal};
+use crate::url::fallback::Places;
+use crate::url::resolve::{
+    AcceptedUrl, FallbackUrl, Raw, Request, Resolved, Stopped, resolve_side, unreadable, unset,
+};
+use crate::url::{self, ConnectOptions};
 use crate::{Backend, DatabaseUrl};
-
-/// The variable that turns strict mode on for every URL field.
-pub const STRICT_VAR: &str = "DBSETTINGS_STRICT";
 
 /// Everything the derive knows about the `DatabaseUrl` field.
 #[derive(Debug, Clone, Copy)]
@@ -63,164 +64,75 @@ pub(crate) fn resolve_url(
     let pool = pool_options::resolve(&spec.pool, primary, source);
     let provenance = pool_options::provenance(&spec.pool, primary, source);
     let primary = &source.name(primary);
-    let (raw, origin, file) = raw_value(source, spec, primary);
-    let var = match &origin {
+    let raw = raw_value(source, spec, primary);
+    let var = match &raw.origin {
         Origin::Env { var } | Origin::File { var, .. } | Origin::DotEnv { var, .. } => var.clone(),
         _ => primary.to_owned(),
     };
-    let target = Target {
+    let request = Request {
         name: &var,
         prefix_var: &var,
         fallback: spec.fallback,
         strict: spec.strict,
+        source,
+        places,
+    };
+    let beside = Beside {
         pool,
+        provenance,
         replica: spec.pool.replica,
         direct: spec.pool.direct,
-        provenance,
     };
-    resolve_value(source, target, Value { raw, origin, file }, places)
+    finish(url::resolve::resolve(raw, &request), &request, beside)
 }
 
-/// What a URL is resolved for, besides its value: the derive's field, or a
-/// [`UrlOptions`](crate::UrlOptions).
-pub(crate) struct Target<'a> {
-    /// The name in messages, the resolution and logs.
-    pub(crate) name: &'a str,
-    /// The variable whose `NAME=` prefix a pasted value may carry.
-    pub(crate) prefix_var: &'a str,
-    /// An SQLite URL: where the fallback goes.
-    pub(crate) fallback: Option<&'a str>,
-    /// Refuse the fallback (`DBSETTINGS_STRICT` in the source also does).
-    pub(crate) strict: bool,
-    /// The pool options, or the problems of their overrides.
+/// What the pool needs besides the URL: its options (or the problems of
+/// their overrides), which of them an attribute or override set, and the
+/// variables of the replica's and the direct URL.
+pub(crate) struct Beside<'a> {
     pub(crate) pool: Result<crate::PoolOptions, Vec<Problem>>,
-    /// The variable of a read replica's URL (the `replica` attribute).
-    pub(crate) replica: Option<&'a str>,
-    /// The variable of a direct URL for migrations (`direct_url`).
-    pub(crate) direct: Option<&'a str>,
-    /// Which pool settings an attribute or an override set.
     pub(crate) provenance: Vec<(&'static str, resolution::SettingSource)>,
+    pub(crate) replica: Option<&'a str>,
+    pub(crate) direct: Option<&'a str>,
 }
 
-/// The raw value (or why there is none), where it came from and, for a
-/// `_FILE` secret, the file.
-pub(crate) struct Value {
-    pub(crate) raw: Result<String, FallbackReason>,
-    pub(crate) origin: Origin,
-    pub(crate) file: Option<std::path::PathBuf>,
-}
-
-/// The layers on `value`, then the fallback (or strict mode's refusal).
-#[allow(
-    clippy::too_many_lines,
-    reason = "one decision, read top to bottom; issue 20 moves it to the URL stage"
-)]
-pub(crate) fn resolve_value(
-    source: &dyn Source,
-    target: Target<'_>,
-    value: Value,
-    places: &Places,
+/// The `DatabaseUrl` of what the URL stage decided, with the pool's setup;
+/// or the problems: strict mode's refusal with the pool's own.
+pub(crate) fn finish(
+    resolved: Result<Resolved<'_>, Stopped>,
+    request: &Request<'_>,
+    beside: Beside<'_>,
 ) -> Result<DatabaseUrl, Vec<Problem>> {
-    let Target {
-        name: var,
-        prefix_var,
-        fallback: fallback_attribute,
-        strict: strict_attribute,
-        pool,
-        replica,
-        direct,
-        provenance,
-    } = target;
-    let Value { raw, origin, file } = value;
-    // A safety switch with a value it does not know fails closed: the
-    // settings do not load, and the error names it.
-    let strict_switch = source::switch(source, STRICT_VAR).map_err(|p| vec![p])?;
-    let mut source_warnings = Vec::new();
-    let data_dir = source::global_text(source, fallback::DATA_DIR_VAR, &mut source_warnings);
-    let attribute = attribute_location(fallback_attribute);
-
-    // A value read from a `_FILE` secret is the file variable's to fix.
-    let supplied_by = match &origin {
-        Origin::File { file_var, .. } => file_var.clone(),
-        _ => var.to_owned(),
-    };
-    let mut normalizations = Vec::new();
-    let reason = match raw {
-        Err(reason) => reason,
-        Ok(raw) => {
-            let checked = url::check(&raw, prefix_var, places.machine(), source);
-            normalizations = checked.normalizations;
-            match checked.outcome {
-                // Strict mode accepts no missing protection.
-                Ok(accepted)
-                    if let Some(rejection) = downgrade(&accepted.warnings)
-                        .filter(|_| strict_attribute || strict_switch) =>
-                {
-                    FallbackReason::Rejected {
-                        var: supplied_by,
-                        rejection,
-                    }
-                }
-                Ok(accepted) => {
-                    let url = primary_url(
-                        accepted,
-                        pool?,
-                        Primary {
-                            replica,
-                            direct,
-                            provenance: &provenance,
-                            origin,
-                            normalizations,
-                            warnings: source_warnings,
-                            file,
-                            var,
-                            source,
-                            places,
-                            attribute: attribute.as_ref(),
-                            data_dir: data_dir.as_deref(),
-                        },
-                    );
-                    crate::log::resolved(var, url.redacted_url(), url.resolution());
-                    return Ok(url);
-                }
-                Err(Refusal::Absent(absence)) => FallbackReason::Missing {
-                    var: supplied_by,
-                    absence,
-                },
-                Err(Refusal::Rejected(rejection)) => FallbackReason::Rejected {
-                    var: supplied_by,
-                    rejection,
-                },
-            }
+    let url = match resolved {
+        Err(stopped @ Stopped::Switch(_)) => return Err(vec![stopped.into_problem(request.name)]),
+        Err(stopped) => {
+            let mut problems = vec![stopped.into_problem(request.name)];
+            problems.extend(beside.pool.err().unwrap_or_default());
+            return Err(problems);
         }
+        Ok(Resolved::Accepted(accepted)) => {
+            let pool = beside.pool?;
+            primary_url(
+                *accepted,
+                pool,
+                request,
+                &beside.provenance,
+                (beside.replica, beside.direct),
+            )
+        }
+        Ok(Resolved::Fallback(fallback)) => fallback_url(*fallback, beside.pool?, request.name),
     };
+    crate::log::resolved(request.name, url.redacted_url(), url.resolution());
+    Ok(url)
+}
 
-    let strict = strict_attribute || strict_switch;
-    if strict || !Backend::Sqlite.is_compiled_in() {
-        crate::log::refused(var, &reason, &normalizations, strict);
-        let kind = if strict {
-            ProblemKind::FallbackRefused { reason }
-        } else {
-            ProblemKind::NoFallback { reason }
-        };
-        let mut problems = vec![Problem::new(var, kind)];
-        problems.extend(pool.err().unwrap_or_default());
-        return Err(problems);
-    }
-    let pool = pool?;
-    let choice = fallback::choose(attribute.as_ref(), data_dir.as_deref(), places);
-    let resolution = Resolution::fallback(
-        reason,
-        normalizations,
-        source_warnings,
-        choice.location,
-        choice.candidates,
-    );
-    let (connect, connect_error) = match connect_options(&choice.url) {
+/// The `DatabaseUrl` of the SQLite fallback.
+fn fallback_url(fallback: FallbackUrl, pool: crate::PoolOptions, var: &str) -> DatabaseUrl {
+    let (connect, connect_error) = match connect_options(&fallback.url) {
         Ok(connect) => (connect, None),
         Err(e) => (None, Some(e.to_string())),
     };
-    let runtime = PoolSetup {
+    let setup = PoolSetup {
         pool,
         connect,
         connect_error,
@@ -232,115 +144,93 @@ pub(crate) fn resolve_value(
         direct: None,
         session: Vec::new(),
     };
-    let url = DatabaseUrl::new(choice.url, resolution, runtime);
-    crate::log::resolved(var, url.redacted_url(), url.resolution());
-    Ok(url)
-}
-
-/// The first warning of a missing protection, as strict mode's rejection.
-fn downgrade(warnings: &[resolution::Warning]) -> Option<resolution::Rejection> {
-    warnings.iter().find_map(|w| match w {
-        resolution::Warning::Downgrade { parameter, missing } => {
-            Some(resolution::Rejection::ParameterRefused {
-                parameter: parameter.clone(),
-                why: missing,
-                hint: "strict mode refuses a connection without it; remove the parameter to accept that",
-            })
-        }
-        _ => None,
-    })
-}
-
-/// What `primary_url` needs besides the accepted URL and the pool options.
-struct Primary<'a> {
-    replica: Option<&'a str>,
-    direct: Option<&'a str>,
-    provenance: &'a [(&'static str, resolution::SettingSource)],
-    origin: Origin,
-    normalizations: Vec<resolution::Normalization>,
-    warnings: Vec<resolution::Warning>,
-    file: Option<std::path::PathBuf>,
-    var: &'a str,
-    source: &'a dyn Source,
-    places: &'a Places,
-    attribute: Option<&'a Location>,
-    data_dir: Option<&'a str>,
+    DatabaseUrl::new(fallback.url, fallback.resolution, setup)
 }
 
 /// The `DatabaseUrl` of an accepted value: its resolution (with the pooler
-/// it goes through), and what the pool needs: the fallback for an
-/// unreachable primary, chosen now like any other (the pool never re-runs
-/// resolution), and the `_FILE` secret to follow.
+/// it goes through and the settings chosen), and what the pool needs: the
+/// fallback for an unreachable primary, chosen now like any other (the
+/// pool never re-runs resolution), the replica and direct URLs, and the
+/// `_FILE` secret to follow.
 fn primary_url(
-    mut accepted: url::Accepted,
+    a: AcceptedUrl<'_>,
     mut pool: crate::PoolOptions,
-    p: Primary<'_>,
+    request: &Request<'_>,
+    provenance: &[(&'static str, resolution::SettingSource)],
+    (replica_var, direct_var): (Option<&str>, Option<&str>),
 ) -> DatabaseUrl {
+    let (source, places) = (request.source, request.places);
     let unreachable_fallback = (pool.on_unreachable == Unreachable::Fallback
-        && accepted.backend != Backend::Sqlite
+        && a.accepted.backend != Backend::Sqlite
         && Backend::Sqlite.is_compiled_in())
-    .then(|| fallback::choose(p.attribute, p.data_dir, p.places));
-    let mut warnings = p.warnings;
+    .then(|| a.fallback_choice());
+    let AcceptedUrl {
+        mut accepted,
+        origin,
+        normalizations,
+        mut warnings,
+        file,
+        ..
+    } = a;
     warnings.extend(accepted.warnings);
     let pooler = accepted.pooler.or_else(|| {
         (pool.pgbouncer && accepted.backend == Backend::Postgres).then_some(Pooler::Setting)
     });
     pool.pgbouncer = pooler.is_some();
-    let secret_file = secret_file(&p.origin, p.file, p.source, p.places);
-    let replica = match (p.replica, accepted.backend) {
-        (Some(var), Backend::Postgres) => side_url(var, p.source, p.places).map_or_else(
-            |var| {
-                warnings.push(resolution::Warning::ReplicaUnusable { var });
-                None
-            },
-            |a| {
-                a.map(|a| crate::pool::Replica {
-                    secrets: url::redact::Secrets::of_url(&a.url),
-                    redacted: url::redact::redact(&a.url),
-                    connect: a.connect,
-                    targets: a.targets,
-                })
-            },
-        ),
-        _ => None,
+    let secret_file = secret_file(&origin, file, source, places);
+    let postgres = accepted.backend == Backend::Postgres;
+    let replica = match replica_var
+        .filter(|_| postgres)
+        .map(|v| resolve_side(v, source, places))
+    {
+        Some(Err(var)) => {
+            warnings.push(resolution::Warning::ReplicaUnusable { var });
+            None
+        }
+        Some(Ok(a)) => a.map(|a| crate::pool::Replica {
+            secrets: url::redact::Secrets::of_url(&a.url),
+            redacted: url::redact::redact(&a.url),
+            connect: a.connect,
+            targets: a.targets,
+        }),
+        None => None,
     };
-    let direct = match (p.direct, accepted.backend) {
-        (Some(var), Backend::Postgres) => side_url(var, p.source, p.places).map_or_else(
-            |var| {
-                warnings.push(resolution::Warning::DirectUnusable { var });
-                None
-            },
-            |a| {
-                a.map(|a| crate::pool::Direct {
-                    secrets: url::redact::Secrets::of_url(&a.url),
-                    redacted: url::redact::redact(&a.url),
-                    connect: a.connect,
-                })
-            },
-        ),
-        _ => None,
+    let direct = match direct_var
+        .filter(|_| postgres)
+        .map(|v| resolve_side(v, source, places))
+    {
+        Some(Err(var)) => {
+            warnings.push(resolution::Warning::DirectUnusable { var });
+            None
+        }
+        Some(Ok(a)) => a.map(|a| crate::pool::Direct {
+            secrets: url::redact::Secrets::of_url(&a.url),
+            redacted: url::redact::redact(&a.url),
+            connect: a.connect,
+        }),
+        None => None,
     };
     let (settings, session) = super::url_settings::apply(
         &accepted.settings,
         &mut pool,
         &mut accepted.connect,
-        p.provenance,
+        provenance,
     );
     let resolution = Resolution::accepted(
-        p.origin,
+        origin,
         accepted.backend,
-        p.normalizations,
+        normalizations,
         warnings,
         accepted.location,
     )
     .with_pooler(pooler)
     .with_hosts(accepted.targets.shown(), accepted.targets.attrs)
     .with_settings(settings);
-    let runtime = PoolSetup {
+    let setup = PoolSetup {
         pool,
         connect: Some(accepted.connect),
         connect_error: None,
-        var: p.var.to_owned(),
+        var: request.name.to_owned(),
         unreachable_fallback,
         secret_file,
         targets: accepted.targets,
@@ -348,27 +238,7 @@ fn primary_url(
         direct,
         session,
     };
-    DatabaseUrl::new(accepted.url, resolution, runtime)
-}
-
-/// A second PostgreSQL URL named by an attribute's variable (`replica`,
-/// `direct_url`), through the same layers (and `_FILE`): `Ok(None)` when
-/// unset, `Err` with the variable's name when it is unusable.
-fn side_url(
-    var: &str,
-    source: &dyn Source,
-    places: &Places,
-) -> Result<Option<url::Accepted>, String> {
-    let shown = source.name(var);
-    let raw = match source::lookup(source, &[var]) {
-        Lookup::Found(found) => found.value,
-        Lookup::Absent => return Ok(None),
-        Lookup::Problem(_) => return Err(shown),
-    };
-    match url::check(&raw, &shown, places.machine(), source).outcome {
-        Ok(a) if a.backend == Backend::Postgres => Ok(Some(a)),
-        _ => Err(shown),
-    }
+    DatabaseUrl::new(accepted.url, resolution, setup)
 }
 
 /// The `_FILE` secret the URL came from, to watch for rotations, with what
@@ -394,17 +264,15 @@ fn secret_file(
 
 /// The raw value of the URL field and where it came from (and for a `_FILE`
 /// secret, the file), or why there is none.
-fn raw_value(
-    source: &dyn Source,
-    spec: &UrlSpec,
-    primary: &str,
-) -> (
-    Result<String, FallbackReason>,
-    Origin,
-    Option<std::path::PathBuf>,
-) {
-    let (raw, origin) = match source::lookup(source, spec.names) {
-        Lookup::Found(found) => return (Ok(found.value), found.origin, found.file),
+fn raw_value(source: &dyn Source, spec: &UrlSpec, primary: &str) -> Raw {
+    let (value, origin) = match source::lookup(source, spec.names) {
+        Lookup::Found(found) => {
+            return Raw {
+                value: Ok(found.value),
+                origin: found.origin,
+                file: found.file,
+            };
+        }
         Lookup::Absent => match spec.default {
             Some(d) => (Ok(d.to_owned()), Origin::Default),
             None if spec.libpq
@@ -412,23 +280,15 @@ fn raw_value(
             {
                 (Ok(url), Origin::Libpq)
             }
-            None => (
-                Err(FallbackReason::Missing {
-                    var: primary.to_owned(),
-                    absence: resolution::Absence::Unset,
-                }),
-                Origin::Default,
-            ),
+            None => (Err(unset(primary)), Origin::Default),
         },
-        Lookup::Problem(p) => (
-            Err(FallbackReason::Unreadable {
-                var: p.var().to_owned(),
-                why: read_error(p.kind()),
-            }),
-            Origin::Default,
-        ),
+        Lookup::Problem(p) => (Err(unreadable(&p)), Origin::Default),
     };
-    (raw, origin, None)
+    Raw {
+        value,
+        origin,
+        file: None,
+    }
 }
 
 /// The connect options of the SQLite fallback at `url` (none without the
@@ -445,43 +305,13 @@ fn connect_options(url: &str) -> Result<Option<ConnectOptions>, sqlx::Error> {
     }
 }
 
-/// Where the `fallback` attribute puts the database (`None` without one,
-/// or when it is not an SQLite URL): a relative path stays relative, for
-/// the fallback order to place it.
-pub(crate) fn attribute_location(fallback: Option<&str>) -> Option<Location> {
-    let f = fallback?;
-    let unresolved = url::Machine {
-        cwd: std::path::Path::new(""),
-        sockets: &[],
-    };
-    match url::check(f, "", unresolved, &source::Vars::default()).outcome {
-        Ok(a) if a.backend == Backend::Sqlite => a.location,
-        _ => None,
-    }
-}
-
-/// Why a value could not be read, from the problem the lookup reported.
-fn read_error(kind: &ProblemKind) -> ReadError {
-    match kind {
-        ProblemKind::NotUnicode => ReadError::NotUnicode,
-        ProblemKind::Conflict { file_var } => ReadError::Conflict {
-            file_var: file_var.clone(),
-        },
-        ProblemKind::FileTooLarge { limit } => ReadError::TooLarge { limit: *limit },
-        ProblemKind::NotAFile => ReadError::NotAFile,
-        ProblemKind::UnreadableFile { kind } => ReadError::File { kind: *kind },
-        // A lookup reports only the kinds above.
-        _ => ReadError::File {
-            kind: std::io::ErrorKind::Other,
-        },
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::resolution::{Absence, CandidateKind, Rejection};
+    use crate::resolution::{Absence, CandidateKind, FallbackReason, Rejection};
+    use crate::settings_error::ProblemKind;
     use crate::source::Vars;
+    use crate::url::resolve::STRICT_VAR;
 
     const SPEC: UrlSpec = UrlSpec {
         names: &["DATABASE_URL", "POSTGRES_URL"],

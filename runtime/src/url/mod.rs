@@ -14,6 +14,7 @@ pub(crate) mod normalise;
 pub(crate) mod params;
 mod parse;
 pub(crate) mod redact;
+pub(crate) mod resolve;
 mod shape;
 mod tls;
 
