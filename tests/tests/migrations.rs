@@ -126,12 +126,12 @@ async fn a_backend_without_embedded_migrations_is_an_error_that_says_so() {
 /// A crate of its own, built and run as a user would: the binary prints its
 /// SQLite schema after migrating.
 ///
-/// It is built where the trybuild UI cases (`macros/ui`) are built, with
-/// their dependencies and the flags trybuild gives cargo, so cargo reuses
-/// what it built for them (or they reuse what it built here, whichever runs
-/// first): dbsettings and sqlx compile once for both, not once each. A
-/// mismatch (another trybuild, other dependencies there) costs time, not
-/// correctness. The target directory is kept between runs.
+/// It is built where the trybuild UI cases (`macros/ui`) are checked, with
+/// their dependencies and flags: the UI cases are only checked and this is
+/// built, so each compiles the crates itself, but the build scripts' runs
+/// are shared (libsqlite3's C source compiles once for both, whichever runs
+/// first). A mismatch (another trybuild, other dependencies there) costs
+/// time, not correctness. The target directory is kept between runs.
 struct Probe {
     dir: tempfile::TempDir,
     target: PathBuf,
@@ -230,13 +230,14 @@ fn main() {
     /// Builds, then runs the binary from an empty directory with an empty
     /// environment; returns what it printed.
     fn build_and_run(&self) -> String {
-        // What trybuild 1.0 gives cargo (its cargo.rs and rustflags.rs): the
-        // target, flags and incremental mode are part of each build's
-        // fingerprint.
+        // The flags trybuild's UI cases build with (macros/ui/tests/ui.rs,
+        // `TRYBUILD_FLAGS`): the target, flags and incremental mode are part
+        // of each build's fingerprint.
         let built = Command::new(&self.cargo)
             .args(["build", "--offline", "--quiet", "--target", &self.triple])
-            .arg(
-                r#"--config=build.rustflags=["--cfg", "trybuild", "--verbose", "-A", "dead_code"]"#,
+            .env(
+                "CARGO_ENCODED_RUSTFLAGS",
+                "--cfg\x1ftrybuild\x1f--verbose\x1f-A\x1fdead_code\x1f--diagnostic-width=140",
             )
             .current_dir(self.dir.path())
             .env("CARGO_TARGET_DIR", &self.target)
