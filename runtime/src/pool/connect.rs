@@ -19,7 +19,7 @@ use crate::pool::watch::{Fresh, Watch};
 
 /// Where a pool connects, for messages: the redacted URL and the secrets to
 /// scrub from driver messages.
-pub(crate) struct Target<'a> {
+pub(crate) struct Endpoint<'a> {
     pub(crate) redacted: &'a str,
     pub(crate) secrets: &'a Secrets,
     pub(crate) backend: Backend,
@@ -34,7 +34,7 @@ fn unbracket(host: &str) -> Option<&str> {
 
 /// Runs a connect attempt under the connect timeout, classifying failures.
 async fn bounded<T>(
-    target: &Target<'_>,
+    target: &Endpoint<'_>,
     timeout: Duration,
     attempt: impl Future<Output = Result<T, sqlx::Error>>,
 ) -> Result<T, DatabaseError> {
@@ -61,7 +61,7 @@ async fn bounded<T>(
 pub(crate) async fn build(
     options: &ConnectOptions,
     pool: &PoolOptions,
-    target: &Target<'_>,
+    target: &Endpoint<'_>,
     hosts: &Hosts<'_>,
     watch: &Arc<Watch>,
 ) -> Result<Pool, DatabaseError> {
@@ -152,7 +152,7 @@ impl Hosts<'_> {
 async fn choose_then_pool(
     base: &sqlx::postgres::PgConnectOptions,
     pool: &PoolOptions,
-    target: &Target<'_>,
+    target: &Endpoint<'_>,
     hosts: &Hosts<'_>,
     watch: &Arc<Watch>,
 ) -> Result<sqlx::PgPool, DatabaseError> {
@@ -179,7 +179,7 @@ async fn choose_then_pool(
 async fn probe_then_pool<C: sqlx::Connection>(
     options: <C as sqlx::Connection>::Options,
     pool: &PoolOptions,
-    target: &Target<'_>,
+    target: &Endpoint<'_>,
     watch: &Arc<Watch>,
 ) -> Result<sqlx::Pool<C::Database>, DatabaseError>
 where
@@ -210,7 +210,7 @@ pub(crate) fn pool_options<DB: sqlx::Database>(
 async fn build_sqlite(
     o: &sqlx::sqlite::SqliteConnectOptions,
     pool: &PoolOptions,
-    target: &Target<'_>,
+    target: &Endpoint<'_>,
     watch: &Arc<Watch>,
 ) -> Result<Pool, DatabaseError> {
     use sqlx::Connection as _;

@@ -26,7 +26,7 @@ use std::time::Instant;
 
 use crate::Backend;
 use crate::pool::Configured;
-use crate::pool::connect::Target;
+use crate::pool::connect::Endpoint;
 use crate::pool::credentials::Provider;
 use crate::pool::error::DatabaseError;
 use crate::pool::failover::Failover;
@@ -153,8 +153,8 @@ impl Connector {
     }
 
     /// Where connections go, for messages.
-    pub(crate) fn target<'a>(&'a self, secrets: &'a Secrets) -> Target<'a> {
-        Target {
+    pub(crate) fn target<'a>(&'a self, secrets: &'a Secrets) -> Endpoint<'a> {
+        Endpoint {
             redacted: &self.redacted,
             secrets,
             backend: self.backend,

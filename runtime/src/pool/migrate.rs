@@ -16,7 +16,7 @@ use sqlx::migrate::Migrator;
 
 use crate::Pool;
 use crate::pool::PoolSetup;
-use crate::pool::connect::Target;
+use crate::pool::connect::Endpoint;
 use crate::pool::error::DatabaseError;
 use crate::pool::migrations::Migrations;
 
@@ -27,7 +27,7 @@ pub(crate) async fn run(
     pool: &Pool,
     migrations: &Migrations,
     runtime: &PoolSetup,
-    target: &Target<'_>,
+    target: &Endpoint<'_>,
 ) -> Result<usize, DatabaseError> {
     let migrator = load(pool, migrations, target).await?;
     let count = migrator.iter().count();
@@ -55,7 +55,7 @@ pub(crate) async fn run(
 async fn load(
     pool: &Pool,
     migrations: &Migrations,
-    target: &Target<'_>,
+    target: &Endpoint<'_>,
 ) -> Result<Migrator, DatabaseError> {
     let backend = pool.backend();
     let fail = |detail: String| {
@@ -103,7 +103,7 @@ async fn load(
 fn reported(
     result: Result<(), sqlx::migrate::MigrateError>,
     migrator: &Migrator,
-    target: &Target<'_>,
+    target: &Endpoint<'_>,
 ) -> Result<(), DatabaseError> {
     let fail = |detail: String, name: Option<String>, e: Option<sqlx::Error>| {
         DatabaseError::migration(target.backend, target.redacted, name, detail, e)
@@ -135,13 +135,13 @@ async fn run_direct(
     migrator: &Migrator,
     direct: &crate::pool::Direct,
     runtime: &PoolSetup,
-    target: &Target<'_>,
+    target: &Endpoint<'_>,
 ) -> Result<usize, DatabaseError> {
     #[allow(irrefutable_let_patterns, reason = "refutable with another driver")]
     let crate::url::ConnectOptions::Postgres(options) = &direct.connect else {
         unreachable!("a direct URL is PostgreSQL's")
     };
-    let direct_target = Target {
+    let direct_target = Endpoint {
         redacted: &direct.redacted,
         secrets: &direct.secrets,
         backend: crate::Backend::Postgres,
@@ -186,7 +186,7 @@ async fn behind_pooler(
     pool: &sqlx::PgPool,
     migrator: &Migrator,
     settings: Option<sqlx_core::sql_str::SqlStr>,
-    target: &Target<'_>,
+    target: &Endpoint<'_>,
 ) -> Result<(), DatabaseError> {
     use sqlx::Row as _;
     use sqlx::{AssertSqlSafe, raw_sql};

@@ -1,7 +1,7 @@
 //! The switch to the SQLite fallback when the primary is unreachable and
 //! `on_unreachable = "fallback"` asks for it: for the life of the process.
 
-use crate::pool::connect::{self, Hosts, Target};
+use crate::pool::connect::{self, Endpoint, Hosts};
 use crate::pool::database::{Database, Switched};
 use crate::pool::error::DatabaseError;
 use crate::pool::watch::{Role, Watch};
@@ -26,7 +26,7 @@ impl Database {
             "the primary database is unreachable ({cause}); falling back to SQLite as `on_unreachable = \"fallback\"` asks, until the process restarts"
         );
         let none = Secrets::default();
-        let target = Target {
+        let target = Endpoint {
             redacted: &choice.url,
             secrets: &none,
             backend: Backend::Sqlite,
