@@ -90,11 +90,12 @@ impl SecretFile {
     /// (the same layers as at start-up); the reason in words when it is
     /// not usable, never the value.
     pub(crate) fn recheck(&self, text: &str) -> Result<crate::url::Accepted, String> {
-        let machine = crate::url::Machine {
-            cwd: &self.cwd,
-            sockets: &self.sockets,
+        let places = crate::url::fallback::Places {
+            cwd: self.cwd.clone(),
+            sockets: self.sockets.clone(),
+            ..Default::default()
         };
-        match crate::url::check(text, &self.var, machine, &self.libpq).outcome {
+        match crate::url::check(text, &self.var, &places, &self.libpq).outcome {
             Ok(accepted) => Ok(accepted),
             Err(crate::url::Refusal::Absent(_)) => Err("is empty".to_owned()),
             Err(crate::url::Refusal::Rejected(r)) => {

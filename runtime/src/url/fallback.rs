@@ -13,8 +13,12 @@ pub const DATA_DIR_VAR: &str = "DBSETTINGS_DATA_DIR";
 /// The file name used when the `fallback` attribute names none.
 pub(crate) const DEFAULT_FILE: &str = "app.db";
 
-/// The directories the candidates are built from; the real ones outside tests.
-#[derive(Debug, Clone)]
+/// What resolution reads from the machine, injectable for tests: the
+/// directories the fallback candidates are built from, the working
+/// directory relative SQLite paths are resolved against, and libpq's
+/// default socket directories; the real ones outside tests. `default()` is
+/// none of them (relative paths stay relative).
+#[derive(Debug, Clone, Default)]
 pub(crate) struct Places {
     /// Persistent storage on Hugging Face Spaces: `/data`.
     pub(crate) persistent: PathBuf,
@@ -37,14 +41,6 @@ impl Places {
                 .iter()
                 .map(PathBuf::from)
                 .collect(),
-        }
-    }
-
-    /// What the URL layers read from these places.
-    pub(crate) fn machine(&self) -> crate::url::Machine<'_> {
-        crate::url::Machine {
-            cwd: &self.cwd,
-            sockets: &self.sockets,
         }
     }
 }

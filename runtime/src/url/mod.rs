@@ -18,7 +18,7 @@ pub(crate) mod resolve;
 mod shape;
 mod tls;
 
-use std::path::{Path, PathBuf};
+use fallback::Places;
 
 pub(crate) use driver::ConnectOptions;
 #[cfg(feature = "sqlite")]
@@ -98,23 +98,13 @@ pub(crate) struct Checked {
     pub(crate) outcome: Result<Accepted, Refusal>,
 }
 
-/// What the layers read from the machine, injectable for tests.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Machine<'a> {
-    /// The working directory, which relative SQLite paths are resolved against.
-    pub(crate) cwd: &'a Path,
-    /// libpq's default Unix socket directories, for a PostgreSQL URL with no
-    /// host.
-    pub(crate) sockets: &'a [PathBuf],
-}
-
 /// Runs every layer on `raw`, the value of the variable `var`, on
 /// `machine`. PostgreSQL defaults come from `source`, never from the
 /// ambient environment.
-pub(crate) fn check(raw: &str, var: &str, machine: Machine<'_>, source: &dyn Source) -> Checked {
+pub(crate) fn check(raw: &str, var: &str, places: &Places, source: &dyn Source) -> Checked {
     let mut normalizations = Vec::new();
-    let outcome = normalise(raw, var, machine.sockets, &mut normalizations)
-        .and_then(|url| validate(url, machine, source));
+    let outcome = normalise(raw, var, &places.sockets, &mut normalizations)
+        .and_then(|url| validate(url, places, source));
     Checked {
         normalizations,
         outcome,
@@ -133,14 +123,14 @@ pub(crate) fn scheme_of(s: &str) -> Option<&str> {
 }
 
 /// Layers 3 to 5 on a normalised value.
-fn validate(s: String, machine: Machine<'_>, source: &dyn Source) -> Result<Accepted, Refusal> {
+fn validate(s: String, places: &Places, source: &dyn Source) -> Result<Accepted, Refusal> {
     let backend = shape::shape(&s).map_err(Refusal::Rejected)?;
     let mut warnings = Vec::new();
     let mut targets = Targets::default();
     let mut checked = s.clone();
     let location = match backend {
         Backend::Sqlite => {
-            Some(parse::sqlite_location(&s, machine.cwd).map_err(Refusal::Rejected)?)
+            Some(parse::sqlite_location(&s, &places.cwd).map_err(Refusal::Rejected)?)
         }
         Backend::Postgres => {
             // libpq's multi-host form: the layers check the first host's
@@ -149,7 +139,7 @@ fn validate(s: String, machine: Machine<'_>, source: &dyn Source) -> Result<Acce
             for (host, _) in list.hosts.iter().skip(1) {
                 parse::check_listed_host(host).map_err(Refusal::Rejected)?;
             }
-            parse::parse_server_url(&list.single, backend, machine.sockets)
+            parse::parse_server_url(&list.single, backend, &places.sockets)
                 .map_err(Refusal::Rejected)?;
             checked = list.single;
             let default_port = crate::source::text_var(source, "PGPORT", &mut warnings)
@@ -164,13 +154,13 @@ fn validate(s: String, machine: Machine<'_>, source: &dyn Source) -> Result<Acce
             None
         }
         Backend::MySql => {
-            parse::parse_server_url(&s, backend, machine.sockets).map_err(Refusal::Rejected)?;
+            parse::parse_server_url(&s, backend, &places.sockets).map_err(Refusal::Rejected)?;
             None
         }
     };
     let (connect, settings) =
         driver::accepts(&checked, backend, source, &mut warnings).map_err(Refusal::Rejected)?;
-    tls::check(&checked, &connect, machine.cwd).map_err(Refusal::Rejected)?;
+    tls::check(&checked, &connect, &places.cwd).map_err(Refusal::Rejected)?;
     if location == Some(Location::Memory) {
         warnings.push(Warning::InMemory);
     }
@@ -198,11 +188,11 @@ mod tests {
     use crate::source::Vars;
 
     fn run(raw: &str) -> Checked {
-        let machine = Machine {
-            cwd: Path::new("/work"),
-            sockets: &[],
+        let places = Places {
+            cwd: "/work".into(),
+            ..Places::default()
         };
-        check(raw, "DATABASE_URL", machine, &Vars::default())
+        check(raw, "DATABASE_URL", &places, &Vars::default())
     }
 
     fn url(raw: &str) -> String {

@@ -8,7 +8,7 @@
 //! What is not the URL's (the pool's options and settings, the replica,
 //! the secret file to follow) the caller adds to what comes out.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use crate::Backend;
 use crate::resolution::{
@@ -18,7 +18,7 @@ use crate::resolution::{
 use crate::settings_error::{Problem, ProblemKind};
 use crate::source::{self, Source};
 use crate::url::fallback::{self, Choice, Places};
-use crate::url::{Accepted, Machine, Refusal, check};
+use crate::url::{Accepted, Refusal, check};
 
 /// The variable that turns strict mode on for every URL field.
 pub const STRICT_VAR: &str = "DBSETTINGS_STRICT";
@@ -138,7 +138,7 @@ pub(crate) fn resolve<'a>(raw: Raw, request: &Request<'a>) -> Result<Resolved<'a
     let reason = match value {
         Err(reason) => reason,
         Ok(raw) => {
-            let checked = check(&raw, request.prefix_var, request.places.machine(), source);
+            let checked = check(&raw, request.prefix_var, request.places, source);
             normalizations = checked.normalizations;
             match checked.outcome {
                 // Strict mode accepts no missing protection.
@@ -207,7 +207,7 @@ pub(crate) fn resolve_side(
         source::Lookup::Absent => return Ok(None),
         source::Lookup::Problem(_) => return Err(shown),
     };
-    match check(&raw, &shown, places.machine(), source).outcome {
+    match check(&raw, &shown, places, source).outcome {
         Ok(a) if a.backend == Backend::Postgres => Ok(Some(a)),
         _ => Err(shown),
     }
@@ -230,11 +230,7 @@ fn downgrade(warnings: &[Warning]) -> Option<Rejection> {
 /// the fallback order to place it.
 pub(crate) fn attribute_location(fallback: Option<&str>) -> Option<Location> {
     let f = fallback?;
-    let unresolved = Machine {
-        cwd: Path::new(""),
-        sockets: &[],
-    };
-    match check(f, "", unresolved, &source::Vars::default()).outcome {
+    match check(f, "", &Places::default(), &source::Vars::default()).outcome {
         Ok(a) if a.backend == Backend::Sqlite => a.location,
         _ => None,
     }

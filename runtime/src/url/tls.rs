@@ -424,7 +424,8 @@ fn x509_version(der: &[u8]) -> Option<u8> {
 mod tests {
     use super::*;
     use crate::source::Vars;
-    use crate::url::{Machine, Refusal};
+    use crate::url::Refusal;
+    use crate::url::fallback::Places;
 
     /// A throwaway test CA's version 3 client certificate (`CN=cert_user`,
     /// `extendedKeyUsage = clientAuth`), a version 1 certificate for the
@@ -530,8 +531,11 @@ z3sYVy0OfhwrSbCgf5pEUfS1QnKhRANCAAQ3MtGHfhN/nE++o5Y/MCE9FGMZrOsw
     /// The rejection of `url` by the whole resolution, relative paths read
     /// from `cwd`.
     fn rejection_with(url: &str, cwd: &Path, vars: &Vars) -> Option<Rejection> {
-        let machine = Machine { cwd, sockets: &[] };
-        match crate::url::check(url, "DATABASE_URL", machine, vars).outcome {
+        let places = Places {
+            cwd: cwd.to_owned(),
+            ..Places::default()
+        };
+        match crate::url::check(url, "DATABASE_URL", &places, vars).outcome {
             Ok(_) => None,
             Err(Refusal::Rejected(r)) => Some(r),
             Err(other) => panic!("{url}: {other:?}"),
