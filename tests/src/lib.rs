@@ -267,6 +267,10 @@ impl Cluster {
                     "-R",
                     "-X",
                     "stream",
+                    // An immediate checkpoint on the primary, not a spread
+                    // one: a second less per standby.
+                    "-c",
+                    "fast",
                     "-p",
                 ])
                 .arg(primary.port.to_string())

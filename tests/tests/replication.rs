@@ -5,13 +5,13 @@
 
 mod common;
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use dbsettings::resolution::{Rejection, SessionAttrs};
 use dbsettings::{DatabaseErrorKind, DatabaseSettings, DatabaseUrl, Pool, sqlx};
-use dbsettings_tests::Cluster;
+use dbsettings_tests::{Cluster, shared_pair};
 
 #[derive(DatabaseSettings, Debug)]
 struct Settings {
@@ -30,7 +30,8 @@ fn pg(pool: Pool) -> sqlx::PgPool {
     }
 }
 
-/// A primary and its standby, or a loud skip.
+/// A primary and its standby of this test alone (for a test that stops or
+/// promotes one), or a loud skip.
 fn pair() -> Option<(Cluster, Cluster)> {
     let primary = match Cluster::start_new() {
         Ok(c) => c,
@@ -44,6 +45,37 @@ fn pair() -> Option<(Cluster, Cluster)> {
         .unwrap();
     match Cluster::standby_of(&primary) {
         Ok(standby) => Some((primary, standby)),
+        Err(why) => {
+            common::skip("the replication tests", &why);
+            None
+        }
+    }
+}
+
+/// The primary and standby every test that only reads from them (or writes
+/// to the primary) shares, with the `notes` table on both; or a loud skip.
+fn shared() -> Option<&'static (Cluster, Cluster)> {
+    static NOTES: OnceLock<Result<(), String>> = OnceLock::new();
+    let made = shared_pair().and_then(|pair| {
+        NOTES
+            .get_or_init(|| {
+                let (primary, standby) = pair;
+                primary.sql("CREATE TABLE notes (id serial PRIMARY KEY, body text)")?;
+                // The standby was copied before the table: wait for its replay.
+                let deadline = Instant::now() + Duration::from_secs(30);
+                while standby.sql("SELECT to_regclass('notes') IS NOT NULL")? != "t" {
+                    if Instant::now() > deadline {
+                        return Err("the standby never replayed CREATE TABLE notes".into());
+                    }
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                Ok(())
+            })
+            .clone()
+            .map(|()| pair)
+    });
+    match made {
+        Ok(pair) => Some(pair),
         Err(why) => {
             common::skip("the replication tests", &why);
             None
@@ -122,10 +154,10 @@ fn multi_host_urls_follow_libpqs_rules() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn read_write_finds_the_primary_when_the_standby_is_listed_first() {
-    let Some((primary, standby)) = pair() else {
+    let Some((primary, standby)) = shared() else {
         return;
     };
-    let url = two_hosts(&standby, &primary, "read-write");
+    let url = two_hosts(standby, primary, "read-write");
     let db = load(&url).database();
     let pool = pg(db.pool().await.unwrap());
     assert!(!in_recovery(&pool).await);
@@ -141,10 +173,10 @@ async fn read_write_finds_the_primary_when_the_standby_is_listed_first() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn prefer_standby_lands_on_the_standby() {
-    let Some((primary, standby)) = pair() else {
+    let Some((primary, standby)) = shared() else {
         return;
     };
-    let url = two_hosts(&primary, &standby, "prefer-standby");
+    let url = two_hosts(primary, standby, "prefer-standby");
     let db = load(&url).database();
     let pool = pg(db.pool().await.unwrap());
     assert!(in_recovery(&pool).await);
@@ -152,23 +184,25 @@ async fn prefer_standby_lands_on_the_standby() {
 
 #[tokio::test]
 async fn an_unsatisfiable_role_is_an_error_that_says_so() {
-    let primary = match Cluster::start_new() {
-        Ok(c) => c,
-        Err(why) => return common::skip("the replication tests", &why),
-    };
+    #[derive(DatabaseSettings)]
+    struct Patient {
+        #[settings(connect_timeout = "20s", acquire_timeout = "20s")]
+        database_url: DatabaseUrl,
+    }
+    let Some((primary, _)) = shared() else { return };
     let url = format!(
         "postgresql://postgres@127.0.0.1:{}/postgres?target_session_attrs=standby&sslmode=disable",
         primary.port
     );
+    let s = Patient::from_vars([("DATABASE_URL", url.as_str())]).unwrap();
     let started = Instant::now();
-    let err = load(&url).database().pool().await.unwrap_err();
+    let err = s.database().pool().await.unwrap_err();
+    let took = started.elapsed();
     assert_eq!(err.kind(), DatabaseErrorKind::NoSuitableHost, "{err}");
     assert!(err.to_string().contains("is not a standby"), "{err}");
-    assert!(
-        started.elapsed() < Duration::from_secs(3),
-        "{:?}",
-        started.elapsed()
-    );
+    // Said at once, not after waiting out a timeout: the timeouts are long
+    // enough that no load on this machine makes an answer that slow.
+    assert!(took < Duration::from_secs(20), "{took:?}");
 }
 
 #[tokio::test]
@@ -195,8 +229,9 @@ async fn when_every_host_fails_each_is_listed_with_its_cause() {
         "{text}"
     );
     assert!(!text.contains("Every-Pw"), "{text}");
-    // Three hosts, each bounded by the 1 s connect timeout.
-    assert!(took < Duration::from_millis(3 * 1000 + 500), "{took:?}");
+    // The whole connect is bounded by the 1 s connect timeout (as in
+    // connector.rs, ten silent hosts); the margin is for a loaded machine.
+    assert!(took < Duration::from_secs(1 + 10), "{took:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -303,12 +338,12 @@ struct WithReplica {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_reader_reads_from_the_replica_and_refuses_writes() {
-    let Some((primary, standby)) = pair() else {
+    let Some((primary, standby)) = shared() else {
         return;
     };
     let s = WithReplica::from_vars([
-        ("DATABASE_URL", one_host(&primary)),
-        ("DATABASE_REPLICA_URL", one_host(&standby)),
+        ("DATABASE_URL", one_host(primary)),
+        ("DATABASE_REPLICA_URL", one_host(standby)),
     ])
     .unwrap();
     let db = s.database();
@@ -329,15 +364,15 @@ async fn the_reader_reads_from_the_replica_and_refuses_writes() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_a_replica_the_reader_prefers_a_standby_of_the_hosts() {
-    let Some((primary, standby)) = pair() else {
+    let Some((primary, standby)) = shared() else {
         return;
     };
-    let url = two_hosts(&primary, &standby, "read-write");
+    let url = two_hosts(primary, standby, "read-write");
     let db = load(&url).database();
     let reader = pg(db.reader().await.unwrap());
     assert!(in_recovery(&reader).await);
     // Even a reader on the primary is read-only.
-    let primary_only = load(&one_host(&primary)).database();
+    let primary_only = load(&one_host(primary)).database();
     let reader = pg(primary_only.reader().await.unwrap());
     assert!(!in_recovery(&reader).await);
     let err = sqlx::query("INSERT INTO notes (body) VALUES ('x')")
@@ -351,13 +386,10 @@ async fn without_a_replica_the_reader_prefers_a_standby_of_the_hosts() {
 
 #[tokio::test]
 async fn a_reader_whose_replica_is_down_serves_from_the_primary_and_says_so() {
-    let primary = match Cluster::start_new() {
-        Ok(c) => c,
-        Err(why) => return common::skip("the replication tests", &why),
-    };
+    let Some((primary, _)) = shared() else { return };
     let down = common::servers::free_port();
     let s = WithReplica::from_vars([
-        ("DATABASE_URL", one_host(&primary)),
+        ("DATABASE_URL", one_host(primary)),
         (
             "DATABASE_REPLICA_URL",
             format!("postgresql://reader:Replica-Pw@127.0.0.1:{down}/postgres"),
