@@ -198,8 +198,10 @@ struct Rotating {
     database_url: DatabaseUrl,
 }
 
-fn cluster() -> Option<Cluster> {
-    match Cluster::start_new() {
+/// The password-checking cluster this binary's tests share, each with a role
+/// of its own; or a loud skip.
+fn cluster() -> Option<&'static Cluster> {
+    match Cluster::shared() {
         Ok(c) => Some(c),
         Err(why) => {
             common::skip("the password-checking cluster tests", &why);
@@ -245,9 +247,14 @@ async fn a_rewritten_secret_file_reaches_new_connections_without_a_restart() {
     let Some(cluster) = cluster() else { return };
     let (old_pw, new_pw) = ("Rot-Old-Pw-4711", "Rot-New-Pw-0815");
     cluster
-        .sql(&format!("CREATE ROLE app LOGIN PASSWORD '{old_pw}'"))
+        .sql(&format!("CREATE ROLE rotating LOGIN PASSWORD '{old_pw}'"))
         .unwrap();
-    let url = |pw: &str| format!("postgresql://app:{pw}@127.0.0.1:{}/postgres", cluster.port);
+    let url = |pw: &str| {
+        format!(
+            "postgresql://rotating:{pw}@127.0.0.1:{}/postgres",
+            cluster.port
+        )
+    };
     let dir = tempfile::tempdir().unwrap();
     let secret = dir.path().join("database_url");
     std::fs::write(&secret, format!("{}\n", url(old_pw))).unwrap();
@@ -263,14 +270,14 @@ async fn a_rewritten_secret_file_reaches_new_connections_without_a_restart() {
     // Rotate: the role's password, then the file (as a secret store does,
     // in place), then every session of the role is cut.
     cluster
-        .sql(&format!("ALTER ROLE app PASSWORD '{new_pw}'"))
+        .sql(&format!("ALTER ROLE rotating PASSWORD '{new_pw}'"))
         .unwrap();
     let rotated = Instant::now();
     let mut f = std::fs::File::create(&secret).unwrap();
     writeln!(f, "{}", url(new_pw)).unwrap();
     drop(f);
     cluster
-        .sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'app'")
+        .sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'rotating'")
         .unwrap();
 
     // Queries resume within the poll bound (200 ms) plus a reconnect.
@@ -316,14 +323,14 @@ async fn a_rewritten_secret_file_reaches_new_connections_without_a_restart() {
 async fn a_broken_secret_file_keeps_the_current_credentials() {
     let Some(cluster) = cluster() else { return };
     cluster
-        .sql("CREATE ROLE app LOGIN PASSWORD 'Keep-Pw-1'")
+        .sql("CREATE ROLE kept LOGIN PASSWORD 'Keep-Pw-1'")
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let secret = dir.path().join("url");
     std::fs::write(
         &secret,
         format!(
-            "postgresql://app:Keep-Pw-1@127.0.0.1:{}/postgres",
+            "postgresql://kept:Keep-Pw-1@127.0.0.1:{}/postgres",
             cluster.port
         ),
     )
@@ -332,15 +339,23 @@ async fn a_broken_secret_file_keeps_the_current_credentials() {
     let s = Rotating::from_vars([("DATABASE_URL_FILE", secret.to_str().unwrap())]).unwrap();
     let db = s.database();
     let pool = pg(db.pool().await.unwrap());
-    for broken in ["not a url Keep-Pw-2", ""] {
-        std::fs::write(&secret, broken).unwrap();
-        tokio::time::sleep(Duration::from_millis(500)).await;
-        assert_eq!(db.credentials_generation(), 0);
+    // Each problem is said once, when a poll meets it: wait for that, not
+    // for a time a loaded machine may not keep.
+    let kept = "keeping the current credentials";
+    for (said, broken) in [(1, Some("not a url Keep-Pw-2")), (2, Some("")), (3, None)] {
+        match broken {
+            Some(text) => std::fs::write(&secret, text).unwrap(),
+            None => std::fs::remove_file(&secret).unwrap(),
+        }
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while logs.text().matches(kept).count() < said {
+            assert!(Instant::now() < deadline, "never said:\n{}", logs.text());
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert_eq!(db.credentials_generation(), 0, "{broken:?}");
     }
-    std::fs::remove_file(&secret).unwrap();
-    tokio::time::sleep(Duration::from_millis(500)).await;
     // New connections still log in with the current credentials.
-    sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'app'")
+    sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'kept'")
         .execute(&pool)
         .await
         .ok();
@@ -350,7 +365,6 @@ async fn a_broken_secret_file_keeps_the_current_credentials() {
         .unwrap();
     assert_eq!(one, 1);
     let text = logs.text();
-    assert!(text.contains("keeping the current credentials"), "{text}");
     assert!(!text.contains("Keep-Pw"), "{text}");
 }
 
@@ -384,12 +398,17 @@ async fn a_credential_provider_is_asked_before_connects_and_when_it_expires() {
         1,
         "asked once before the first connect"
     );
-    tokio::time::sleep(Duration::from_millis(1500)).await;
-    let asked = calls.load(Ordering::SeqCst);
-    assert!(
-        asked >= 3,
-        "asked {asked} times in 1.5 s with a 500 ms token"
-    );
+    // Asked again as each 500 ms token nears its end: twice more within a
+    // bound a loaded machine keeps (never, if expiry did not ask).
+    let asking = Instant::now();
+    while calls.load(Ordering::SeqCst) < 3 {
+        assert!(
+            asking.elapsed() < Duration::from_secs(10),
+            "asked {} times in 10 s with a 500 ms token",
+            calls.load(Ordering::SeqCst)
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 
     // The token changes: new connections use the new one.
     cluster.sql("ALTER ROLE iam PASSWORD 'Token-2'").unwrap();
@@ -432,13 +451,13 @@ async fn a_provider_that_fails_or_hangs_fails_that_connect_with_its_cause() {
     assert!(err.to_string().contains("said no"), "{err}");
     let started = Instant::now();
     let err = db.pool().await.unwrap_err();
+    let took = started.elapsed();
     assert_eq!(err.kind(), DatabaseErrorKind::Credentials, "{err}");
     assert!(err.to_string().contains("no answer"), "{err}");
-    assert!(
-        started.elapsed() < Duration::from_secs(3),
-        "{:?}",
-        started.elapsed()
-    );
+    // A hanging provider is cut at the 300 ms connect timeout (it would
+    // hang forever); the margin is for a loaded machine.
+    assert!(took >= Duration::from_millis(300), "{took:?}");
+    assert!(took < Duration::from_secs(10), "{took:?}");
     assert_eq!(
         calls.load(Ordering::SeqCst),
         2,
@@ -522,12 +541,11 @@ async fn permanent_failures_return_at_once_under_a_startup_wait() {
     let s =
         Patient::from_vars([("DATABASE_URL", "postgresql://u@no-such-host.invalid/db")]).unwrap();
     let err = s.database().pool().await.unwrap_err();
+    let took = started.elapsed();
     assert_eq!(err.kind(), DatabaseErrorKind::Dns, "{err}");
-    assert!(
-        started.elapsed() < Duration::from_secs(5),
-        "{:?}",
-        started.elapsed()
-    );
+    // Before the 20 s wait's deadline: it did not wait. Load does not
+    // stretch a failed lookup that far.
+    assert!(took < Duration::from_secs(20), "{took:?}");
 }
 
 #[tokio::test]
@@ -547,8 +565,11 @@ async fn a_startup_wait_ends_at_its_deadline_with_the_last_cause() {
     let err = s.database().pool().await.unwrap_err();
     let took = started.elapsed();
     assert_eq!(err.kind(), DatabaseErrorKind::Refused, "{err}");
+    // It waited its 1.5 s and ended there: at most one last connect
+    // timeout later, with a margin for a loaded machine (a second wait
+    // would end at 3 s).
     assert!(took >= Duration::from_millis(1400), "{took:?}");
-    assert!(took < Duration::from_millis(1500 + 500 + 500), "{took:?}");
+    assert!(took < Duration::from_millis(1500 + 500 + 1000), "{took:?}");
 }
 
 // ---------------------------------------------------------------------------
