@@ -24,8 +24,10 @@ struct Slow {
     database_url: DatabaseUrl,
 }
 
-fn cluster() -> Option<Cluster> {
-    match Cluster::start_new() {
+/// The password-checking cluster this binary's tests share, each with a role
+/// of its own; or a loud skip.
+fn cluster() -> Option<&'static Cluster> {
+    match Cluster::shared() {
         Ok(c) => Some(c),
         Err(why) => {
             common::skip("the password-checking cluster tests", &why);
@@ -42,31 +44,53 @@ fn replace(path: &std::path::Path, text: &str) {
     std::fs::rename(&tmp, path).unwrap();
 }
 
-/// An `app` role with a SCRAM password on `cluster`, and a
-/// `DATABASE_URL_FILE` holding its URL.
+/// A role with a SCRAM password on `cluster` (a name of its own: the
+/// cluster is shared), and a `DATABASE_URL_FILE` holding its URL.
 struct Secret {
     _dir: tempfile::TempDir,
     path: std::path::PathBuf,
-    port: u16,
+    cluster: &'static Cluster,
+    role: &'static str,
 }
 
 impl Secret {
-    fn new(cluster: &Cluster, role_pw: &str, file_pw: &str) -> Self {
+    fn new(cluster: &'static Cluster, role: &'static str, role_pw: &str, file_pw: &str) -> Self {
         cluster
-            .sql(&format!("CREATE ROLE app LOGIN PASSWORD '{role_pw}'"))
+            .sql(&format!("CREATE ROLE {role} LOGIN PASSWORD '{role_pw}'"))
             .unwrap();
         let dir = tempfile::tempdir().unwrap();
         let secret = Self {
             path: dir.path().join("database_url"),
             _dir: dir,
-            port: cluster.port,
+            cluster,
+            role,
         };
         std::fs::write(&secret.path, secret.url(file_pw)).unwrap();
         secret
     }
 
     fn url(&self, pw: &str) -> String {
-        format!("postgresql://app:{pw}@127.0.0.1:{}/postgres", self.port)
+        format!(
+            "postgresql://{}:{pw}@127.0.0.1:{}/postgres",
+            self.role, self.cluster.port
+        )
+    }
+
+    /// The server side of a rotation: the role's new password.
+    fn rotate(&self, pw: &str) {
+        self.cluster
+            .sql(&format!("ALTER ROLE {} PASSWORD '{pw}'", self.role))
+            .unwrap();
+    }
+
+    /// Cuts every session of the role.
+    fn cut(&self) {
+        self.cluster
+            .sql(&format!(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{}'",
+                self.role
+            ))
+            .unwrap();
     }
 
     /// Rewrites the file as secret stores do.
@@ -87,7 +111,7 @@ async fn answer(pool: &Pool, n: i64) -> Result<i64, dbsettings::sqlx::Error> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wrong_secret_fixed_after_a_failed_start_is_used_at_the_next_call() {
     let Some(cluster) = cluster() else { return };
-    let secret = Secret::new(&cluster, "Right-Pw-1", "Wrong-Pw-1");
+    let secret = Secret::new(cluster, "fixed", "Right-Pw-1", "Wrong-Pw-1");
     let s = secret.settings();
     let db = s.database();
 
@@ -118,10 +142,10 @@ async fn a_wrong_secret_fixed_after_a_failed_start_is_used_at_the_next_call() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_secret_rotated_before_the_first_call_is_the_one_used() {
     let Some(cluster) = cluster() else { return };
-    let secret = Secret::new(&cluster, "Old-Pw-2", "Old-Pw-2");
+    let secret = Secret::new(cluster, "early", "Old-Pw-2", "Old-Pw-2");
     let s = secret.settings();
     let db = s.database();
-    cluster.sql("ALTER ROLE app PASSWORD 'New-Pw-2'").unwrap();
+    secret.rotate("New-Pw-2");
     secret.write("New-Pw-2");
 
     let pool = db.pool().await.expect("the rotated secret is used");
@@ -132,7 +156,7 @@ async fn a_secret_rotated_before_the_first_call_is_the_one_used() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rotation_reaches_the_primary_and_the_reader_with_no_call_but_the_queries() {
     let Some(cluster) = cluster() else { return };
-    let secret = Secret::new(&cluster, "Old-Pw-3", "Old-Pw-3");
+    let secret = Secret::new(cluster, "rotated", "Old-Pw-3", "Old-Pw-3");
     let s = secret.settings();
     let db = s.database();
     let primary = db.pool().await.unwrap();
@@ -141,11 +165,9 @@ async fn a_rotation_reaches_the_primary_and_the_reader_with_no_call_but_the_quer
     assert_eq!(answer(&reader, 2).await.unwrap(), 3);
 
     // The rotation: the server, the file, every session cut.
-    cluster.sql("ALTER ROLE app PASSWORD 'New-Pw-3'").unwrap();
+    secret.rotate("New-Pw-3");
     secret.write("New-Pw-3");
-    cluster
-        .sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'app'")
-        .unwrap();
+    secret.cut();
 
     // No recheck call, a poll of ten minutes: only the queries. A pooled
     // connection idle for less than `idle_check` is handed out without a
@@ -159,9 +181,7 @@ async fn a_rotation_reaches_the_primary_and_the_reader_with_no_call_but_the_quer
     assert_eq!(db.credentials_generation(), 1);
     // The reader's own queries failing alone also re-read: cut its
     // sessions again, and read through it first.
-    cluster
-        .sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'app'")
-        .unwrap();
+    secret.cut();
     until_answered(&reader, 5).await;
     // The reader is read-only still.
     let write =
@@ -195,15 +215,13 @@ async fn until_answered(pool: &Pool, n: i64) -> Duration {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rotation_without_a_poll_reaches_the_reader_built_later() {
     let Some(cluster) = cluster() else { return };
-    let secret = Secret::new(&cluster, "Old-Pw-4", "Old-Pw-4");
+    let secret = Secret::new(cluster, "later", "Old-Pw-4", "Old-Pw-4");
     let s = secret.settings();
     let db = s.database();
     let primary = db.pool().await.unwrap();
-    cluster.sql("ALTER ROLE app PASSWORD 'New-Pw-4'").unwrap();
+    secret.rotate("New-Pw-4");
     secret.write("New-Pw-4");
-    cluster
-        .sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'app'")
-        .unwrap();
+    secret.cut();
     until_answered(&primary, 1).await;
     // Built after the rotation, from the connector's options: the new ones.
     let reader = db.reader().await.unwrap();
@@ -216,9 +234,9 @@ async fn providers_that_never_expire_or_are_already_expired() {
     // pool/credentials.rs checks the refresh arithmetic).
     let Some(cluster) = cluster() else { return };
     cluster
-        .sql("CREATE ROLE app LOGIN PASSWORD 'Prov-Pw-5'")
+        .sql("CREATE ROLE provided LOGIN PASSWORD 'Prov-Pw-5'")
         .unwrap();
-    let url = format!("postgresql://app@127.0.0.1:{}/postgres", cluster.port);
+    let url = format!("postgresql://provided@127.0.0.1:{}/postgres", cluster.port);
 
     let s = Slow::from_vars([("DATABASE_URL", url.as_str())]).unwrap();
     let db = s.database();
