@@ -72,7 +72,33 @@ fn server_dir(prefix: &str) -> Result<tempfile::TempDir, String> {
     Ok(dir)
 }
 
+/// The variables libpq's tools read for where and how to connect.
+const LIBPQ_VARS: [&str; 16] = [
+    "PGHOST",
+    "PGHOSTADDR",
+    "PGPORT",
+    "PGUSER",
+    "PGPASSWORD",
+    "PGPASSFILE",
+    "PGDATABASE",
+    "PGSERVICE",
+    "PGSERVICEFILE",
+    "PGSSLMODE",
+    "PGSSLROOTCERT",
+    "PGSSLCERT",
+    "PGSSLKEY",
+    "PGOPTIONS",
+    "PGAPPNAME",
+    "PGTARGETSESSIONATTRS",
+];
+
 fn run(command: &mut Command, what: &str) -> Result<Output, String> {
+    // A test may run in a poisoned environment (tests/hostile.rs): the
+    // harness's psql and pg_basebackup go where they are told, not where
+    // `PGHOSTADDR` says.
+    for var in LIBPQ_VARS {
+        command.env_remove(var);
+    }
     let out = command
         .stdin(Stdio::null())
         .output()

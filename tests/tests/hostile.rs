@@ -10,7 +10,7 @@ use std::ffi::OsString;
 use std::path::Path;
 use std::process::Command;
 
-use common::capture::capture;
+use common::capture::{capture, capture_scoped};
 use common::servers::{self, MARIADB, POSTGRES};
 use dbsettings::resolution::{CandidateKind, Component, FallbackReason, Rejection, Warning};
 use dbsettings::source::Source;
@@ -356,6 +356,7 @@ async fn from_vars_ignores_a_poisoned_environment() {
     ) {
         return;
     }
+    let (logs, _guard) = capture_scoped();
     // The three sqlx cannot be told to forget are named, never silent.
     let s = load("postgresql://postgres@127.0.0.1:5432/test?sslmode=disable");
     let warnings = s.database_url.resolution().warnings();
@@ -379,24 +380,71 @@ async fn from_vars_ignores_a_poisoned_environment() {
     .unwrap();
     assert_eq!((user.as_str(), db.as_str()), ("postgres", "test"));
     assert_eq!(app, "", "PGAPPNAME leaked");
-    // The root certificate from the environment is not read: with
-    // `sslmode=require` (TLS, no verification) the connect still works.
-    let s = load("postgresql://postgres@127.0.0.1:5432/test?sslmode=require");
-    // PGSSLCERT/PGSSLKEY would be read by sqlx under TLS; they are named
-    // above, so this checks only the root certificate.
-    let err = s.database().pool().await.err();
-    if let Some(e) = err {
-        assert!(
-            !e.to_string().contains("poison.pem"),
-            "PGSSLROOTCERT leaked: {e}"
-        );
+    // No password from the environment: neither PGPASSWORD nor the password
+    // file logs in a role whose password each holds, on a server that asks.
+    let cluster = match dbsettings_tests::Cluster::shared() {
+        Ok(c) => c,
+        Err(why) => return common::skip("the poisoned-password check", &why),
+    };
+    for (role, pw) in [
+        ("poisoned_env", "Poison-Env-Pw"),
+        ("poisoned_file", "Poison-Passfile-Pw"),
+    ] {
+        cluster
+            .sql(&format!("CREATE ROLE {role} LOGIN PASSWORD '{pw}'"))
+            .unwrap();
+        let s = load(&format!(
+            "postgresql://{role}@127.0.0.1:{}/postgres?sslmode=disable",
+            cluster.port
+        ));
+        let err = s
+            .database()
+            .pool()
+            .await
+            .expect_err("a password from the environment was used");
+        assert_eq!(err.kind(), DatabaseErrorKind::Auth, "{role}: {err}");
     }
-    // No password anywhere: neither PGPASSWORD nor the password file.
-    let s = load("postgresql://postgres@127.0.0.1:5432/test?sslmode=disable");
-    let ((), logs) = capture(|| {
-        let _ = format!("{:?} {}", s.database_url, s.database_url.resolution());
-    });
-    assert!(!logs.contains("Poison"), "{logs}");
+    // The warnings were logged, naming the variables, never their values.
+    let logs = logs.text();
+    assert!(logs.contains("PGSSLCERT"), "{logs}");
+    assert!(!logs.to_lowercase().contains("poison"), "{logs}");
+}
+
+/// The root certificate an ambient `PGSSLROOTCERT` names is not read: the
+/// URL's own `sslmode` decides, with the default roots (read, the missing
+/// file would turn the URL down for the fallback). The local server's
+/// certificate is self-signed.
+#[tokio::test]
+async fn an_ambient_root_certificate_is_not_read() {
+    if !in_child(
+        "an_ambient_root_certificate_is_not_read",
+        &[("PGSSLROOTCERT", "/nonexistent/poison.pem")],
+    ) {
+        return;
+    }
+    if !servers::available("PostgreSQL", POSTGRES).await {
+        return;
+    }
+    let s = load("postgresql://postgres@127.0.0.1:5432/test?sslmode=verify-full");
+    let err = s
+        .database()
+        .pool()
+        .await
+        .expect_err("verify-full refuses a self-signed certificate");
+    assert_eq!(err.kind(), DatabaseErrorKind::Tls, "{err}");
+    assert!(!err.to_string().contains("poison"), "{err}");
+    // Without verification, TLS works: the variable changes nothing.
+    let s = load("postgresql://postgres@127.0.0.1:5432/test?sslmode=require");
+    let pool = match s.database().pool().await {
+        Ok(Pool::Postgres(pool)) => pool,
+        Ok(other) => panic!("{:?}", other.backend()),
+        Err(e) => panic!("PGSSLROOTCERT was read: {e}"),
+    };
+    let tls: bool = sqlx::query_scalar("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert!(tls, "sslmode=require connected without TLS");
 }
 
 // ---------------------------------------------------------------------------
@@ -412,8 +460,23 @@ fn a_megabyte_url_is_rejected_and_says_why() {
     }
     url.push_str("sslmode=bogus");
     let s = load(&url);
-    assert!(s.database_url.is_fallback());
-    assert!(!shown(&s.database_url).contains("Big-Pw"));
+    // Read to its end: the bogus parameter after the megabyte is the why,
+    // named in a report of a few lines, not an echo of the value.
+    let reason = s.database_url.resolution().fallback_reason();
+    assert!(
+        matches!(
+            reason,
+            Some(FallbackReason::Rejected {
+                rejection: Rejection::DriverRejected { parameter: Some(p), .. },
+                ..
+            }) if p == "sslmode"
+        ),
+        "{reason:?}"
+    );
+    let text = shown(&s.database_url);
+    assert!(text.contains("`sslmode` parameter"), "{text}");
+    assert!(text.len() < 10_000, "{} bytes", text.len());
+    assert!(!text.contains("Big-Pw"), "{text}");
 }
 
 #[test]
@@ -499,7 +562,8 @@ fn a_nearly_full_volume_is_skipped_for_the_next_candidate() {
 // ---------------------------------------------------------------------------
 // 8. The smaller ones
 
-/// A fallback file locked by another process is reported as locked.
+/// The SQLite fallback's file, locked by another process, is reported as
+/// locked.
 #[tokio::test]
 async fn a_locked_fallback_file_says_locked() {
     #[derive(DatabaseSettings)]
@@ -508,7 +572,18 @@ async fn a_locked_fallback_file_says_locked() {
         database_url: DatabaseUrl,
     }
     let dir = tempfile::tempdir().unwrap();
+    // No URL: the fallback, in the data directory named.
+    let s = Quick::from_vars([("DBSETTINGS_DATA_DIR", dir.path().to_str().unwrap())]).unwrap();
     let file = dir.path().join("app.db");
+    assert!(
+        s.database_url.is_fallback(),
+        "{}",
+        s.database_url.resolution()
+    );
+    assert_eq!(
+        s.database_url.to_string(),
+        format!("sqlite://{}", file.display())
+    );
     let mut holder = Command::new("python3")
         .args([
             "-c",
@@ -530,8 +605,6 @@ async fn a_locked_fallback_file_says_locked() {
     )
     .unwrap();
     assert_eq!(line.trim(), "locked");
-    let url = format!("sqlite://{}", file.display());
-    let s = Quick::from_vars([("DATABASE_URL", url.as_str())]).unwrap();
     let err = s.database().pool().await.expect_err("the file is locked");
     let _ = holder.kill();
     let _ = holder.wait();
@@ -540,7 +613,7 @@ async fn a_locked_fallback_file_says_locked() {
 }
 
 #[test]
-fn smaller_traps() {
+fn an_encoded_nul_is_rejected_naming_where_it_was() {
     assert_eq!(
         rejection("sqlite:a%00b.db"),
         Rejection::EncodedNul {
@@ -553,6 +626,10 @@ fn smaller_traps() {
             component: Component::Password
         }
     );
+}
+
+#[test]
+fn a_port_out_of_range_or_not_a_number_is_rejected() {
     for url in [
         "postgresql://h/db?port=0",
         "postgresql://h/db?port=70000",
@@ -560,7 +637,11 @@ fn smaller_traps() {
     ] {
         assert_eq!(rejection(url), Rejection::InvalidPort, "{url}");
     }
-    // MySQL's own socket parameter, with no host.
+}
+
+/// MySQL's own `socket` parameter stands for the host.
+#[test]
+fn a_mysql_socket_parameter_needs_no_host() {
     let s = load("mysql://root@/test?socket=/run/mysqld/mysqld.sock");
     assert_eq!(
         s.database_url.backend(),
@@ -569,7 +650,11 @@ fn smaller_traps() {
         shown(&s.database_url)
     );
     assert!(!s.database_url.is_fallback());
-    // The README's words for a missing value are the resolution's.
+}
+
+#[test]
+fn the_readme_says_what_the_resolution_says_of_a_missing_value() {
+    let readme = std::fs::read_to_string(common::root().join("README.md")).unwrap();
     for (raw, says) in [
         ("", "`DATABASE_URL` is not set"),
         ("   ", "`DATABASE_URL` is blank"),
@@ -581,7 +666,6 @@ fn smaller_traps() {
     ] {
         let text = load(raw).database_url.resolution().to_string();
         assert!(text.contains(says), "{raw:?}: {text}");
-        let readme = std::fs::read_to_string(common::root().join("README.md")).unwrap();
         assert!(
             readme.contains(says.trim_start_matches('`')),
             "README lacks {says}"
