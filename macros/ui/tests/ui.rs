@@ -49,7 +49,7 @@ fn ui() {
 /// `#[settings(crate = "...")]`: a crate that re-exports dbsettings (here the
 /// module `facade`) lets its users derive without depending on dbsettings.
 mod facade {
-    pub use dbsettings;
+    pub(crate) use ::dbsettings;
 }
 
 use facade::dbsettings::{DatabaseSettings, DatabaseUrl};
