@@ -128,14 +128,9 @@ pub(crate) fn finish(
 
 /// The `DatabaseUrl` of the SQLite fallback.
 fn fallback_url(fallback: FallbackUrl, pool: crate::PoolOptions, var: &str) -> DatabaseUrl {
-    let (connect, connect_error) = match connect_options(&fallback.url) {
-        Ok(connect) => (connect, None),
-        Err(e) => (None, Some(e.to_string())),
-    };
     let setup = PoolSetup {
         pool,
-        connect,
-        connect_error,
+        connect: connect_options(&fallback.url),
         var: var.to_owned(),
         unreachable_fallback: None,
         secret_file: None,
@@ -228,8 +223,7 @@ fn primary_url(
     .with_settings(settings);
     let setup = PoolSetup {
         pool,
-        connect: Some(accepted.connect),
-        connect_error: None,
+        connect: Ok(accepted.connect),
         var: request.name.to_owned(),
         unreachable_fallback,
         secret_file,
@@ -291,17 +285,18 @@ fn raw_value(source: &dyn Source, spec: &UrlSpec, primary: &str) -> Raw {
     }
 }
 
-/// The connect options of the SQLite fallback at `url` (none without the
-/// driver), or the driver's reason it could not make them, which the first
-/// `pool()` returns.
-#[cfg_attr(not(feature = "sqlite"), allow(clippy::unnecessary_wraps))]
-fn connect_options(url: &str) -> Result<Option<ConnectOptions>, sqlx::Error> {
+/// The connect options of the SQLite fallback at `url`, or the driver's
+/// reason it could not make them, which the first `pool()` returns.
+fn connect_options(url: &str) -> Result<ConnectOptions, String> {
     #[cfg(feature = "sqlite")]
-    return url::driver::sqlite_options(url).map(|o| Some(ConnectOptions::Sqlite(o)));
+    return url::driver::sqlite_options(url)
+        .map(ConnectOptions::Sqlite)
+        .map_err(|e| e.to_string());
+    // The URL stage refuses the fallback without the driver.
     #[cfg(not(feature = "sqlite"))]
     {
         let _ = url;
-        Ok(None)
+        Err("no SQLite driver is compiled in".to_owned())
     }
 }
 

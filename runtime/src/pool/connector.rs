@@ -118,7 +118,7 @@ impl Connector {
             failover: Arc::default(),
             secrets: RwLock::new(secrets_of(url)),
             creds: Mutex::new(Creds {
-                base: url.setup.connect.clone(),
+                base: url.setup.connect.clone().ok(),
                 provided: None,
                 said: None,
                 bom_said: false,
@@ -190,9 +190,10 @@ impl Connector {
         let base = self.creds().base.clone().ok_or_else(|| {
             let why = self
                 .runtime
-                .connect_error
-                .as_deref()
-                .unwrap_or("no reason given");
+                .connect
+                .as_ref()
+                .err()
+                .map_or("no reason given", String::as_str);
             let detail = format!("the driver's connect options could not be built: {why}");
             DatabaseError::options(self.backend, &self.redacted, self.secrets().scrub(&detail))
         })?;
@@ -417,9 +418,9 @@ fn secrets_of(url: &Configured) -> Secrets {
     let secrets = Secrets::of_url(&url.url);
     match &url.setup.connect {
         #[cfg(feature = "postgres")]
-        Some(ConnectOptions::Postgres(o)) => secrets.with(o.get_username()),
+        Ok(ConnectOptions::Postgres(o)) => secrets.with(o.get_username()),
         #[cfg(feature = "mysql")]
-        Some(ConnectOptions::MySql(o)) => secrets.with(o.get_username()),
+        Ok(ConnectOptions::MySql(o)) => secrets.with(o.get_username()),
         _ => secrets,
     }
 }

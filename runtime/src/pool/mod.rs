@@ -104,11 +104,10 @@ pub(crate) struct Configured {
 #[derive(Debug)]
 pub(crate) struct PoolSetup {
     pub(crate) pool: PoolOptions,
-    /// Built from the same source as the URL, so `from_vars` stays hermetic.
-    pub(crate) connect: Option<ConnectOptions>,
-    /// Why `connect` is `None`: the driver's reason, kept for the error
-    /// the first `pool()` returns.
-    pub(crate) connect_error: Option<String>,
+    /// Built from the same source as the URL, so `from_vars` stays
+    /// hermetic; or the driver's reason it could not be, which the first
+    /// `pool()` returns.
+    pub(crate) connect: Result<ConnectOptions, String>,
     /// The URL variable, for messages.
     #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
     pub(crate) var: String,
