@@ -30,7 +30,8 @@ use crate::pool::connect::Endpoint;
 use crate::pool::credentials::Provider;
 use crate::pool::error::DatabaseError;
 use crate::pool::failover::Failover;
-use crate::pool::watch::Watch;
+use crate::pool::session::Plan;
+use crate::pool::watch::{Role, Watch};
 use crate::pool::{Pool, PoolSetup};
 use crate::resolution::DatabaseErrorKind;
 use crate::url::ConnectOptions;
@@ -53,6 +54,8 @@ pub(crate) enum Why {
     Poll,
     /// A connect was refused for its credentials.
     AuthFailed,
+    /// The secret file (or its directory) changed.
+    FileChanged,
 }
 
 /// The credentials in force.
@@ -70,6 +73,8 @@ pub(super) struct Creds {
     /// The URL in force (secret): a rotation may change only its
     /// credentials.
     pub(super) url: String,
+    /// When the credentials last changed.
+    pub(super) changed_at: Option<Instant>,
 }
 
 pub(crate) struct Connector {
@@ -95,9 +100,10 @@ pub(crate) struct Connector {
     /// The pools whose connection counts are sampled for the metrics.
     #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
     metered: Mutex<Vec<(Pool, Arc<Watch>)>>,
-    /// Behind a transaction-mode pooler with session settings (a schema,
-    /// `statement_timeout`): what sets them in each transaction.
-    pub(crate) settings: Option<sqlx_core::sql_str::SqlStr>,
+    /// How the primary's sessions get their settings.
+    primary_plan: Arc<Plan>,
+    /// How the reader's sessions get theirs (read-only).
+    reader_plan: Arc<Plan>,
 }
 
 impl core::fmt::Debug for Connector {
@@ -123,6 +129,7 @@ impl Connector {
                 said: None,
                 bom_said: false,
                 url: url.url.clone(),
+                changed_at: None,
             }),
             provider: OnceLock::new(),
             generation: AtomicU64::new(0),
@@ -131,7 +138,20 @@ impl Connector {
             watching: AtomicBool::new(false),
             attached: Mutex::new(Vec::new()),
             metered: Mutex::new(Vec::new()),
-            settings: crate::pool::session::settings_statement(&url.setup.session),
+            primary_plan: Arc::new(Plan::new(
+                url.setup.pool.pgbouncer,
+                false,
+                &url.setup.session,
+            )),
+            reader_plan: Arc::new(Plan::new(url.setup.pool.pgbouncer, true, &url.setup.session)),
+        }
+    }
+
+    /// How the sessions of the pool of `role` get their settings.
+    pub(crate) fn plan(&self, role: Role) -> &Arc<Plan> {
+        match role {
+            Role::Primary => &self.primary_plan,
+            Role::Reader => &self.reader_plan,
         }
     }
 
@@ -221,6 +241,9 @@ impl Connector {
             return ConnectOptions::Postgres(match shape {
                 Shape::Primary if self.choose() => host_options(o, targets, self.failover.active()),
                 Shape::Primary => o.clone(),
+                // Behind a pooler, read-only in each transaction instead
+                // (a pooler refuses or ignores the `options` parameter).
+                Shape::Reader { host } if self.reader_plan.pooled => host_options(o, targets, host),
                 Shape::Reader { host } => {
                     host_options(&crate::pool::session::read_only(o), targets, host)
                 }
@@ -309,7 +332,15 @@ impl Connector {
     /// Callers that come while a look is under way wait for it and share
     /// its outcome.
     pub(crate) async fn refresh(&self, why: Why) -> bool {
-        let before = self.generation();
+        self.refresh_since(self.generation(), why).await
+    }
+
+    /// [`refresh`](Self::refresh), for a caller that saw generation
+    /// `before`: a change since then (another caller's look) counts.
+    pub(crate) async fn refresh_since(&self, before: u64, why: Why) -> bool {
+        if self.generation() != before {
+            return true;
+        }
         let _turn = self.refreshing.lock().await;
         if self.generation() != before {
             return true;
@@ -357,19 +388,48 @@ impl Connector {
 
     /// A connection from `pool`. A connect refused for its credentials
     /// makes the connector look at them again (re-read the file, ask the
-    /// provider); when they changed, it tries once more with the new ones.
-    /// Nothing has run on the server yet at that point, so the retry cannot
+    /// provider); when they changed, since this caller's attempt began (by
+    /// its own look or another caller's), it tries again with the new ones.
+    /// While a rotation is under way (the credentials changed within the
+    /// connect timeout: a secret written before the server's `ALTER ROLE`),
+    /// it keeps trying, with a short backoff, until the connect timeout.
+    /// Nothing has run on the server yet at that point, so a retry cannot
     /// repeat a statement.
     pub(crate) async fn acquire<DB: sqlx::Database>(
         &self,
         pool: &sqlx::Pool<DB>,
     ) -> Result<sqlx::pool::PoolConnection<DB>, sqlx::Error> {
-        match pool.acquire().await {
-            Err(e) if self.is_auth(&e) && self.refresh(Why::AuthFailed).await => {
-                pool.acquire().await
+        let mut seen = self.generation();
+        let mut failed = match pool.acquire().await {
+            Err(e) if self.is_auth(&e) => e,
+            other => return other,
+        };
+        let bound = self.runtime.pool.connect_timeout;
+        let deadline = Instant::now() + bound;
+        let mut backoff = core::time::Duration::from_millis(10);
+        loop {
+            let changed = self.refresh_since(seen, Why::AuthFailed).await;
+            if !changed && !self.rotated_within(bound) || Instant::now() >= deadline {
+                return Err(failed);
             }
-            other => other,
+            if !changed {
+                tokio::time::sleep(backoff.min(deadline.saturating_duration_since(Instant::now())))
+                    .await;
+                backoff = (backoff * 2).min(core::time::Duration::from_millis(200));
+            }
+            seen = self.generation();
+            failed = match pool.acquire().await {
+                Err(e) if self.is_auth(&e) => e,
+                other => return other,
+            };
         }
+    }
+
+    /// Whether the credentials changed within `window`.
+    fn rotated_within(&self, window: core::time::Duration) -> bool {
+        self.creds()
+            .changed_at
+            .is_some_and(|at| at.elapsed() < window)
     }
 
     /// Whether `e` is a refusal of the credentials.

@@ -176,6 +176,7 @@ impl Connector {
         self.add_secret(&Secrets::of_url(&accepted.url));
         creds.base = Some(accepted.connect);
         creds.url = accepted.url;
+        creds.changed_at = Some(Instant::now());
         drop(creds);
         let generation = self.generation.fetch_add(1, Ordering::Relaxed) + 1;
         tracing::info!(
@@ -252,6 +253,9 @@ impl Connector {
                 .as_ref()
                 .is_some_and(|(old, _)| *old != credential.password);
             creds.provided = Some((credential.password.clone(), refresh));
+            if changed {
+                creds.changed_at = Some(Instant::now());
+            }
             changed
         };
         if changed {
@@ -261,10 +265,20 @@ impl Connector {
     }
 }
 
-/// The credentials task: every poll interval (or at once when woken),
-/// re-reads the `_FILE` secret; when the provider's password nears its end,
-/// asks again. Ends when the last handle is dropped.
+/// The credentials task: re-reads the `_FILE` secret when the file (or
+/// its directory: Kubernetes swaps a symlinked directory) changes, and
+/// every poll interval as a fallback (a watch that cannot start, a network
+/// file system); when the provider's password nears its end, asks again.
+/// Ends when the last handle is dropped, and the watch with it.
 pub(crate) async fn follow(weak: Weak<Connector>) {
+    let changed = Arc::new(tokio::sync::Notify::new());
+    let _watch = {
+        let Some(c) = weak.upgrade() else { return };
+        c.runtime
+            .secret_file
+            .as_ref()
+            .and_then(|file| watch_file(file, &changed))
+    };
     loop {
         let (poll, refresh_at) = {
             let Some(c) = weak.upgrade() else { return };
@@ -274,20 +288,99 @@ pub(crate) async fn follow(weak: Weak<Connector>) {
         let wait = refresh_at.map_or(poll, |at| {
             poll.min(at.saturating_duration_since(Instant::now()))
         });
-        let woken = {
+        let why = {
             let Some(c) = weak.upgrade() else { return };
             let wake = Arc::clone(&c.wake);
             drop(c);
-            tokio::time::timeout(wait, wake.notified()).await.is_ok()
+            let by_wake = core::pin::pin!(wake.notified());
+            let by_file = core::pin::pin!(changed.notified());
+            let woken = futures_util::future::select(by_wake, by_file);
+            match tokio::time::timeout(wait, woken).await {
+                Err(_) => Why::Poll,
+                Ok(futures_util::future::Either::Left(_)) => Why::AuthFailed,
+                Ok(futures_util::future::Either::Right(_)) => {
+                    // A burst of events (a rewrite is several; a writer in
+                    // a loop, thousands a second) is one re-read, and at
+                    // most ten a second: `Notify` keeps one wake-up.
+                    tokio::time::sleep(FILE_SETTLE).await;
+                    Why::FileChanged
+                }
+            }
         };
         let Some(c) = weak.upgrade() else { return };
-        let why = if woken { Why::AuthFailed } else { Why::Poll };
         c.refresh(why).await;
     }
 }
 
-/// `url` without its user info: the scheme, the hosts, the database and
-/// the parameters.
+/// How long a changed secret file is left to settle before it is re-read.
+const FILE_SETTLE: Duration = Duration::from_millis(100);
+
+/// Watches the directory of the secret file (and of the file it links to),
+/// waking `changed` at each event there. `None`, said once, when the
+/// system cannot watch it: the poll goes on alone.
+fn watch_file(
+    file: &SecretFile,
+    changed: &Arc<tokio::sync::Notify>,
+) -> Option<notify::RecommendedWatcher> {
+    use notify::Watcher as _;
+    let wake = Arc::clone(changed);
+    let handler = move |event: notify::Result<notify::Event>| {
+        if event.is_ok() {
+            wake.notify_one();
+        }
+    };
+    let mut dirs: Vec<PathBuf> = Vec::new();
+    for path in [Some(file.path.clone()), std::fs::canonicalize(&file.path).ok()]
+        .into_iter()
+        .flatten()
+    {
+        let path = if path.is_relative() {
+            file.cwd.join(path)
+        } else {
+            path
+        };
+        if let Some(dir) = path.parent()
+            && !dirs.iter().any(|d| d == dir)
+        {
+            dirs.push(dir.to_path_buf());
+        }
+    }
+    let started = notify::recommended_watcher(handler).and_then(|mut w| {
+        for dir in &dirs {
+            w.watch(dir, notify::RecursiveMode::NonRecursive)?;
+        }
+        Ok(w)
+    });
+    match started {
+        Ok(w) => Some(w),
+        Err(e) => {
+            tracing::info!(
+                target: "dbsettings",
+                var = %file.file_var,
+                "the secret file named by `{}` cannot be watched ({}); it is re-read at each poll",
+                file.file_var,
+                why_unwatched(&e.kind)
+            );
+            None
+        }
+    }
+}
+
+/// Why a watch could not start, in words (never the path: it is a
+/// variable's value).
+fn why_unwatched(kind: &notify::ErrorKind) -> String {
+    match kind {
+        notify::ErrorKind::Io(e) => e.kind().to_string(),
+        notify::ErrorKind::PathNotFound => "its directory does not exist".to_owned(),
+        notify::ErrorKind::MaxFilesWatch => "the system's limit of watches is reached".to_owned(),
+        _ => "the system refused".to_owned(),
+    }
+}
+
+/// `url` without its credentials: the scheme, the hosts, the database and
+/// the parameters, less the user info and libpq's `user` and `password`
+/// parameters (`postgresql://host/db?user=app&password=...`, a form hosting
+/// panels and libpq users write).
 fn without_credentials(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_owned();
@@ -295,7 +388,19 @@ fn without_credentials(url: &str) -> String {
     let end = rest.find(['/', '?']).unwrap_or(rest.len());
     let (authority, tail) = rest.split_at(end);
     let hosts = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-    format!("{scheme}://{hosts}{tail}")
+    let (path, query) = tail.split_once('?').unwrap_or((tail, ""));
+    let kept: Vec<&str> = query
+        .split('&')
+        .filter(|pair| {
+            let key = pair.split_once('=').map_or(*pair, |(k, _)| k);
+            !matches!(key, "user" | "password" | "")
+        })
+        .collect();
+    if kept.is_empty() {
+        format!("{scheme}://{hosts}{path}")
+    } else {
+        format!("{scheme}://{hosts}{path}?{}", kept.join("&"))
+    }
 }
 
 #[cfg(test)]
@@ -332,5 +437,16 @@ mod tests {
             w("postgresql://a@h/db?pgbouncer=true")
         );
         assert_eq!(w("postgresql://h1,h2/db"), w("postgresql://u:p@h1,h2/db"));
+        // libpq's credentials in the query rotate like user info.
+        assert_eq!(
+            w("postgresql://h/db?user=app&password=Old&sslmode=disable"),
+            w("postgresql://h/db?user=app&password=New&sslmode=disable")
+        );
+        assert_eq!(w("postgresql://h/db?password=a"), w("postgresql://h/db"));
+        assert_ne!(
+            w("postgresql://h/db?password=a&sslmode=disable"),
+            w("postgresql://h/db?password=a&sslmode=require")
+        );
+        assert_ne!(w("postgresql://h/db?passwords=a"), w("postgresql://h/db"));
     }
 }

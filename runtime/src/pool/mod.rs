@@ -68,7 +68,7 @@ mod migrations;
 mod options;
 mod reader;
 pub(crate) mod registry;
-mod session;
+pub(crate) mod session;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 #[cfg(feature = "sqlite")]

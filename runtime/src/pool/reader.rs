@@ -51,6 +51,7 @@ impl Database {
         use crate::pool::connector::Shape;
         use crate::pool::failover;
         use crate::pool::session::read_only;
+        use crate::pool::watch::Role;
         use crate::resolution::SessionAttrs;
         use crate::url::ConnectOptions;
         let c = self.connector();
@@ -60,7 +61,12 @@ impl Database {
         if let Some(replica) = &config.replica
             && let ConnectOptions::Postgres(base) = &replica.connect
         {
-            let base = read_only(&crate::pool::connect::for_pg(base));
+            let base = crate::pool::connect::for_pg(base);
+            let base = if c.plan(Role::Reader).pooled {
+                base
+            } else {
+                read_only(&base)
+            };
             let secrets = &replica.secrets;
             match failover::choose(
                 &base,
@@ -91,8 +97,13 @@ impl Database {
         targets.attrs = SessionAttrs::PreferStandby;
         let deadline = failover::Deadline::after(config.pool.connect_timeout);
         let secrets = c.secrets();
+        let probe_options = if c.plan(Role::Reader).pooled {
+            base.clone()
+        } else {
+            read_only(&base)
+        };
         let (i, probe) =
-            failover::choose(&read_only(&base), &targets, deadline, &secrets, &c.redacted).await?;
+            failover::choose(&probe_options, &targets, deadline, &secrets, &c.redacted).await?;
         // The simple protocol: nothing is prepared (a pooler may sit between).
         let standby = sqlx::raw_sql("SELECT pg_is_in_recovery()")
             .fetch_one(&mut { probe })

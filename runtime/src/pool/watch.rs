@@ -55,6 +55,8 @@ pub(crate) struct Watch {
     /// `db.client.connection.pool.name`: the URL variable's stem, lower
     /// case, and the role (`database.primary`, `database.reader`).
     pub(crate) name: String,
+    /// Which pool of its handle it watches.
+    pub(crate) role: Role,
     system: &'static str,
     place: Place,
     leak_threshold: Option<Duration>,
@@ -96,6 +98,7 @@ impl Watch {
             #[cfg(feature = "metrics")]
             instruments: crate::pool::metrics::Instruments::new(&name, system, pool),
             name,
+            role,
             system,
             place,
             leak_threshold: pool.leak_threshold,

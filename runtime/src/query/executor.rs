@@ -28,6 +28,7 @@ use sqlx_core::sql_str::SqlStr;
 
 use crate::pool::connector::Connector;
 use crate::pool::registry::connector_of;
+use crate::pool::session::Plan;
 use crate::pool::watch::{Hold, Watch};
 use crate::query::held::{Conn, acquire};
 
@@ -42,6 +43,9 @@ use crate::query::held::{Conn, acquire};
 pub struct PoolRef<'p, DB: Database> {
     pool: &'p sqlx::Pool<DB>,
     connector: Option<Arc<Connector>>,
+    /// How this pool's sessions get their settings (behind a pooler: in
+    /// each transaction).
+    plan: Option<Arc<Plan>>,
     unnamed: bool,
     watch: Option<Arc<Watch>>,
     /// Where `on_pool!` was written: where its statements take their
@@ -49,16 +53,17 @@ pub struct PoolRef<'p, DB: Database> {
     at: &'static Location<'static>,
 }
 
-/// Behind a transaction-mode pooler with session settings, sets them on
-/// `conn`, first in its transaction (a failure rolls it back).
+/// Behind a transaction-mode pooler with session settings (or on a
+/// reader), sets them on `conn`, first in its transaction (a failure rolls
+/// it back): the pool's [`Plan`].
 async fn apply_settings<DB: Database>(
     conn: &mut DB::Connection,
-    connector: Option<&Connector>,
+    plan: Option<&Plan>,
 ) -> Result<(), sqlx::Error>
 where
     for<'x> &'x mut DB::Connection: Executor<'x, Database = DB>,
 {
-    match connector.and_then(|c| c.settings.clone()) {
+    match plan.and_then(|p| p.statement.clone()) {
         Some(settings) => sqlx::raw_sql(settings).execute(conn).await.map(drop),
         None => Ok(()),
     }
@@ -70,11 +75,16 @@ impl<'p, DB: Database> PoolRef<'p, DB> {
     #[track_caller]
     pub(crate) fn new(pool: &'p sqlx::Pool<DB>) -> Self {
         let (connector, watch) = connector_of(pool).unzip();
-        let unnamed = DB::NAME == "PostgreSQL"
-            && connector.as_ref().is_some_and(|c| c.runtime.pool.pgbouncer);
+        let plan = connector
+            .as_ref()
+            .zip(watch.as_ref())
+            .map(|(c, w)| Arc::clone(c.plan(w.role)))
+            .filter(|_| DB::NAME == "PostgreSQL");
+        let unnamed = plan.as_ref().is_some_and(|p| p.pooled);
         Self {
             pool,
             connector,
+            plan,
             unnamed,
             watch,
             at: Location::caller(),
@@ -96,13 +106,32 @@ impl<'p, DB: Database> PoolRef<'p, DB> {
         self.unnamed
     }
 
-    /// A connection, with the credential retry. Statements on it run as
-    /// they are: behind a transaction-mode pooler, use [`begin`](Self::begin).
-    /// It is watched until dropped (see [`Conn`]), as acquired here: the
-    /// caller's file and line.
+    /// A connection, with the credential retry. It is watched until
+    /// dropped (see [`Conn`]), as acquired here: the caller's file and
+    /// line.
+    ///
+    /// Behind a transaction-mode pooler it fails at once, saying why: the
+    /// server connection under a held connection may change between two
+    /// statements, and the settings the pool sets in each transaction
+    /// (a schema, a reader's read-only session) would be missing. Use
+    /// [`begin`](Self::begin) there, or a direct URL for session work.
     #[track_caller]
     pub fn acquire(&self) -> impl Future<Output = Result<Conn<DB>, sqlx::Error>> + '_ {
         let at = Location::caller();
+        let refused = self.plan.as_ref().and_then(|p| p.refuse_held_connection());
+        async move {
+            if let Some(why) = refused {
+                return Err(sqlx::Error::Configuration(why.into()));
+            }
+            self.take(at).await
+        }
+    }
+
+    /// A connection for this pool's own paths (`begin`, statements).
+    fn take(
+        &self,
+        at: &'static Location<'static>,
+    ) -> impl Future<Output = Result<Conn<DB>, sqlx::Error>> + '_ {
         acquire(
             self.pool,
             self.connector.as_deref(),
@@ -122,8 +151,16 @@ impl<'p, DB: Database> PoolRef<'p, DB> {
     {
         // Boxed: the acquire's future is large, and a body's future holds
         // every transaction it begins.
-        let taken = Box::pin(self.acquire());
-        async move { self.begin_on(taken.await?).await }
+        let at = Location::caller();
+        let taken = Box::pin(self.take(at));
+        async move {
+            // An idle connection the server had ended fails its `BEGIN`:
+            // nothing ran, so a fresh connection is taken once.
+            match self.begin_on(taken.await?).await {
+                Err(e) if terminated(&e) => self.begin_on(Box::pin(self.take(at)).await?).await,
+                other => other,
+            }
+        }
     }
 
     async fn begin_on(&self, conn: Conn<DB>) -> Result<Transaction<DB>, sqlx::Error>
@@ -135,7 +172,7 @@ impl<'p, DB: Database> PoolRef<'p, DB> {
         if self.unnamed {
             // A failure drops `tx`, which rolls back: the connection is
             // never left in an aborted transaction.
-            apply_settings::<DB>(&mut tx, self.connector.as_deref()).await?;
+            apply_settings::<DB>(&mut tx, self.plan.as_deref()).await?;
         }
         Ok(Transaction {
             conn: TxConn {
@@ -269,28 +306,122 @@ impl<'q, DB: Database, E: Execute<'q, DB>> Execute<'q, DB> for Named<E> {
 
 type Step<DB> = Either<<DB as Database>::QueryResult, <DB as Database>::Row>;
 
-impl<'c, DB: Database> Executor<'c> for &'c PoolRef<'_, DB>
+/// A statement taken apart, so that it can be sent once more: on a fresh
+/// connection, when the first met a session the server had already ended
+/// (`57P01`, an idle connection cut by `pg_terminate_backend`, a restart or
+/// a rotation) before anything came back. A session ended so ran nothing
+/// of the statement to its end: the server aborts the transaction of a
+/// session it terminates, and nothing was returned.
+struct Replay<DB: Database> {
+    sql: SqlStr,
+    arguments: Option<DB::Arguments>,
+    statement: Option<DB::Statement>,
+    persistent: bool,
+}
+
+impl<DB: Database> Replay<DB>
+where
+    DB::Arguments: Clone,
+{
+    fn of<'q, E: Execute<'q, DB>>(mut query: E, unnamed: bool) -> Result<Self, sqlx::Error> {
+        let arguments = query.take_arguments().map_err(sqlx::Error::Encode)?;
+        let statement = query.statement().cloned();
+        let persistent = !unnamed && query.persistent();
+        Ok(Self {
+            sql: query.sql(),
+            arguments,
+            statement,
+            persistent,
+        })
+    }
+
+    fn again(&self) -> Self {
+        Self {
+            sql: self.sql.clone(),
+            arguments: self.arguments.clone(),
+            statement: self.statement.clone(),
+            persistent: self.persistent,
+        }
+    }
+}
+
+impl<DB: Database> Execute<'_, DB> for Replay<DB> {
+    fn sql(self) -> SqlStr {
+        self.sql
+    }
+
+    fn statement(&self) -> Option<&DB::Statement> {
+        self.statement.as_ref()
+    }
+
+    fn take_arguments(
+        &mut self,
+    ) -> Result<Option<<DB as Database>::Arguments>, sqlx::error::BoxDynError> {
+        Ok(self.arguments.take())
+    }
+
+    fn persistent(&self) -> bool {
+        self.persistent
+    }
+}
+
+/// Whether `e` says the server had ended the session (`57P01`: an
+/// administrator's `pg_terminate_backend`, a fast shutdown).
+fn terminated(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.code().as_deref() == Some("57P01"))
+}
+
+/// What one attempt at a statement needs, owned.
+struct Attempt<DB: Database> {
+    pool: sqlx::Pool<DB>,
+    connector: Option<Arc<Connector>>,
+    plan: Option<Arc<Plan>>,
+    unnamed: bool,
+    watch: Option<Arc<Watch>>,
+    at: &'static Location<'static>,
+}
+
+impl<DB: Database> Attempt<DB>
 where
     for<'x> &'x mut DB::Connection: Executor<'x, Database = DB>,
 {
-    type Database = DB;
+    fn of(p: &PoolRef<'_, DB>) -> Self {
+        Self {
+            pool: p.pool.clone(),
+            connector: p.connector.clone(),
+            plan: p.plan.clone(),
+            unnamed: p.unnamed,
+            watch: p.watch.clone(),
+            at: p.at,
+        }
+    }
 
-    fn fetch_many<'e, 'q: 'e, E>(self, query: E) -> BoxStream<'e, Result<Step<DB>, sqlx::Error>>
-    where
-        'c: 'e,
-        E: 'q + Execute<'q, DB>,
-    {
-        let pool = self.pool.clone();
-        let connector = self.connector.clone();
-        let unnamed = self.unnamed;
-        let (watch, at) = (self.watch.clone(), self.at);
+    /// The statement's results on a connection of its own: behind a
+    /// pooler, in a transaction of its own with the plan's settings.
+    fn stream(&self, query: Replay<DB>) -> BoxStream<'static, Result<Step<DB>, sqlx::Error>> {
+        let Self {
+            pool,
+            connector,
+            plan,
+            unnamed,
+            watch,
+            at,
+        } = self;
+        let (pool, connector, plan, unnamed, watch, at) = (
+            pool.clone(),
+            connector.clone(),
+            plan.clone(),
+            *unnamed,
+            watch.clone(),
+            *at,
+        );
         Box::pin(sqlx_core::try_stream! {
             let mut conn = acquire(&pool, connector.as_deref(), watch.as_ref(), at).await?;
             if unnamed {
                 let mut tx = sqlx::Transaction::<DB>::begin(&mut *conn, None).await?;
-                apply_settings::<DB>(&mut tx, connector.as_deref()).await?;
+                apply_settings::<DB>(&mut tx, plan.as_deref()).await?;
                 {
-                    let mut s = (&mut *tx).fetch_many(Named { inner: query, unnamed });
+                    let mut s = (&mut *tx).fetch_many(query);
                     while let Some(v) = s.try_next().await? {
                         r#yield!(v);
                     }
@@ -306,6 +437,70 @@ where
         })
     }
 
+    /// The statement's row, if any, as [`stream`](Self::stream) runs it.
+    async fn optional(&self, query: Replay<DB>) -> Result<Option<DB::Row>, sqlx::Error> {
+        let mut conn = acquire(
+            &self.pool,
+            self.connector.as_deref(),
+            self.watch.as_ref(),
+            self.at,
+        )
+        .await?;
+        if self.unnamed {
+            let mut tx = sqlx::Transaction::<DB>::begin(&mut *conn, None).await?;
+            apply_settings::<DB>(&mut tx, self.plan.as_deref()).await?;
+            let row = (&mut *tx).fetch_optional(query).await?;
+            tx.commit().await?;
+            Ok(row)
+        } else {
+            conn.fetch_optional(query).await
+        }
+    }
+}
+
+impl<'c, DB: Database> Executor<'c> for &'c PoolRef<'_, DB>
+where
+    for<'x> &'x mut DB::Connection: Executor<'x, Database = DB>,
+    DB::Arguments: Clone,
+{
+    type Database = DB;
+
+    fn fetch_many<'e, 'q: 'e, E>(self, query: E) -> BoxStream<'e, Result<Step<DB>, sqlx::Error>>
+    where
+        'c: 'e,
+        E: 'q + Execute<'q, DB>,
+    {
+        let attempt = Attempt::<DB>::of(self);
+        let unnamed = self.unnamed;
+        Box::pin(sqlx_core::try_stream! {
+            let query = Replay::<DB>::of(query, unnamed)?;
+            let mut retried = false;
+            loop {
+                let mut s = attempt.stream(query.again());
+                let mut yielded = false;
+                let mut failed = None;
+                while let Some(step) = futures_util::StreamExt::next(&mut s).await {
+                    match step {
+                        Ok(v) => {
+                            yielded = true;
+                            r#yield!(v);
+                        }
+                        Err(e) => {
+                            failed = Some(e);
+                            break;
+                        }
+                    }
+                }
+                match failed {
+                    Some(e) if !yielded && !retried && terminated(&e) => retried = true,
+                    Some(e) => Err(e)?,
+                    None => break,
+                }
+            }
+            Ok(())
+        })
+    }
+
     fn fetch_optional<'e, 'q: 'e, E>(
         self,
         query: E,
@@ -314,25 +509,13 @@ where
         'c: 'e,
         E: 'q + Execute<'q, DB>,
     {
-        let pool = self.pool.clone();
-        let connector = self.connector.clone();
+        let attempt = Attempt::<DB>::of(self);
         let unnamed = self.unnamed;
-        let (watch, at) = (self.watch.clone(), self.at);
         Box::pin(async move {
-            let mut conn = acquire(&pool, connector.as_deref(), watch.as_ref(), at).await?;
-            if unnamed {
-                let mut tx = sqlx::Transaction::<DB>::begin(&mut *conn, None).await?;
-                apply_settings::<DB>(&mut tx, connector.as_deref()).await?;
-                let row = (&mut *tx)
-                    .fetch_optional(Named {
-                        inner: query,
-                        unnamed,
-                    })
-                    .await?;
-                tx.commit().await?;
-                Ok(row)
-            } else {
-                conn.fetch_optional(query).await
+            let query = Replay::<DB>::of(query, unnamed)?;
+            match attempt.optional(query.again()).await {
+                Err(e) if terminated(&e) => attempt.optional(query).await,
+                other => other,
             }
         })
     }
