@@ -150,6 +150,41 @@ impl PgBouncer {
         database: &str,
         pool_size: u32,
     ) -> Result<Self, String> {
+        Self::start_with(
+            mode,
+            upstream,
+            database,
+            pool_size,
+            "extra_float_digits,options",
+        )
+    }
+
+    /// [`start`](Self::start) with PgBouncer's usual
+    /// `ignore_startup_parameters = extra_float_digits`, under which it
+    /// refuses a client that sends the `options` startup parameter
+    /// (`unsupported startup parameter: options`); [`start`](Self::start)
+    /// ignores it instead.
+    pub fn start_refusing_options(
+        upstream: u16,
+        database: &str,
+        pool_size: u32,
+    ) -> Result<Self, String> {
+        Self::start_with(
+            "transaction",
+            upstream,
+            database,
+            pool_size,
+            "extra_float_digits",
+        )
+    }
+
+    fn start_with(
+        mode: &str,
+        upstream: u16,
+        database: &str,
+        pool_size: u32,
+        ignored: &str,
+    ) -> Result<Self, String> {
         let binary = ["/usr/sbin/pgbouncer", "/usr/bin/pgbouncer"]
             .into_iter()
             .find(|p| Path::new(p).exists())
@@ -163,7 +198,7 @@ impl PgBouncer {
              auth_file = {d}/userlist.txt\npool_mode = {mode}\n\
              default_pool_size = {pool_size}\nmax_client_conn = 200\nunix_socket_dir =\n\
              logfile = {d}/pgbouncer.log\npidfile = {d}/pgbouncer.pid\n\
-             ignore_startup_parameters = extra_float_digits,options\n"
+             ignore_startup_parameters = {ignored}\n"
         );
         std::fs::write(dir.path().join("pgbouncer.ini"), ini).map_err(|e| e.to_string())?;
         std::fs::write(dir.path().join("userlist.txt"), "\"postgres\" \"\"\n")

@@ -185,7 +185,7 @@ fn primary_url(
         Some(Ok(a)) => a.map(|a| crate::pool::Replica {
             secrets: url::redact::Secrets::of_url(&a.url),
             redacted: url::redact::redact(&a.url),
-            connect: a.connect,
+            connect: with_session(&a, &accepted.settings),
             targets: a.targets,
         }),
         None => None,
@@ -201,7 +201,7 @@ fn primary_url(
         Some(Ok(a)) => a.map(|a| crate::pool::Direct {
             secrets: url::redact::Secrets::of_url(&a.url),
             redacted: url::redact::redact(&a.url),
-            connect: a.connect,
+            connect: with_session(&a, &accepted.settings),
         }),
         None => None,
     };
@@ -233,6 +233,29 @@ fn primary_url(
         session,
     };
     DatabaseUrl::new(accepted.url, resolution, setup)
+}
+
+/// The connect options of a side URL (the replica, the direct URL), with
+/// session settings as startup parameters (they are direct connections):
+/// its own, or when it names none, the primary's, so that migrations
+/// through the direct URL and reads from the replica run in the schema the
+/// application's pool does.
+fn with_session(
+    side: &url::Accepted,
+    primary: &url::params::UrlSettings,
+) -> ConnectOptions {
+    let own = &side.settings.session;
+    let session: Vec<(String, String)> = if own.is_empty() { &primary.session } else { own }
+        .iter()
+        .map(|(n, v, _)| (n.clone(), v.clone()))
+        .collect();
+    match &side.connect {
+        #[cfg(feature = "postgres")]
+        ConnectOptions::Postgres(o) if !session.is_empty() => {
+            ConnectOptions::Postgres(o.clone().options(session))
+        }
+        other => other.clone(),
+    }
 }
 
 /// The `_FILE` secret the URL came from, to watch for rotations, with what

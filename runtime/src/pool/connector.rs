@@ -104,6 +104,8 @@ pub(crate) struct Connector {
     primary_plan: Arc<Plan>,
     /// How the reader's sessions get theirs (read-only).
     reader_plan: Arc<Plan>,
+    /// The direct URL's pool: startup parameters, as any direct pool.
+    direct_plan: Arc<Plan>,
 }
 
 impl core::fmt::Debug for Connector {
@@ -144,6 +146,7 @@ impl Connector {
                 &url.setup.session,
             )),
             reader_plan: Arc::new(Plan::new(url.setup.pool.pgbouncer, true, &url.setup.session)),
+            direct_plan: Arc::default(),
         }
     }
 
@@ -152,6 +155,7 @@ impl Connector {
         match role {
             Role::Primary => &self.primary_plan,
             Role::Reader => &self.reader_plan,
+            Role::Direct => &self.direct_plan,
         }
     }
 

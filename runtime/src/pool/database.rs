@@ -67,6 +67,9 @@ pub(super) struct Inner {
     pub(super) reader: OnceLock<(Pool, String)>,
     #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
     pub(super) reader_build: tokio::sync::Mutex<()>,
+    /// The pool on the direct URL, built on first use.
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+    pub(super) direct: OnceLock<Pool>,
     #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
     pub(super) following: AtomicBool,
 }
@@ -105,6 +108,7 @@ impl Database {
                 builds: AtomicU64::new(0),
                 reader: OnceLock::new(),
                 reader_build: tokio::sync::Mutex::new(()),
+                direct: OnceLock::new(),
                 following: AtomicBool::new(false),
             }),
         }
@@ -288,12 +292,12 @@ impl Database {
     /// connector look at them again, and the ping tries once more.
     async fn ping(&self, pool: &Pool) -> (HealthState, Option<f64>) {
         let started = Instant::now();
-        let mut result = pool.ping().await;
+        let mut result = crate::pool::watch::ours(pool.ping()).await;
         if let Err(e) = &result
             && self.inner.connector.is_auth(e)
             && self.inner.connector.refresh(Why::AuthFailed).await
         {
-            result = pool.ping().await;
+            result = crate::pool::watch::ours(pool.ping()).await;
         }
         match result {
             Ok(()) => (
@@ -346,6 +350,9 @@ impl Database {
     pub async fn close(&self) {
         if let Some((reader, _)) = self.inner.reader.get() {
             reader.close().await;
+        }
+        if let Some(direct) = self.inner.direct.get() {
+            direct.close().await;
         }
         if let Some(pool) = self.inner.pool.get() {
             pool.close().await;

@@ -258,6 +258,7 @@ pub(crate) async fn still_fits(
         let mut conn = pool.acquire().await?;
         fits(&mut conn, attrs, false).await
     };
+    let check = crate::pool::watch::ours(check);
     matches!(tokio::time::timeout(timeout, check).await, Ok(Ok(None)))
 }
 

@@ -37,7 +37,7 @@ pub(crate) async fn run(
             Some(direct) => return run_direct(&migrator, direct, runtime, target).await,
             None if runtime.pool.pgbouncer => {
                 let settings = crate::pool::session::settings_statement(&runtime.session);
-                return behind_pooler(p, &migrator, settings, target)
+                return crate::pool::watch::ours(behind_pooler(p, &migrator, settings, target))
                     .await
                     .map(|()| count);
             }

@@ -34,6 +34,7 @@ pub(crate) mod connect;
 pub(crate) mod connector;
 mod credentials;
 mod database;
+mod direct;
 #[cfg(feature = "postgres")]
 pub(crate) mod failover;
 #[cfg(not(feature = "postgres"))]

@@ -39,6 +39,9 @@ pub(crate) enum Role {
     Primary,
     #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
     Reader,
+    /// The pool on the direct URL, for session work behind a pooler.
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+    Direct,
 }
 
 /// Where a pool connects, as OpenTelemetry names it: nothing secret.
@@ -64,6 +67,22 @@ pub(crate) struct Watch {
     lifetimes: Option<Lifetimes>,
     #[cfg(feature = "metrics")]
     pub(crate) instruments: Option<crate::pool::metrics::Instruments>,
+    /// Behind a transaction-mode pooler: the sqlx pool itself is not
+    /// pooler-safe, and its first direct use is said (once).
+    pooled: bool,
+    raw_said: AtomicBool,
+}
+
+tokio::task_local! {
+    /// In an acquire of this crate's own (`on_pool!`'s paths, health,
+    /// migrations, probes), as opposed to a use of the sqlx pool itself.
+    static OURS: ();
+}
+
+/// Runs `f` as this crate's own use of a pool: behind a transaction-mode
+/// pooler, a use of the sqlx pool outside such a scope is said in the log.
+pub(crate) async fn ours<F: Future>(f: F) -> F::Output {
+    OURS.scope((), f).await
 }
 
 tokio::task_local! {
@@ -87,6 +106,7 @@ impl Watch {
         let role_name = match role {
             Role::Primary => "primary",
             Role::Reader => "reader",
+            Role::Direct => "direct",
         };
         let name = format!("{stem}.{role_name}");
         let (system, place, memory) = place_of(options);
@@ -102,6 +122,8 @@ impl Watch {
             system,
             place,
             leak_threshold: pool.leak_threshold,
+            pooled: pool.pgbouncer && role != Role::Direct,
+            raw_said: AtomicBool::new(false),
             idle_check: pool.idle_check,
             lifetimes,
         })
@@ -157,6 +179,7 @@ impl Watch {
         acquire: impl Future<Output = Result<C, sqlx::Error>>,
     ) -> Result<(C, Option<Hold>), sqlx::Error> {
         let span = self.acquire_span();
+        let acquire = ours(acquire);
         #[cfg(feature = "metrics")]
         if let Some(m) = &self.instruments {
             let started = Instant::now();
@@ -248,6 +271,9 @@ impl Watch {
         conn: &'c mut C,
         meta: &sqlx::pool::PoolConnectionMetadata,
     ) -> BoxFuture<'c, Result<bool, sqlx::Error>> {
+        if self.pooled && OURS.try_with(|()| ()).is_err() {
+            self.said_raw();
+        }
         let keep = fresh.is_none_or(|f| f(meta.age))
             && self.lifetimes.as_ref().is_none_or(|l| !l.expired(meta.age));
         if !keep {
@@ -268,6 +294,25 @@ impl Watch {
             }
             Ok(alive)
         })
+    }
+
+    /// The sqlx pool itself was used behind a transaction-mode pooler: said
+    /// once per pool, with the way out.
+    fn said_raw(&self) {
+        if self.raw_said.swap(true, Ordering::Relaxed) {
+            return;
+        }
+        tracing::warn!(
+            target: "dbsettings",
+            pool = %self.name,
+            "the sqlx pool `{}` was used directly behind a transaction-mode pooler (`pgbouncer=true`): \
+             sqlx names its statements and binds them in a second round trip, which the pooler may \
+             send to another server connection (`prepared statement \"sqlx_s_1\" already exists`), \
+             and the session settings (a schema, a reader's read-only session) are set in each \
+             transaction by `on_pool!`'s `p` only. Run statements through `on_pool!`'s `p` or \
+             `p.begin()`, and use `db.direct()` (a pool on the `direct_url`) where a raw sqlx pool is needed",
+            self.name
+        );
     }
 
     /// A connection was just made.

@@ -547,7 +547,9 @@ where
         'c: 'e,
     {
         let pool = self.pool.clone();
-        Box::pin(async move { pool.acquire().await?.describe(sql).await })
+        Box::pin(crate::pool::watch::ours(async move {
+            pool.acquire().await?.describe(sql).await
+        }))
     }
 }
 

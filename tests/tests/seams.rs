@@ -1,0 +1,320 @@
+//! The seams (issue 26): every public path a user takes, in every
+//! environment the crate supports, either behaves as it does on a direct
+//! connection or fails at once saying why. Each environment is one test
+//! that runs every path against real servers (the machine's PostgreSQL;
+//! Debian's PgBouncer in transaction mode, refusing and ignoring the
+//! `options` startup parameter; a password-checking cluster through a
+//! rotation; a TLS cluster with `verify-full`) and checks its column of the
+//! README's matrix (between `<!-- seams` and `<!-- /seams -->`): the table
+//! says what these tests saw, cell by cell.
+//!
+//! Every environment's URL carries session settings (`schema`,
+//! `statement_timeout`): a path that silently runs without them is the
+//! failure this file exists to catch.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::capture::capture_scoped;
+use common::servers::{self, POSTGRES};
+use dbsettings::{
+    DatabaseErrorKind, DatabaseSettings, DatabaseUrl, Pool, on_pool, query, query_scalar, sql,
+    sqlx,
+};
+use dbsettings_tests::{Cluster, PgBouncer, Tls};
+
+#[derive(DatabaseSettings, Debug)]
+struct Seams {
+    #[settings(
+        env = "DATABASE_URL",
+        connect_timeout = "3s",
+        acquire_timeout = "5s",
+        credentials_poll = "10m",
+        migrations = "migrations",
+        direct_url = "DATABASE_DIRECT_URL"
+    )]
+    database_url: DatabaseUrl,
+}
+
+/// The session every path must run in: the URL's schema and timeout.
+const PROBE: &str = "SELECT current_schema() || ' ' || current_setting('statement_timeout')";
+const TIMEOUT: &str = "4s";
+
+/// The paths, in the README's order.
+const PATHS: [&str; 8] = [
+    "`on_pool!`'s `p`",
+    "`p.begin()`",
+    "`p.acquire()`",
+    "the sqlx pool (`p.raw()`, `Pool::Postgres`)",
+    "`db.direct()`",
+    "`db.reader()`",
+    "migrations",
+    "`health()`",
+];
+
+/// What a path did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    /// As on a direct connection: the URL's session, the reader read-only.
+    AsDirect,
+    /// An error at once that names the settings and the way out.
+    Refused,
+    /// Not pooler-safe, and said in the log at its first use, with the
+    /// way out.
+    Said,
+}
+
+impl Outcome {
+    fn cell(self) -> &'static str {
+        match self {
+            Self::AsDirect => "as direct",
+            Self::Refused => "refused at once, naming the settings and `p.begin()`",
+            Self::Said => "warned once in the log, naming `db.direct()`",
+        }
+    }
+}
+
+/// The README's matrix: its header's environments, and each row's cells.
+fn readme_matrix() -> (Vec<String>, Vec<(String, Vec<String>)>) {
+    let readme = std::fs::read_to_string(common::root().join("README.md")).unwrap();
+    let start = readme
+        .find("<!-- seams")
+        .and_then(|i| readme[i..].find('\n').map(|j| i + j + 1))
+        .expect("the README's matrix marker");
+    let end = readme.find("<!-- /seams -->").expect("its end marker");
+    let cells = |line: &str| -> Vec<String> {
+        line.trim()
+            .trim_matches('|')
+            .split(" | ")
+            .map(|c| c.trim().to_owned())
+            .collect()
+    };
+    let mut lines = readme[start..end].lines().filter(|l| l.starts_with('|'));
+    let header = cells(lines.next().expect("a header"));
+    let rows = lines
+        .skip(1)
+        .map(|l| {
+            let c = cells(l);
+            (c[0].clone(), c[1..].to_vec())
+        })
+        .collect();
+    (header[1..].to_vec(), rows)
+}
+
+/// Checks the README's column `env` against what the paths did.
+fn column_is(env: &str, seen: &[(&str, Outcome)]) {
+    let (header, rows) = readme_matrix();
+    let col = header
+        .iter()
+        .position(|h| h == env)
+        .unwrap_or_else(|| panic!("no column `{env}` in the README's matrix: {header:?}"));
+    let names: Vec<&str> = rows.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, PATHS, "the README's matrix rows");
+    for ((path, outcome), (_, cells)) in seen.iter().zip(&rows) {
+        assert_eq!(
+            cells[col],
+            outcome.cell(),
+            "the README's matrix, {path} in {env}: the tests saw `{}`",
+            outcome.cell()
+        );
+    }
+}
+
+/// The probe through `on_pool!`'s `p`.
+async fn through_p(pool: &Pool) -> Result<String, sqlx::Error> {
+    on_pool!(pool, p => query_scalar(sql!("SELECT current_schema() || ' ' || current_setting('statement_timeout')")).fetch_one(p).await)
+}
+
+/// Every path on `db`, whose session must be `expected`; `pooled` behind a
+/// transaction-mode pooler. The outcome of each, in [`PATHS`]' order.
+async fn every_path(vars: &[(&str, &str)], expected: &str, pooled: bool) -> Vec<(&'static str, Outcome)> {
+    let (logs, _guard) = capture_scoped();
+    let settings = Seams::from_vars(vars.iter().copied()).unwrap();
+    let db = settings.database();
+    let pool = db.pool().await.expect("the pool, migrations run");
+    let mut seen = Vec::new();
+
+    // on_pool!'s p.
+    assert_eq!(through_p(&pool).await.unwrap(), expected, "on_pool!'s p");
+    seen.push((PATHS[0], Outcome::AsDirect));
+
+    // p.begin().
+    let in_tx: String = on_pool!(pool, p => async {
+        let mut tx = p.begin().await?;
+        let v: String = query_scalar(sql!("SELECT current_schema() || ' ' || current_setting('statement_timeout')")).fetch_one(&mut *tx).await?;
+        tx.commit().await?;
+        Ok::<_, sqlx::Error>(v)
+    }.await)
+    .unwrap();
+    assert_eq!(in_tx, expected, "p.begin()");
+    seen.push((PATHS[1], Outcome::AsDirect));
+
+    // p.acquire().
+    let started = Instant::now();
+    let held: Result<String, sqlx::Error> = on_pool!(pool, p => {
+        match p.acquire().await {
+            Ok(mut conn) => query_scalar(sql!("SELECT current_schema() || ' ' || current_setting('statement_timeout')")).fetch_one(&mut *conn).await,
+            Err(e) => Err(e),
+        }
+    });
+    seen.push((
+        PATHS[2],
+        match held {
+            Ok(v) => {
+                assert_eq!(v, expected, "p.acquire()");
+                Outcome::AsDirect
+            }
+            Err(e) => {
+                let text = e.to_string();
+                assert!(pooled, "p.acquire() failed on a direct connection: {text}");
+                assert!(started.elapsed() < Duration::from_secs(1), "not at once");
+                for needed in ["search_path", "statement_timeout", "p.begin()", "direct_url"] {
+                    assert!(text.contains(needed), "`{needed}` not in: {text}");
+                }
+                Outcome::Refused
+            }
+        },
+    ));
+
+    // The sqlx pool itself, twice (the second use takes an idle
+    // connection, where the pool checks who asks).
+    let raw = pool.as_postgres().unwrap();
+    let mut raw_seen = Vec::new();
+    for _ in 0..2 {
+        raw_seen.push(sqlx::raw_sql(PROBE).fetch_one(raw).await.map(|row| {
+            sqlx::Row::get::<String, _>(&row, 0)
+        }));
+    }
+    let warned = logs.text().contains("was used directly behind a transaction-mode pooler");
+    seen.push((
+        PATHS[3],
+        if pooled {
+            assert!(warned, "the sqlx pool's use behind a pooler was not said: {}", logs.text());
+            assert!(logs.text().contains("db.direct()"), "{}", logs.text());
+            Outcome::Said
+        } else {
+            assert!(!warned, "{}", logs.text());
+            for r in raw_seen {
+                assert_eq!(r.unwrap(), expected, "the sqlx pool");
+            }
+            Outcome::AsDirect
+        },
+    ));
+
+    // db.direct(): a pool for session work, where everything sqlx does
+    // works: named statements through the sqlx pool itself.
+    let direct = db.direct().await.expect("db.direct()");
+    let named: String = sqlx::query_scalar(PROBE)
+        .fetch_one(direct.as_postgres().unwrap())
+        .await
+        .expect("a named statement on db.direct()'s sqlx pool");
+    assert_eq!(named, expected, "db.direct()");
+    assert_eq!(through_p(&direct).await.unwrap(), expected, "db.direct() through p");
+    seen.push((PATHS[4], Outcome::AsDirect));
+
+    // db.reader(): the session, read-only, a write refused by the server.
+    let reader = db.reader().await.expect("db.reader()");
+    assert_eq!(through_p(&reader).await.unwrap(), expected, "the reader");
+    let read_only: String = on_pool!(reader, p => query_scalar(sql!("SELECT current_setting('transaction_read_only')")).fetch_one(p).await).unwrap();
+    assert_eq!(read_only, "on", "the reader's session");
+    let write = on_pool!(reader, p => query(sql!("CREATE TABLE seams_written (x int)")).execute(p).await.map(drop));
+    match write {
+        Err(sqlx::Error::Database(e)) => assert_eq!(e.code().as_deref(), Some("25006"), "{e}"),
+        other => panic!("a write through the reader: {other:?}"),
+    }
+    let in_tx: String = on_pool!(reader, p => async {
+        let mut tx = p.begin().await?;
+        let v: String = query_scalar(sql!("SELECT current_setting('transaction_read_only')")).fetch_one(&mut *tx).await?;
+        tx.commit().await?;
+        Ok::<_, sqlx::Error>(v)
+    }.await)
+    .unwrap();
+    assert_eq!(in_tx, "on", "the reader's p.begin()");
+    seen.push((PATHS[5], Outcome::AsDirect));
+
+    // Migrations: the books in the URL's schema, and a second start (a
+    // new handle) succeeds and leaves them as they are.
+    let books: i64 = on_pool!(pool, p => query_scalar(sql!("SELECT count(*) FROM _sqlx_migrations")).fetch_one(p).await).unwrap();
+    assert_eq!(books, 1, "the migrations' books, in the URL's schema");
+    let again = Seams::from_vars(vars.iter().copied()).unwrap();
+    again.database().pool().await.expect("a second start");
+    seen.push((PATHS[6], Outcome::AsDirect));
+
+    // health(): up, with a ping.
+    let health = db.health(true).await;
+    assert!(health.state.is_up(), "{health:?}");
+    seen.push((PATHS[7], Outcome::AsDirect));
+
+    db.close().await;
+    seen
+}
+
+/// Runs `sql` on the machine's server, as the superuser.
+async fn admin(sql_text: &str) {
+    use sqlx::Connection as _;
+    let mut conn = sqlx::PgConnection::connect(servers::POSTGRES_URL).await.unwrap();
+    sqlx::raw_sql(sqlx::AssertSqlSafe(sql_text.to_owned()))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+}
+
+/// A fresh schema on the machine's server.
+async fn fresh_schema(schema: &str) {
+    admin(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}")).await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn direct() {
+    if !servers::available("PostgreSQL", POSTGRES).await {
+        return;
+    }
+    fresh_schema("seams_direct").await;
+    let url = format!("{}?schema=seams_direct&statement_timeout={TIMEOUT}", servers::POSTGRES_URL);
+    let vars = [("DATABASE_URL", url.as_str())];
+    let seen = every_path(&vars, &format!("seams_direct {TIMEOUT}"), false).await;
+    column_is("direct", &seen);
+}
+
+/// A PgBouncer in transaction mode before the machine's server, `refusing`
+/// the `options` startup parameter or ignoring it; the URL through it, and
+/// the server's own as the direct URL.
+async fn behind_pgbouncer(refusing: bool, schema: &str, column: &str) {
+    if !servers::available("PostgreSQL", POSTGRES).await {
+        return;
+    }
+    let bouncer = if refusing {
+        PgBouncer::start_refusing_options(5432, "test", 4)
+    } else {
+        PgBouncer::start(5432, "test", 4)
+    };
+    let bouncer = match bouncer {
+        Ok(b) => b,
+        Err(why) => return common::skip("the PgBouncer seams", &why),
+    };
+    fresh_schema(schema).await;
+    let query = format!("schema={schema}&statement_timeout={TIMEOUT}");
+    let url = format!(
+        "postgresql://postgres@127.0.0.1:{}/test?pgbouncer=true&{query}",
+        bouncer.port
+    );
+    let direct = format!("{}?{query}", servers::POSTGRES_URL);
+    let vars = [
+        ("DATABASE_URL", url.as_str()),
+        ("DATABASE_DIRECT_URL", direct.as_str()),
+    ];
+    let seen = every_path(&vars, &format!("{schema} {TIMEOUT}"), true).await;
+    drop(bouncer);
+    column_is(column, &seen);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn pgbouncer_refusing_options() {
+    behind_pgbouncer(true, "seams_refusing", "PgBouncer, `options` refused").await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn pgbouncer_ignoring_options() {
+    behind_pgbouncer(false, "seams_ignoring", "PgBouncer, `options` ignored").await;
+}
