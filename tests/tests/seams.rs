@@ -19,8 +19,7 @@ use std::time::{Duration, Instant};
 use common::capture::capture_scoped;
 use common::servers::{self, POSTGRES};
 use dbsettings::{
-    DatabaseErrorKind, DatabaseSettings, DatabaseUrl, Pool, on_pool, query, query_scalar, sql,
-    sqlx,
+    DatabaseErrorKind, DatabaseSettings, DatabaseUrl, Pool, on_pool, query, query_scalar, sql, sqlx,
 };
 use dbsettings_tests::{Cluster, PgBouncer, Tls};
 
@@ -128,7 +127,11 @@ async fn through_p(pool: &Pool) -> Result<String, sqlx::Error> {
 
 /// Every path on `db`, whose session must be `expected`; `pooled` behind a
 /// transaction-mode pooler. The outcome of each, in [`PATHS`]' order.
-async fn every_path(vars: &[(&str, &str)], expected: &str, pooled: bool) -> Vec<(&'static str, Outcome)> {
+async fn every_path(
+    vars: &[(&str, &str)],
+    expected: &str,
+    pooled: bool,
+) -> Vec<(&'static str, Outcome)> {
     let (logs, _guard) = capture_scoped();
     let settings = Seams::from_vars(vars.iter().copied()).unwrap();
     let db = settings.database();
@@ -169,7 +172,12 @@ async fn every_path(vars: &[(&str, &str)], expected: &str, pooled: bool) -> Vec<
                 let text = e.to_string();
                 assert!(pooled, "p.acquire() failed on a direct connection: {text}");
                 assert!(started.elapsed() < Duration::from_secs(1), "not at once");
-                for needed in ["search_path", "statement_timeout", "p.begin()", "direct_url"] {
+                for needed in [
+                    "search_path",
+                    "statement_timeout",
+                    "p.begin()",
+                    "direct_url",
+                ] {
                     assert!(text.contains(needed), "`{needed}` not in: {text}");
                 }
                 Outcome::Refused
@@ -182,15 +190,24 @@ async fn every_path(vars: &[(&str, &str)], expected: &str, pooled: bool) -> Vec<
     let raw = pool.as_postgres().unwrap();
     let mut raw_seen = Vec::new();
     for _ in 0..2 {
-        raw_seen.push(sqlx::raw_sql(PROBE).fetch_one(raw).await.map(|row| {
-            sqlx::Row::get::<String, _>(&row, 0)
-        }));
+        raw_seen.push(
+            sqlx::raw_sql(PROBE)
+                .fetch_one(raw)
+                .await
+                .map(|row| sqlx::Row::get::<String, _>(&row, 0)),
+        );
     }
-    let warned = logs.text().contains("was used directly behind a transaction-mode pooler");
+    let warned = logs
+        .text()
+        .contains("was used directly behind a transaction-mode pooler");
     seen.push((
         PATHS[3],
         if pooled {
-            assert!(warned, "the sqlx pool's use behind a pooler was not said: {}", logs.text());
+            assert!(
+                warned,
+                "the sqlx pool's use behind a pooler was not said: {}",
+                logs.text()
+            );
             assert!(logs.text().contains("db.direct()"), "{}", logs.text());
             Outcome::Said
         } else {
@@ -210,7 +227,11 @@ async fn every_path(vars: &[(&str, &str)], expected: &str, pooled: bool) -> Vec<
         .await
         .expect("a named statement on db.direct()'s sqlx pool");
     assert_eq!(named, expected, "db.direct()");
-    assert_eq!(through_p(&direct).await.unwrap(), expected, "db.direct() through p");
+    assert_eq!(
+        through_p(&direct).await.unwrap(),
+        expected,
+        "db.direct() through p"
+    );
     seen.push((PATHS[4], Outcome::AsDirect));
 
     // db.reader(): the session, read-only, a write refused by the server.
@@ -253,7 +274,9 @@ async fn every_path(vars: &[(&str, &str)], expected: &str, pooled: bool) -> Vec<
 /// Runs `sql` on the machine's server, as the superuser.
 async fn admin(sql_text: &str) {
     use sqlx::Connection as _;
-    let mut conn = sqlx::PgConnection::connect(servers::POSTGRES_URL).await.unwrap();
+    let mut conn = sqlx::PgConnection::connect(servers::POSTGRES_URL)
+        .await
+        .unwrap();
     sqlx::raw_sql(sqlx::AssertSqlSafe(sql_text.to_owned()))
         .execute(&mut conn)
         .await
@@ -262,7 +285,10 @@ async fn admin(sql_text: &str) {
 
 /// A fresh schema on the machine's server.
 async fn fresh_schema(schema: &str) {
-    admin(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}")).await;
+    admin(&format!(
+        "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
+    ))
+    .await;
 }
 
 #[tokio::test(flavor = "current_thread")]
@@ -271,7 +297,10 @@ async fn direct() {
         return;
     }
     fresh_schema("seams_direct").await;
-    let url = format!("{}?schema=seams_direct&statement_timeout={TIMEOUT}", servers::POSTGRES_URL);
+    let url = format!(
+        "{}?schema=seams_direct&statement_timeout={TIMEOUT}",
+        servers::POSTGRES_URL
+    );
     let vars = [("DATABASE_URL", url.as_str())];
     let seen = every_path(&vars, &format!("seams_direct {TIMEOUT}"), false).await;
     column_is("direct", &seen);
@@ -317,4 +346,365 @@ async fn pgbouncer_refusing_options() {
 #[tokio::test(flavor = "current_thread")]
 async fn pgbouncer_ignoring_options() {
     behind_pgbouncer(false, "seams_ignoring", "PgBouncer, `options` ignored").await;
+}
+
+// ---------------------------------------------------------------------------
+// A password-checking cluster through a rotation
+
+/// The password-checking cluster this binary's tests share (a role each).
+fn scram() -> Option<&'static Cluster> {
+    match Cluster::shared() {
+        Ok(c) => Some(c),
+        Err(why) => {
+            common::skip("the password-checking cluster seams", &why);
+            None
+        }
+    }
+}
+
+/// A role with a SCRAM password and a schema of its own on the shared
+/// cluster, and a `DATABASE_URL_FILE` holding its URL (as `form` writes it).
+struct Secret {
+    _dir: tempfile::TempDir,
+    path: std::path::PathBuf,
+    cluster: &'static Cluster,
+    role: &'static str,
+    in_query: bool,
+}
+
+impl Secret {
+    fn new(cluster: &'static Cluster, role: &'static str, pw: &str, in_query: bool) -> Self {
+        cluster
+            .sql(&format!(
+                "CREATE ROLE {role} LOGIN PASSWORD '{pw}'; CREATE SCHEMA {role} AUTHORIZATION {role}"
+            ))
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let secret = Self {
+            path: dir.path().join("database_url"),
+            _dir: dir,
+            cluster,
+            role,
+            in_query,
+        };
+        std::fs::write(&secret.path, secret.url(pw)).unwrap();
+        secret
+    }
+
+    /// Its URL with `pw`: user info, or libpq's `?user=&password=`.
+    fn url(&self, pw: &str) -> String {
+        let (role, port) = (self.role, self.cluster.port);
+        let session = format!("schema={role}&statement_timeout={TIMEOUT}");
+        if self.in_query {
+            format!("postgresql://127.0.0.1:{port}/postgres?user={role}&password={pw}&{session}")
+        } else {
+            format!("postgresql://{role}:{pw}@127.0.0.1:{port}/postgres?{session}")
+        }
+    }
+
+    /// The server's side of a rotation.
+    fn alter(&self, pw: &str) {
+        self.cluster
+            .sql(&format!("ALTER ROLE {} PASSWORD '{pw}'", self.role))
+            .unwrap();
+    }
+
+    /// Rewrites the file as secret stores do: a new file renamed over it.
+    fn write(&self, pw: &str) {
+        let tmp = self.path.with_extension("tmp");
+        std::fs::write(&tmp, self.url(pw)).unwrap();
+        std::fs::rename(&tmp, &self.path).unwrap();
+    }
+
+    /// Cuts every session of the role.
+    fn cut(&self) {
+        self.cluster
+            .sql(&format!(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{}'",
+                self.role
+            ))
+            .unwrap();
+    }
+
+    fn vars(&self) -> [(&'static str, String); 1] {
+        [("DATABASE_URL_FILE", self.path.to_str().unwrap().to_owned())]
+    }
+}
+
+/// Whether `e` is a refusal of the credentials.
+fn is_auth(e: &sqlx::Error) -> bool {
+    let text = e.to_string();
+    text.contains("password authentication failed")
+        || matches!(e, sqlx::Error::Database(d) if d.code().as_deref() == Some("28P01"))
+}
+
+/// Runs `attempt` until it answers `expected`, within `bound`; no failure
+/// may be a refusal of the credentials, but on the sqlx pool itself
+/// (`raw`), which connects without dbsettings: until the watch has seen the
+/// file, its new connections use the old password. How long it took, and
+/// how many attempts failed (a session cut while idle, on paths that hold
+/// one).
+async fn until_answered<F, Fut>(
+    what: &str,
+    expected: &str,
+    (bound, raw): (Duration, bool),
+    mut attempt: F,
+) -> (Duration, usize)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<String, sqlx::Error>>,
+{
+    let started = Instant::now();
+    let mut failed = 0;
+    loop {
+        match attempt().await {
+            Ok(v) => {
+                assert_eq!(v, expected, "{what}");
+                return (started.elapsed(), failed);
+            }
+            Err(e) => {
+                assert!(
+                    raw || !is_auth(&e),
+                    "{what}: a failure for the credentials: {e}"
+                );
+                failed += 1;
+                assert!(
+                    started.elapsed() < bound,
+                    "{what}: no answer within {bound:?}: {e}"
+                );
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+    }
+}
+
+/// The probe on the sqlx pool itself.
+async fn through_sqlx(pool: &Pool) -> Result<String, sqlx::Error> {
+    sqlx::query_scalar(PROBE)
+        .fetch_one(pool.as_postgres().unwrap())
+        .await
+}
+
+/// The probe on a connection from `p.acquire()`.
+async fn through_acquire(pool: &Pool) -> Result<String, sqlx::Error> {
+    on_pool!(pool, p => async {
+        let mut conn = p.acquire().await?;
+        query_scalar(sql!("SELECT current_schema() || ' ' || current_setting('statement_timeout')")).fetch_one(&mut *conn).await
+    }.await)
+}
+
+/// The probe in a transaction from `p.begin()`.
+async fn through_begin(pool: &Pool) -> Result<String, sqlx::Error> {
+    on_pool!(pool, p => async {
+        let mut tx = p.begin().await?;
+        let v = query_scalar(sql!("SELECT current_schema() || ' ' || current_setting('statement_timeout')")).fetch_one(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(v)
+    }.await)
+}
+
+/// The rotation's bound: a rewritten file reaches every pool within it,
+/// with no poll (ten minutes) and no call (a busy machine's margin on the
+/// 3 s the README says: the times are printed).
+const ROTATION_BOUND: Duration = Duration::from_secs(5);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scram_rotated() {
+    let Some(cluster) = scram() else { return };
+    let secret = Secret::new(cluster, "seams_rotated", "Old-Seams-1", false);
+    let vars = secret.vars();
+    let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let expected = format!("seams_rotated {TIMEOUT}");
+    let s = Seams::from_vars(vars.iter().copied()).unwrap();
+    let db = s.database();
+    let pool = db.pool().await.unwrap();
+    let reader = db.reader().await.unwrap();
+    // Each pool holds connections made with the old password.
+    for p in [&pool, &reader] {
+        assert_eq!(through_p(p).await.unwrap(), expected);
+        assert_eq!(through_sqlx(p).await.unwrap(), expected);
+    }
+
+    // The rotation: the file first, then the server, then every session
+    // cut. No call, a poll of ten minutes: the file is watched.
+    let written = Instant::now();
+    secret.write("New-Seams-1");
+    secret.alter("New-Seams-1");
+    secret.cut();
+    let mut timings = Vec::new();
+    // The sqlx pool itself first: nothing of dbsettings' runs on it.
+    for (what, p) in [
+        ("the sqlx pool", &pool),
+        ("the reader's sqlx pool", &reader),
+    ] {
+        let (took, failed) =
+            until_answered(what, &expected, (ROTATION_BOUND, true), || through_sqlx(p)).await;
+        timings.push((what, written.elapsed(), took, failed));
+    }
+    assert_eq!(db.credentials_generation(), 1);
+    let (took, failed) =
+        until_answered("p", &expected, (ROTATION_BOUND, false), || through_p(&pool)).await;
+    timings.push(("on_pool!'s p", written.elapsed(), took, failed));
+    let (took, failed) = until_answered("begin", &expected, (ROTATION_BOUND, false), || {
+        through_begin(&pool)
+    })
+    .await;
+    timings.push(("p.begin()", written.elapsed(), took, failed));
+    let (took, failed) = until_answered("acquire", &expected, (ROTATION_BOUND, false), || {
+        through_acquire(&pool)
+    })
+    .await;
+    timings.push(("p.acquire()", written.elapsed(), took, failed));
+    let (took, failed) = until_answered("reader", &expected, (ROTATION_BOUND, false), || {
+        through_p(&reader)
+    })
+    .await;
+    timings.push(("db.reader()", written.elapsed(), took, failed));
+    for (what, since, took, failed) in &timings {
+        eprintln!(
+            "rotation: {what} answered {took:?} after its first try ({since:?} after the write), {failed} failed tries"
+        );
+    }
+    // on_pool!'s p and p.begin() met the cut sessions and retried them.
+    assert!(
+        timings
+            .iter()
+            .filter(|t| t.0 == "on_pool!'s p" || t.0 == "p.begin()")
+            .all(|t| t.3 == 0),
+        "{timings:?}"
+    );
+    db.close().await;
+    // Every path on a fresh handle, after the rotation: the matrix's column.
+    let seen = every_path(&vars, &expected, false).await;
+    column_is("SCRAM, rotated", &seen);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn credentials_in_the_query_rotate_like_user_info() {
+    let Some(cluster) = scram() else { return };
+    let secret = Secret::new(cluster, "seams_query_pw", "Old-Seams-2", true);
+    let vars = secret.vars();
+    let (logs, _guard) = capture_scoped();
+    let s = Seams::from_vars(vars.iter().map(|(k, v)| (*k, v.as_str()))).unwrap();
+    let db = s.database();
+    let pool = db.pool().await.unwrap();
+    let expected = format!("seams_query_pw {TIMEOUT}");
+    assert_eq!(through_p(&pool).await.unwrap(), expected);
+    let written = Instant::now();
+    secret.write("New-Seams-2");
+    secret.alter("New-Seams-2");
+    secret.cut();
+    let (took, failed) = until_answered("the sqlx pool", &expected, (ROTATION_BOUND, true), || {
+        through_sqlx(&pool)
+    })
+    .await;
+    eprintln!(
+        "?password= rotation: the sqlx pool answered {:?} after the write ({failed} failed tries)",
+        written.elapsed()
+    );
+    assert!(took < ROTATION_BOUND);
+    assert_eq!(through_p(&pool).await.unwrap(), expected);
+    assert_eq!(db.credentials_generation(), 1);
+    let text = logs.text();
+    assert!(!text.contains("another server"), "{text}");
+    for pw in ["Old-Seams-2", "New-Seams-2"] {
+        assert!(!text.contains(pw), "a password in the log: {text}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn callers_in_flight_see_no_authentication_failure() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    let Some(cluster) = scram() else { return };
+    let secret = Secret::new(cluster, "seams_in_flight", "Old-Seams-3", false);
+    let vars = secret.vars();
+    let s = Seams::from_vars(vars.iter().map(|(k, v)| (*k, v.as_str()))).unwrap();
+    let db = s.database();
+    let pool = db.pool().await.unwrap();
+    let (stop, auth, other, done) = (
+        Arc::new(AtomicBool::new(false)),
+        Arc::new(AtomicUsize::new(0)),
+        Arc::new(AtomicUsize::new(0)),
+        Arc::new(AtomicUsize::new(0)),
+    );
+    let mut tasks = Vec::new();
+    for _ in 0..16 {
+        let (pool, stop, auth, other, done) = (
+            pool.clone(),
+            Arc::clone(&stop),
+            Arc::clone(&auth),
+            Arc::clone(&other),
+            Arc::clone(&done),
+        );
+        tasks.push(tokio::spawn(async move {
+            while !stop.load(Ordering::Relaxed) {
+                match through_p(&pool).await {
+                    Ok(_) => done.fetch_add(1, Ordering::Relaxed),
+                    Err(e) if is_auth(&e) => auth.fetch_add(1, Ordering::Relaxed),
+                    Err(e) => {
+                        eprintln!("in flight: {e}");
+                        other.fetch_add(1, Ordering::Relaxed)
+                    }
+                };
+            }
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The secret turns, in the harshest order: the file (the watch hands
+    // the pool the new password at once), every session cut, and only
+    // 300 ms later the server's `ALTER ROLE`: for 300 ms every new
+    // connection is refused, and no caller may see it.
+    secret.write("New-Seams-3");
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    secret.cut();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    secret.alter("New-Seams-3");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    stop.store(true, Ordering::Relaxed);
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let (auth, other, done) = (
+        auth.load(Ordering::Relaxed),
+        other.load(Ordering::Relaxed),
+        done.load(Ordering::Relaxed),
+    );
+    eprintln!(
+        "16 callers through a rotation: {done} queries answered, {auth} authentication failures, {other} other failures"
+    );
+    assert!(done > 100, "{done}");
+    assert_eq!(auth, 0, "callers saw authentication failures");
+    assert_eq!(other, 0, "callers saw failures");
+}
+
+// ---------------------------------------------------------------------------
+// TLS
+
+#[tokio::test(flavor = "current_thread")]
+async fn tls_verify_full() {
+    let (mut cluster, tls): (Cluster, Tls) = match Cluster::init_tls("seams_cert_user") {
+        Ok(c) => c,
+        Err(why) => return common::skip("the TLS seams", &why),
+    };
+    cluster.start().unwrap();
+    cluster
+        .sql("CREATE ROLE seams_tls LOGIN; CREATE SCHEMA seams_tls AUTHORIZATION seams_tls")
+        .unwrap();
+    let url = format!(
+        "postgresql://seams_tls@localhost:{}/postgres?sslmode=verify-full&sslrootcert={}&schema=seams_tls&statement_timeout={TIMEOUT}",
+        cluster.port,
+        tls.ca.display()
+    );
+    let vars = [("DATABASE_URL", url.as_str())];
+    let seen = every_path(&vars, &format!("seams_tls {TIMEOUT}"), false).await;
+    column_is("TLS, `verify-full`", &seen);
+    // Every path above ran over TLS.
+    let s = Seams::from_vars(vars).unwrap();
+    let pool = s.database().pool().await.unwrap();
+    let ssl: bool = sqlx::query_scalar("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+        .fetch_one(pool.as_postgres().unwrap())
+        .await
+        .unwrap();
+    assert!(ssl);
 }

@@ -240,21 +240,11 @@ fn primary_url(
 /// its own, or when it names none, the primary's, so that migrations
 /// through the direct URL and reads from the replica run in the schema the
 /// application's pool does.
-fn with_session(
-    side: &url::Accepted,
-    primary: &url::params::UrlSettings,
-) -> ConnectOptions {
-    let own = &side.settings.session;
-    let session: Vec<(String, String)> = if own.is_empty() { &primary.session } else { own }
-        .iter()
-        .map(|(n, v, _)| (n.clone(), v.clone()))
-        .collect();
-    match &side.connect {
-        #[cfg(feature = "postgres")]
-        ConnectOptions::Postgres(o) if !session.is_empty() => {
-            ConnectOptions::Postgres(o.clone().options(session))
-        }
-        other => other.clone(),
+fn with_session(side: &url::Accepted, primary: &url::params::UrlSettings) -> ConnectOptions {
+    if side.settings.session.is_empty() {
+        side.connect_with_session(primary)
+    } else {
+        side.connect_with_session(&side.settings)
     }
 }
 

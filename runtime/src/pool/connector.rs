@@ -145,7 +145,11 @@ impl Connector {
                 false,
                 &url.setup.session,
             )),
-            reader_plan: Arc::new(Plan::new(url.setup.pool.pgbouncer, true, &url.setup.session)),
+            reader_plan: Arc::new(Plan::new(
+                url.setup.pool.pgbouncer,
+                true,
+                &url.setup.session,
+            )),
             direct_plan: Arc::default(),
         }
     }

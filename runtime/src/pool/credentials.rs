@@ -164,17 +164,24 @@ impl Connector {
                 return false;
             }
         };
+        // As at start-up: on a direct connection the session settings are
+        // startup parameters; behind a pooler each transaction sets them.
+        let connect = if self.runtime.pool.pgbouncer {
+            accepted.connect.clone()
+        } else {
+            accepted.connect_with_session(&accepted.settings)
+        };
         let mut creds = self.creds();
         creds.said = None;
         let same = creds
             .base
             .as_ref()
-            .is_some_and(|c| same_options(c, &accepted.connect));
+            .is_some_and(|c| same_options(c, &connect));
         if same {
             return false;
         }
         self.add_secret(&Secrets::of_url(&accepted.url));
-        creds.base = Some(accepted.connect);
+        creds.base = Some(connect);
         creds.url = accepted.url;
         creds.changed_at = Some(Instant::now());
         drop(creds);
@@ -299,9 +306,8 @@ pub(crate) async fn follow(weak: Weak<Connector>) {
                 Err(_) => Why::Poll,
                 Ok(futures_util::future::Either::Left(_)) => Why::AuthFailed,
                 Ok(futures_util::future::Either::Right(_)) => {
-                    // A burst of events (a rewrite is several; a writer in
-                    // a loop, thousands a second) is one re-read, and at
-                    // most ten a second: `Notify` keeps one wake-up.
+                    // A rewrite is several events: re-read once they
+                    // settled.
                     tokio::time::sleep(FILE_SETTLE).await;
                     Why::FileChanged
                 }
@@ -309,11 +315,20 @@ pub(crate) async fn follow(weak: Weak<Connector>) {
         };
         let Some(c) = weak.upgrade() else { return };
         c.refresh(why).await;
+        drop(c);
+        if why == Why::FileChanged {
+            // A writer in a loop (thousands of events a second) costs at
+            // most ten re-reads a second: `Notify` keeps one wake-up for
+            // all the events of this pause.
+            tokio::time::sleep(FILE_PAUSE).await;
+        }
     }
 }
 
 /// How long a changed secret file is left to settle before it is re-read.
-const FILE_SETTLE: Duration = Duration::from_millis(100);
+const FILE_SETTLE: Duration = Duration::from_millis(20);
+/// The pause after a re-read for a change before the next.
+const FILE_PAUSE: Duration = Duration::from_millis(80);
 
 /// Watches the directory of the secret file (and of the file it links to),
 /// waking `changed` at each event there. `None`, said once, when the
@@ -330,9 +345,12 @@ fn watch_file(
         }
     };
     let mut dirs: Vec<PathBuf> = Vec::new();
-    for path in [Some(file.path.clone()), std::fs::canonicalize(&file.path).ok()]
-        .into_iter()
-        .flatten()
+    for path in [
+        Some(file.path.clone()),
+        std::fs::canonicalize(&file.path).ok(),
+    ]
+    .into_iter()
+    .flatten()
     {
         let path = if path.is_relative() {
             file.cwd.join(path)

@@ -35,7 +35,11 @@ impl Database {
         }
         #[cfg(feature = "postgres")]
         if let Some(direct) = &c.runtime.direct {
-            return Ok(self.inner.direct.get_or_init(|| self.direct_pool(direct)).clone());
+            return Ok(self
+                .inner
+                .direct
+                .get_or_init(|| self.direct_pool(direct))
+                .clone());
         }
         Err(DatabaseError::options(
             c.backend,
@@ -65,7 +69,8 @@ impl Database {
             &ConnectOptions::Postgres(options.clone()),
             &c.runtime.pool,
         );
-        let pool = Pool::Postgres(pool_options(&c.runtime.pool, &watch, None).connect_lazy_with(options));
+        let pool =
+            Pool::Postgres(pool_options(&c.runtime.pool, &watch, None).connect_lazy_with(options));
         c.observe(&pool, &watch);
         tracing::info!(target: "dbsettings", url = %direct.redacted, "the session pool connects through the direct URL");
         pool

@@ -138,7 +138,10 @@ mod tests {
         );
         assert!(sql.contains("SET LOCAL statement_timeout TO '5s'"), "{sql}");
         let why = plan.refuse_held_connection().unwrap();
-        assert!(why.contains("read-only") && why.contains("`statement_timeout`"), "{why}");
+        assert!(
+            why.contains("read-only") && why.contains("`statement_timeout`"),
+            "{why}"
+        );
         assert!(why.contains("p.begin()"), "{why}");
     }
 

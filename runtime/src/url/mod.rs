@@ -47,6 +47,26 @@ pub(crate) struct Accepted {
     pub(crate) targets: Targets,
 }
 
+impl Accepted {
+    /// The connect options of a direct connection to this URL: the
+    /// driver's, with `session` (the URL's own session settings, or
+    /// another's) as startup parameters.
+    pub(crate) fn connect_with_session(&self, session: &params::UrlSettings) -> ConnectOptions {
+        let session: Vec<(&str, &str)> = session
+            .session
+            .iter()
+            .map(|(n, v, _)| (n.as_str(), v.as_str()))
+            .collect();
+        match &self.connect {
+            #[cfg(feature = "postgres")]
+            ConnectOptions::Postgres(o) if !session.is_empty() => {
+                ConnectOptions::Postgres(o.clone().options(session))
+            }
+            other => other.clone(),
+        }
+    }
+}
+
 /// The hosts of a PostgreSQL URL to choose from, and the rule to choose by.
 /// Each host's connect options are the accepted ones with its host and port.
 #[derive(Debug, Clone, Default)]
