@@ -121,6 +121,9 @@ impl Database {
         let c = self.connector();
         let mut again = true;
         loop {
+            // The generation these options are of: a change since (by the
+            // file's watch, another caller) counts as new credentials.
+            let seen = c.generation();
             let options = c.options().await?;
             let secrets = c.secrets();
             let target = c.target(&secrets);
@@ -134,7 +137,7 @@ impl Database {
                 Ok(pool) => pool,
                 Err(e) if e.kind() == DatabaseErrorKind::Auth && again => {
                     again = false;
-                    if c.refresh(Why::AuthFailed).await {
+                    if c.refresh_since(seen, Why::AuthFailed).await {
                         continue;
                     }
                     return Err(e);

@@ -292,10 +292,11 @@ impl Database {
     /// connector look at them again, and the ping tries once more.
     async fn ping(&self, pool: &Pool) -> (HealthState, Option<f64>) {
         let started = Instant::now();
+        let seen = self.inner.connector.generation();
         let mut result = crate::pool::watch::ours(pool.ping()).await;
         if let Err(e) = &result
             && self.inner.connector.is_auth(e)
-            && self.inner.connector.refresh(Why::AuthFailed).await
+            && self.inner.connector.refresh_since(seen, Why::AuthFailed).await
         {
             result = crate::pool::watch::ours(pool.ping()).await;
         }
