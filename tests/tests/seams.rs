@@ -708,3 +708,107 @@ async fn tls_verify_full() {
         .unwrap();
     assert!(ssl);
 }
+
+// ---------------------------------------------------------------------------
+// A watched secret file that misbehaves
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_watched_secret_file_that_misbehaves_keeps_the_last_good_credentials() {
+    let Some(cluster) = scram() else { return };
+    let (logs, _guard) = capture_scoped();
+    let secret = Secret::new(cluster, "seams_misbehaving", "Good-Seams-4", false);
+    let vars = secret.vars();
+    let s = Seams::from_vars(vars.iter().map(|(k, v)| (*k, v.as_str()))).unwrap();
+    let db = s.database();
+    let pool = db.pool().await.unwrap();
+    let expected = format!("seams_misbehaving {TIMEOUT}");
+    let settle = || tokio::time::sleep(Duration::from_millis(300));
+    // New connections must still log in: every session is cut first.
+    let still_works = |what: &'static str| {
+        secret.cut();
+        let pool = pool.clone();
+        let expected = expected.clone();
+        async move {
+            until_answered(what, &expected, (ROTATION_BOUND, false), || through_p(&pool)).await;
+        }
+    };
+
+    // Replaced by a directory, touched again and again.
+    std::fs::remove_file(&secret.path).unwrap();
+    std::fs::create_dir(&secret.path).unwrap();
+    for i in 0..5 {
+        std::fs::write(secret.path.join(format!("f{i}")), "x").unwrap();
+        settle().await;
+    }
+    still_works("a directory in its place").await;
+    // Gone.
+    std::fs::remove_dir_all(&secret.path).unwrap();
+    settle().await;
+    still_works("the file gone").await;
+    assert_eq!(db.credentials_generation(), 0);
+    let text = logs.text();
+    assert_eq!(
+        text.matches("is not a regular file; keeping the current credentials").count(),
+        1,
+        "said once: {text}"
+    );
+    assert_eq!(
+        text.matches("cannot be read (entity not found); keeping the current credentials").count(),
+        1,
+        "said once: {text}"
+    );
+
+    // A writer in a loop: a thousand rewrites a second for two seconds,
+    // alternating two passwords, so that each re-read that lands is a new
+    // generation. At most ten re-reads a second may land.
+    let (path, a, b) = (secret.path.clone(), secret.url("Loop-A"), secret.url("Loop-B"));
+    let writer = tokio::task::spawn_blocking(move || {
+        let started = Instant::now();
+        let mut n = 0_u32;
+        while started.elapsed() < Duration::from_secs(2) {
+            let tmp = path.with_extension("tmp");
+            std::fs::write(&tmp, if n % 2 == 0 { &a } else { &b }).unwrap();
+            std::fs::rename(&tmp, &path).unwrap();
+            n += 1;
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        n
+    });
+    let before = db.credentials_generation();
+    let writes = writer.await.unwrap();
+    settle().await;
+    let rereads = db.credentials_generation() - before;
+    eprintln!("a file rewritten {writes} times in 2 s: {rereads} new generations");
+    assert!(writes > 500, "{writes}");
+    assert!((1..=25).contains(&rereads), "{rereads} re-reads in 2 s");
+
+    // Kubernetes: the file is a link into a directory that a link swap
+    // replaces. The good password again, through that.
+    let root = secret.path.parent().unwrap();
+    let data = root.join("ts-1");
+    std::fs::create_dir(&data).unwrap();
+    std::fs::write(data.join("url"), secret.url("Good-Seams-4")).unwrap();
+    std::os::unix::fs::symlink("ts-1", root.join("..data")).unwrap();
+    std::fs::remove_file(&secret.path).unwrap();
+    std::os::unix::fs::symlink("..data/url", &secret.path).unwrap();
+    settle().await;
+    still_works("a Kubernetes secret").await;
+    secret.alter("Swapped-Seams-4");
+    let next = root.join("ts-2");
+    std::fs::create_dir(&next).unwrap();
+    std::fs::write(next.join("url"), secret.url("Swapped-Seams-4")).unwrap();
+    std::os::unix::fs::symlink("ts-2", root.join("..data_tmp")).unwrap();
+    let swapped = Instant::now();
+    std::fs::rename(root.join("..data_tmp"), root.join("..data")).unwrap();
+    let generation = db.credentials_generation();
+    while db.credentials_generation() == generation {
+        assert!(swapped.elapsed() < ROTATION_BOUND, "the swap was not seen");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    eprintln!("a Kubernetes secret swap was seen after {:?}", swapped.elapsed());
+    still_works("after the swap").await;
+    let text = logs.text();
+    for pw in ["Good-Seams-4", "Loop-A", "Loop-B", "Swapped-Seams-4"] {
+        assert!(!text.contains(pw), "a password in the log");
+    }
+}
