@@ -7,6 +7,9 @@
 //! - `transaction mode, dbsettings`: the pool from `?pgbouncer=true`, the
 //!   README's `on_pool!(pool, p => query_scalar(sql!(..)).bind(n).fetch_one(p))`,
 //!   which runs each statement unnamed in a transaction of its own.
+//! - `transaction mode, dbsettings, with settings`: the same with
+//!   `schema` and `statement_timeout` in the URL, which each transaction
+//!   sets (`SET LOCAL`) in the round trip of its `BEGIN`.
 //! - `direct, plain sqlx`: the server without a pooler, for scale.
 //!
 //! Each bouncer has 8 server connections. `cargo bench -p dbsettings-tests
@@ -71,6 +74,13 @@ fn bench(c: &mut Criterion) {
         .unwrap()
         .database();
     let pooled = rt.block_on(db.pool()).unwrap();
+    let with_settings = Settings::from_vars([(
+        "DATABASE_URL",
+        format!("{url}&schema=public&statement_timeout=30s").as_str(),
+    )])
+    .unwrap()
+    .database();
+    let with_settings = rt.block_on(with_settings.pool()).unwrap();
     let variants = [
         (
             "session mode, plain sqlx",
@@ -80,6 +90,7 @@ fn bench(c: &mut Criterion) {
             )),
         ),
         ("transaction mode, dbsettings", pooled),
+        ("transaction mode, dbsettings, with settings", with_settings),
         (
             "direct, plain sqlx",
             plain("postgresql://postgres@127.0.0.1:5432/test?sslmode=disable"),

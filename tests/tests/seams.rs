@@ -18,9 +18,7 @@ use std::time::{Duration, Instant};
 
 use common::capture::capture_scoped;
 use common::servers::{self, POSTGRES};
-use dbsettings::{
-    DatabaseErrorKind, DatabaseSettings, DatabaseUrl, Pool, on_pool, query, query_scalar, sql, sqlx,
-};
+use dbsettings::{DatabaseSettings, DatabaseUrl, Pool, on_pool, query, query_scalar, sql, sqlx};
 use dbsettings_tests::{Cluster, PgBouncer, Tls};
 
 #[derive(DatabaseSettings, Debug)]
@@ -33,6 +31,12 @@ struct Seams {
         migrations = "migrations",
         direct_url = "DATABASE_DIRECT_URL"
     )]
+    database_url: DatabaseUrl,
+}
+
+#[derive(DatabaseSettings, Debug)]
+struct NoMigrations {
+    #[settings(env = "DATABASE_URL", connect_timeout = "3s")]
     database_url: DatabaseUrl,
 }
 
@@ -234,7 +238,33 @@ async fn every_path(
     );
     seen.push((PATHS[4], Outcome::AsDirect));
 
-    // db.reader(): the session, read-only, a write refused by the server.
+    reader_path(&db, expected).await;
+    seen.push((PATHS[5], Outcome::AsDirect));
+
+    migrations_path(&pool, vars).await;
+    seen.push((PATHS[6], Outcome::AsDirect));
+
+    // health(): up, with a ping.
+    let health = db.health(true).await;
+    assert!(health.state.is_up(), "{health:?}");
+    seen.push((PATHS[7], Outcome::AsDirect));
+
+    db.close().await;
+    seen
+}
+
+/// Migrations: the books in the URL's schema, and a second start (a new
+/// handle) succeeds and leaves them as they are.
+async fn migrations_path(pool: &Pool, vars: &[(&str, &str)]) {
+    let books: i64 = on_pool!(pool, p => query_scalar(sql!("SELECT count(*) FROM _sqlx_migrations")).fetch_one(p).await).unwrap();
+    assert_eq!(books, 1, "the migrations' books, in the URL's schema");
+    let again = Seams::from_vars(vars.iter().copied()).unwrap();
+    again.database().pool().await.expect("a second start");
+}
+
+/// `db.reader()`: the session, read-only in statements and transactions,
+/// a write refused by the server.
+async fn reader_path(db: &dbsettings::Database, expected: &str) {
     let reader = db.reader().await.expect("db.reader()");
     assert_eq!(through_p(&reader).await.unwrap(), expected, "the reader");
     let read_only: String = on_pool!(reader, p => query_scalar(sql!("SELECT current_setting('transaction_read_only')")).fetch_one(p).await).unwrap();
@@ -252,23 +282,6 @@ async fn every_path(
     }.await)
     .unwrap();
     assert_eq!(in_tx, "on", "the reader's p.begin()");
-    seen.push((PATHS[5], Outcome::AsDirect));
-
-    // Migrations: the books in the URL's schema, and a second start (a
-    // new handle) succeeds and leaves them as they are.
-    let books: i64 = on_pool!(pool, p => query_scalar(sql!("SELECT count(*) FROM _sqlx_migrations")).fetch_one(p).await).unwrap();
-    assert_eq!(books, 1, "the migrations' books, in the URL's schema");
-    let again = Seams::from_vars(vars.iter().copied()).unwrap();
-    again.database().pool().await.expect("a second start");
-    seen.push((PATHS[6], Outcome::AsDirect));
-
-    // health(): up, with a ping.
-    let health = db.health(true).await;
-    assert!(health.state.is_up(), "{health:?}");
-    seen.push((PATHS[7], Outcome::AsDirect));
-
-    db.close().await;
-    seen
 }
 
 /// Runs `sql` on the machine's server, as the superuser.
@@ -302,7 +315,7 @@ async fn direct() {
         servers::POSTGRES_URL
     );
     let vars = [("DATABASE_URL", url.as_str())];
-    let seen = every_path(&vars, &format!("seams_direct {TIMEOUT}"), false).await;
+    let seen = Box::pin(every_path(&vars, &format!("seams_direct {TIMEOUT}"), false)).await;
     column_is("direct", &seen);
 }
 
@@ -333,19 +346,29 @@ async fn behind_pgbouncer(refusing: bool, schema: &str, column: &str) {
         ("DATABASE_URL", url.as_str()),
         ("DATABASE_DIRECT_URL", direct.as_str()),
     ];
-    let seen = every_path(&vars, &format!("{schema} {TIMEOUT}"), true).await;
+    let seen = Box::pin(every_path(&vars, &format!("{schema} {TIMEOUT}"), true)).await;
     drop(bouncer);
     column_is(column, &seen);
 }
 
 #[tokio::test(flavor = "current_thread")]
 async fn pgbouncer_refusing_options() {
-    behind_pgbouncer(true, "seams_refusing", "PgBouncer, `options` refused").await;
+    Box::pin(behind_pgbouncer(
+        true,
+        "seams_refusing",
+        "PgBouncer, `options` refused",
+    ))
+    .await;
 }
 
 #[tokio::test(flavor = "current_thread")]
 async fn pgbouncer_ignoring_options() {
-    behind_pgbouncer(false, "seams_ignoring", "PgBouncer, `options` ignored").await;
+    Box::pin(behind_pgbouncer(
+        false,
+        "seams_ignoring",
+        "PgBouncer, `options` ignored",
+    ))
+    .await;
 }
 
 // ---------------------------------------------------------------------------
@@ -452,7 +475,7 @@ async fn until_answered<F, Fut>(
 ) -> (Duration, usize)
 where
     F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<String, sqlx::Error>>,
+    Fut: Future<Output = Result<String, sqlx::Error>>,
 {
     let started = Instant::now();
     let mut failed = 0;
@@ -575,7 +598,7 @@ async fn scram_rotated() {
     );
     db.close().await;
     // Every path on a fresh handle, after the rotation: the matrix's column.
-    let seen = every_path(&vars, &expected, false).await;
+    let seen = Box::pin(every_path(&vars, &expected, false)).await;
     column_is("SCRAM, rotated", &seen);
 }
 
@@ -697,7 +720,7 @@ async fn tls_verify_full() {
         tls.ca.display()
     );
     let vars = [("DATABASE_URL", url.as_str())];
-    let seen = every_path(&vars, &format!("seams_tls {TIMEOUT}"), false).await;
+    let seen = Box::pin(every_path(&vars, &format!("seams_tls {TIMEOUT}"), false)).await;
     column_is("TLS, `verify-full`", &seen);
     // Every path above ran over TLS.
     let s = Seams::from_vars(vars).unwrap();
@@ -729,7 +752,10 @@ async fn a_watched_secret_file_that_misbehaves_keeps_the_last_good_credentials()
         let pool = pool.clone();
         let expected = expected.clone();
         async move {
-            until_answered(what, &expected, (ROTATION_BOUND, false), || through_p(&pool)).await;
+            until_answered(what, &expected, (ROTATION_BOUND, false), || {
+                through_p(&pool)
+            })
+            .await;
         }
     };
 
@@ -748,12 +774,14 @@ async fn a_watched_secret_file_that_misbehaves_keeps_the_last_good_credentials()
     assert_eq!(db.credentials_generation(), 0);
     let text = logs.text();
     assert_eq!(
-        text.matches("is not a regular file; keeping the current credentials").count(),
+        text.matches("is not a regular file; keeping the current credentials")
+            .count(),
         1,
         "said once: {text}"
     );
     assert_eq!(
-        text.matches("cannot be read (entity not found); keeping the current credentials").count(),
+        text.matches("cannot be read (entity not found); keeping the current credentials")
+            .count(),
         1,
         "said once: {text}"
     );
@@ -761,13 +789,17 @@ async fn a_watched_secret_file_that_misbehaves_keeps_the_last_good_credentials()
     // A writer in a loop: a thousand rewrites a second for two seconds,
     // alternating two passwords, so that each re-read that lands is a new
     // generation. At most ten re-reads a second may land.
-    let (path, a, b) = (secret.path.clone(), secret.url("Loop-A"), secret.url("Loop-B"));
+    let (path, a, b) = (
+        secret.path.clone(),
+        secret.url("Loop-A"),
+        secret.url("Loop-B"),
+    );
     let writer = tokio::task::spawn_blocking(move || {
         let started = Instant::now();
         let mut n = 0_u32;
         while started.elapsed() < Duration::from_secs(2) {
             let tmp = path.with_extension("tmp");
-            std::fs::write(&tmp, if n % 2 == 0 { &a } else { &b }).unwrap();
+            std::fs::write(&tmp, if n.is_multiple_of(2) { &a } else { &b }).unwrap();
             std::fs::rename(&tmp, &path).unwrap();
             n += 1;
             std::thread::sleep(Duration::from_millis(1));
@@ -775,11 +807,11 @@ async fn a_watched_secret_file_that_misbehaves_keeps_the_last_good_credentials()
         n
     });
     let before = db.credentials_generation();
-    let writes = writer.await.unwrap();
+    let written = writer.await.unwrap();
     settle().await;
     let rereads = db.credentials_generation() - before;
-    eprintln!("a file rewritten {writes} times in 2 s: {rereads} new generations");
-    assert!(writes > 500, "{writes}");
+    eprintln!("a file rewritten {written} times in 2 s: {rereads} new generations");
+    assert!(written > 500, "{written}");
     assert!((1..=25).contains(&rereads), "{rereads} re-reads in 2 s");
 
     // Kubernetes: the file is a link into a directory that a link swap
@@ -805,10 +837,54 @@ async fn a_watched_secret_file_that_misbehaves_keeps_the_last_good_credentials()
         assert!(swapped.elapsed() < ROTATION_BOUND, "the swap was not seen");
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    eprintln!("a Kubernetes secret swap was seen after {:?}", swapped.elapsed());
+    eprintln!(
+        "a Kubernetes secret swap was seen after {:?}",
+        swapped.elapsed()
+    );
     still_works("after the swap").await;
     let text = logs.text();
     for pw in ["Good-Seams-4", "Loop-A", "Loop-B", "Swapped-Seams-4"] {
         assert!(!text.contains(pw), "a password in the log");
     }
+}
+
+// ---------------------------------------------------------------------------
+// A setting the server refuses, behind a pooler
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_setting_refused_behind_a_pooler_leaves_no_aborted_connection() {
+    if !servers::available("PostgreSQL", POSTGRES).await {
+        return;
+    }
+    let bouncer = match PgBouncer::start_refusing_options(5432, "test", 2) {
+        Ok(b) => b,
+        Err(why) => return common::skip("the PgBouncer seams", &why),
+    };
+    admin("DROP ROLE IF EXISTS seams_later").await;
+    // `SET LOCAL role` fails while the role does not exist.
+    let url = format!(
+        "postgresql://postgres@127.0.0.1:{}/test?pgbouncer=true&options=-c%20role%3Dseams_later",
+        bouncer.port
+    );
+    let s = NoMigrations::from_vars([("DATABASE_URL", url.as_str())]).unwrap();
+    let db = s.database();
+    let pool = db.pool().await.unwrap();
+    let who = || async {
+        let name: Result<String, sqlx::Error> =
+            on_pool!(pool, p => query_scalar(sql!("SELECT current_user::text")).fetch_one(p).await);
+        name
+    };
+    for _ in 0..6 {
+        let e = who().await.expect_err("the role does not exist yet");
+        assert!(e.to_string().contains("seams_later"), "{e}");
+    }
+    admin("CREATE ROLE seams_later").await;
+    // No connection was left in the aborted transaction of a refused
+    // setting: every query now runs as the role.
+    for _ in 0..6 {
+        assert_eq!(who().await.unwrap(), "seams_later");
+    }
+    db.close().await;
+    drop(bouncer);
+    admin("DROP ROLE seams_later").await;
 }

@@ -296,7 +296,11 @@ impl Database {
         let mut result = crate::pool::watch::ours(pool.ping()).await;
         if let Err(e) = &result
             && self.inner.connector.is_auth(e)
-            && self.inner.connector.refresh_since(seen, Why::AuthFailed).await
+            && self
+                .inner
+                .connector
+                .refresh_since(seen, Why::AuthFailed)
+                .await
         {
             result = crate::pool::watch::ours(pool.ping()).await;
         }

@@ -19,6 +19,9 @@ pub(crate) struct Plan {
     pub(crate) pooled: bool,
     /// Behind a pooler: what each transaction runs first.
     pub(crate) statement: Option<SqlStr>,
+    /// Behind a pooler with settings: `BEGIN` and the settings in one
+    /// round trip, for the transactions of single statements.
+    pub(crate) begin: Option<SqlStr>,
     /// Behind a pooler: the settings that hold per transaction only, as
     /// messages name them.
     pub(crate) held: Vec<String>,
@@ -38,9 +41,15 @@ impl Plan {
             all.push(("transaction_read_only".to_owned(), "on".to_owned()));
         }
         all.extend(settings.iter().cloned());
+        let statement = settings_statement(&all);
+        let begin = statement.as_ref().map(|s| {
+            use sqlx::SqlSafeStr as _;
+            sqlx::AssertSqlSafe(format!("BEGIN; {}", s.as_str())).into_sql_str()
+        });
         Self {
             pooled,
-            statement: settings_statement(&all),
+            begin,
+            statement,
             held: all.into_iter().map(|(name, _)| name).collect(),
         }
     }

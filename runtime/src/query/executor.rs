@@ -418,15 +418,30 @@ where
         Box::pin(sqlx_core::try_stream! {
             let mut conn = acquire(&pool, connector.as_deref(), watch.as_ref(), at).await?;
             if unnamed {
-                let mut tx = sqlx::Transaction::<DB>::begin(&mut *conn, None).await?;
-                apply_settings::<DB>(&mut tx, plan.as_deref()).await?;
-                {
-                    let mut s = (&mut *tx).fetch_many(query);
-                    while let Some(v) = s.try_next().await? {
-                        r#yield!(v);
+                // `BEGIN` and the settings in one round trip. A setting
+                // the server refuses there leaves an aborted transaction:
+                // that connection is closed, never pooled again.
+                let begin = plan.as_ref().and_then(|p| p.begin.clone());
+                let merged = begin.is_some();
+                let refused = match sqlx::Transaction::<DB>::begin(&mut *conn, begin).await {
+                    Ok(mut tx) => {
+                        {
+                            let mut s = (&mut *tx).fetch_many(query);
+                            while let Some(v) = s.try_next().await? {
+                                r#yield!(v);
+                            }
+                        }
+                        tx.commit().await?;
+                        None
                     }
+                    Err(e) => Some(e),
+                };
+                if let Some(e) = refused {
+                    if merged {
+                        conn.close_on_drop();
+                    }
+                    Err(e)?;
                 }
-                tx.commit().await?;
             } else {
                 let mut s = conn.fetch_many(query);
                 while let Some(v) = s.try_next().await? {
@@ -447,11 +462,21 @@ where
         )
         .await?;
         if self.unnamed {
-            let mut tx = sqlx::Transaction::<DB>::begin(&mut *conn, None).await?;
-            apply_settings::<DB>(&mut tx, self.plan.as_deref()).await?;
-            let row = (&mut *tx).fetch_optional(query).await?;
-            tx.commit().await?;
-            Ok(row)
+            // As in `stream`.
+            let begin = self.plan.as_ref().and_then(|p| p.begin.clone());
+            let merged = begin.is_some();
+            let refused = match sqlx::Transaction::<DB>::begin(&mut *conn, begin).await {
+                Ok(mut tx) => {
+                    let row = (&mut *tx).fetch_optional(query).await?;
+                    tx.commit().await?;
+                    return Ok(row);
+                }
+                Err(e) => e,
+            };
+            if merged {
+                conn.close_on_drop();
+            }
+            Err(refused)
         } else {
             conn.fetch_optional(query).await
         }

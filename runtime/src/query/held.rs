@@ -36,6 +36,12 @@ impl<DB: Database> Conn<DB> {
     pub(crate) fn split(self) -> (PoolConnection<DB>, Option<Hold>) {
         (self.conn, self.hold)
     }
+
+    /// Closes the connection when dropped instead of returning it to the
+    /// pool (it may be in an aborted transaction).
+    pub(crate) fn close_on_drop(&mut self) {
+        self.conn.close_on_drop();
+    }
 }
 
 impl<DB: Database> Deref for Conn<DB> {

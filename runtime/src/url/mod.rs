@@ -51,16 +51,19 @@ impl Accepted {
     /// The connect options of a direct connection to this URL: the
     /// driver's, with `session` (the URL's own session settings, or
     /// another's) as startup parameters.
+    #[cfg_attr(not(feature = "postgres"), allow(unused_variables))]
     pub(crate) fn connect_with_session(&self, session: &params::UrlSettings) -> ConnectOptions {
-        let session: Vec<(&str, &str)> = session
-            .session
-            .iter()
-            .map(|(n, v, _)| (n.as_str(), v.as_str()))
-            .collect();
         match &self.connect {
             #[cfg(feature = "postgres")]
-            ConnectOptions::Postgres(o) if !session.is_empty() => {
-                ConnectOptions::Postgres(o.clone().options(session))
+            ConnectOptions::Postgres(o) if !session.session.is_empty() => {
+                ConnectOptions::Postgres(
+                    o.clone().options(
+                        session
+                            .session
+                            .iter()
+                            .map(|(n, v, _)| (n.as_str(), v.as_str())),
+                    ),
+                )
             }
             other => other.clone(),
         }
