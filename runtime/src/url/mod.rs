@@ -55,16 +55,14 @@ impl Accepted {
     pub(crate) fn connect_with_session(&self, session: &params::UrlSettings) -> ConnectOptions {
         match &self.connect {
             #[cfg(feature = "postgres")]
-            ConnectOptions::Postgres(o) if !session.session.is_empty() => {
-                ConnectOptions::Postgres(
-                    o.clone().options(
-                        session
-                            .session
-                            .iter()
-                            .map(|(n, v, _)| (n.as_str(), v.as_str())),
-                    ),
-                )
-            }
+            ConnectOptions::Postgres(o) if !session.session.is_empty() => ConnectOptions::Postgres(
+                o.clone().options(
+                    session
+                        .session
+                        .iter()
+                        .map(|(n, v, _)| (n.as_str(), v.as_str())),
+                ),
+            ),
             other => other.clone(),
         }
     }
