@@ -1,7 +1,10 @@
 //! Pool overhead: `SELECT 1` throughput with 8 tasks through
 //! `db.pool().await` against a hand-built sqlx pool with the same options,
 //! on the local PostgreSQL and on an SQLite file; and the cost of `pool()`
-//! once the pool is built, against cloning a stored pool.
+//! once the pool is built, against cloning a stored pool. And the README's
+//! query path, `on_pool!`'s `p` with a bound argument (the credential
+//! retry, the replay of a statement that met an ended session), against
+//! the same statement written with sqlx on the hand-built pool.
 //!
 //! `cargo bench -p dbsettings-tests --bench pool_overhead`
 
@@ -9,7 +12,7 @@ use std::str::FromStr;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use dbsettings::{Database, DatabaseSettings, DatabaseUrl, Pool, sqlx};
+use dbsettings::{Database, DatabaseSettings, DatabaseUrl, Pool, on_pool, query_scalar, sql, sqlx};
 use sqlx::postgres::PgPoolOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
@@ -147,6 +150,84 @@ fn compare(
     g.finish();
 }
 
+/// 8 tasks, the README's query through `on_pool!`'s `p` (`readme`), or the
+/// same statement with sqlx on the sqlx pool.
+async fn bound_query(pool: &Pool, readme: bool) -> Duration {
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..TASKS)
+        .map(|t| {
+            let pool = pool.clone();
+            tokio::spawn(async move {
+                for i in 0..QUERIES {
+                    let n = i64::try_from(i + t).unwrap();
+                    let v: i64 = if readme {
+                        on_pool!(pool, p => query_scalar(sql!("SELECT $1::bigint + 1")).bind(n).fetch_one(p).await).unwrap()
+                    } else {
+                        sqlx::query_scalar("SELECT $1::bigint + 1")
+                            .bind(n)
+                            .fetch_one(pool.as_postgres().unwrap())
+                            .await
+                            .unwrap()
+                    };
+                    std::hint::black_box(v);
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    started.elapsed()
+}
+
+/// `on_pool!`'s `p` against sqlx on the hand-built pool, alternated round
+/// by round (medians), then criterion.
+fn readme_path(c: &mut Criterion, rt: &tokio::runtime::Runtime, ours: &Pool, hand: &Pool) {
+    const ROUNDS: usize = 30;
+    let queries = f64::from(u32::try_from(TASKS * QUERIES).unwrap());
+    let per_second = |d: Duration| queries / d.as_secs_f64();
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    rt.block_on(async {
+        for round in 0..ROUNDS {
+            if round % 2 == 0 {
+                a.push(per_second(bound_query(ours, true).await));
+                b.push(per_second(bound_query(hand, false).await));
+            } else {
+                b.push(per_second(bound_query(hand, false).await));
+                a.push(per_second(bound_query(ours, true).await));
+            }
+        }
+    });
+    a.sort_by(f64::total_cmp);
+    b.sort_by(f64::total_cmp);
+    let (ma, mb) = (a[ROUNDS / 2], b[ROUNDS / 2]);
+    println!(
+        "\ninterleaved, PostgreSQL, the README's query, {ROUNDS} rounds: on_pool!'s p {ma:.0}/s, sqlx on the hand-built pool {mb:.0}/s, ratio {:.3}\n",
+        ma / mb
+    );
+    let mut g = c.benchmark_group("SELECT $1 + 1, 8 tasks, PostgreSQL, no ping before acquire");
+    g.throughput(Throughput::Elements(TASKS * QUERIES));
+    g.bench_function("on_pool!'s p", |bench| {
+        bench.to_async(rt).iter_custom(|n| async move {
+            let mut total = Duration::ZERO;
+            for _ in 0..n {
+                total += bound_query(ours, true).await;
+            }
+            total
+        });
+    });
+    g.bench_function("sqlx on the hand-built pool", |bench| {
+        bench.to_async(rt).iter_custom(|n| async move {
+            let mut total = Duration::ZERO;
+            for _ in 0..n {
+                total += bound_query(hand, false).await;
+            }
+            total
+        });
+    });
+    g.finish();
+}
+
 fn postgres(c: &mut Criterion) {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let db = ours(PG_URL);
@@ -159,6 +240,20 @@ fn postgres(c: &mut Criterion) {
             .unwrap(),
     );
     compare(c, &rt, "PostgreSQL", &db, &hand);
+    // The same options as dbsettings' pool: no ping before each acquire
+    // (dbsettings pings a connection idle longer than `idle_check` only),
+    // so that what differs is the path a statement takes.
+    let same = Pool::Postgres(
+        rt.block_on(
+            PgPoolOptions::new()
+                .max_connections(8)
+                .test_before_acquire(false)
+                .connect(PG_URL),
+        )
+        .unwrap(),
+    );
+    let ours = rt.block_on(db.pool()).unwrap();
+    readme_path(c, &rt, &ours, &same);
 }
 
 fn sqlite(c: &mut Criterion) {
