@@ -129,16 +129,25 @@ async fn through_p(pool: &Pool) -> Result<String, sqlx::Error> {
     on_pool!(pool, p => query_scalar(sql!("SELECT current_schema() || ' ' || current_setting('statement_timeout')")).fetch_one(p).await)
 }
 
+/// What a test does to each handle before its first use (a credential
+/// provider).
+type Setup<'a> = &'a (dyn Fn(&dbsettings::Database) + Sync);
+
+/// Nothing to set up.
+fn plain(_: &dbsettings::Database) {}
+
 /// Every path on `db`, whose session must be `expected`; `pooled` behind a
 /// transaction-mode pooler. The outcome of each, in [`PATHS`]' order.
 async fn every_path(
     vars: &[(&str, &str)],
     expected: &str,
     pooled: bool,
+    setup: Setup<'_>,
 ) -> Vec<(&'static str, Outcome)> {
     let (logs, _guard) = capture_scoped();
     let settings = Seams::from_vars(vars.iter().copied()).unwrap();
     let db = settings.database();
+    setup(&db);
     let pool = db.pool().await.expect("the pool, migrations run");
     let mut seen = Vec::new();
 
@@ -212,7 +221,18 @@ async fn every_path(
                 "the sqlx pool's use behind a pooler was not said: {}",
                 logs.text()
             );
-            assert!(logs.text().contains("db.direct()"), "{}", logs.text());
+            let text = logs.text();
+            assert!(text.contains("db.direct()"), "{text}");
+            // It names the settings that do not hold there.
+            assert!(
+                text.contains("`search_path`, `statement_timeout` are set in each transaction"),
+                "{text}"
+            );
+            assert_eq!(
+                text.matches("was used directly").count(),
+                1,
+                "said once: {text}"
+            );
             Outcome::Said
         } else {
             assert!(!warned, "{}", logs.text());
@@ -241,7 +261,7 @@ async fn every_path(
     reader_path(&db, expected).await;
     seen.push((PATHS[5], Outcome::AsDirect));
 
-    migrations_path(&pool, vars).await;
+    migrations_path(&pool, vars, setup).await;
     seen.push((PATHS[6], Outcome::AsDirect));
 
     // health(): up, with a ping.
@@ -255,10 +275,11 @@ async fn every_path(
 
 /// Migrations: the books in the URL's schema, and a second start (a new
 /// handle) succeeds and leaves them as they are.
-async fn migrations_path(pool: &Pool, vars: &[(&str, &str)]) {
+async fn migrations_path(pool: &Pool, vars: &[(&str, &str)], setup: Setup<'_>) {
     let books: i64 = on_pool!(pool, p => query_scalar(sql!("SELECT count(*) FROM _sqlx_migrations")).fetch_one(p).await).unwrap();
     assert_eq!(books, 1, "the migrations' books, in the URL's schema");
     let again = Seams::from_vars(vars.iter().copied()).unwrap();
+    setup(&again.database());
     again.database().pool().await.expect("a second start");
 }
 
@@ -315,7 +336,13 @@ async fn direct() {
         servers::POSTGRES_URL
     );
     let vars = [("DATABASE_URL", url.as_str())];
-    let seen = Box::pin(every_path(&vars, &format!("seams_direct {TIMEOUT}"), false)).await;
+    let seen = Box::pin(every_path(
+        &vars,
+        &format!("seams_direct {TIMEOUT}"),
+        false,
+        &plain,
+    ))
+    .await;
     column_is("direct", &seen);
 }
 
@@ -346,7 +373,13 @@ async fn behind_pgbouncer(refusing: bool, schema: &str, column: &str) {
         ("DATABASE_URL", url.as_str()),
         ("DATABASE_DIRECT_URL", direct.as_str()),
     ];
-    let seen = Box::pin(every_path(&vars, &format!("{schema} {TIMEOUT}"), true)).await;
+    let seen = Box::pin(every_path(
+        &vars,
+        &format!("{schema} {TIMEOUT}"),
+        true,
+        &plain,
+    ))
+    .await;
     drop(bouncer);
     column_is(column, &seen);
 }
@@ -598,8 +631,90 @@ async fn scram_rotated() {
     );
     db.close().await;
     // Every path on a fresh handle, after the rotation: the matrix's column.
-    let seen = Box::pin(every_path(&vars, &expected, false)).await;
+    let seen = Box::pin(every_path(&vars, &expected, false, &plain)).await;
     column_is("SCRAM, rotated", &seen);
+}
+
+/// A provider that answers with the password in `current`, good for
+/// `valid_for` (asked again before it runs out).
+fn provider_of(
+    current: &std::sync::Arc<std::sync::Mutex<String>>,
+    valid_for: Duration,
+) -> impl Fn(&dbsettings::Database) + Sync + use<> {
+    let current = std::sync::Arc::clone(current);
+    move |db: &dbsettings::Database| {
+        let current = std::sync::Arc::clone(&current);
+        db.set_credentials_provider(move || {
+            let password = current.lock().unwrap().clone();
+            async move {
+                Ok(dbsettings::credentials::Credential::new(
+                    password,
+                    Some(valid_for),
+                ))
+            }
+        });
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scram_provider_rotated() {
+    let Some(cluster) = scram() else { return };
+    let role = "seams_provided";
+    cluster
+        .sql(&format!(
+            "CREATE ROLE {role} LOGIN PASSWORD 'Old-Seams-5'; CREATE SCHEMA {role} AUTHORIZATION {role}"
+        ))
+        .unwrap();
+    let url = format!(
+        "postgresql://{role}@127.0.0.1:{}/postgres?schema={role}&statement_timeout={TIMEOUT}",
+        cluster.port
+    );
+    let vars = [("DATABASE_URL", url.as_str())];
+    let expected = format!("{role} {TIMEOUT}");
+    let current = std::sync::Arc::new(std::sync::Mutex::new("Old-Seams-5".to_owned()));
+    // An IAM token's life, shortened: asked again every 0.8 s.
+    let setup = provider_of(&current, Duration::from_secs(1));
+    let s = Seams::from_vars(vars).unwrap();
+    let db = s.database();
+    setup(&db);
+    let pool = db.pool().await.unwrap();
+    let reader = db.reader().await.unwrap();
+    for p in [&pool, &reader] {
+        assert_eq!(through_sqlx(p).await.unwrap(), expected);
+    }
+    // The rotation: the server's password, the provider's next answer,
+    // every session cut.
+    let rotated = Instant::now();
+    cluster
+        .sql(&format!("ALTER ROLE {role} PASSWORD 'New-Seams-5'"))
+        .unwrap();
+    *current.lock().unwrap() = "New-Seams-5".to_owned();
+    cluster
+        .sql(&format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{role}'"
+        ))
+        .unwrap();
+    // The sqlx pool itself first, where nothing of dbsettings runs: it
+    // has the new password from the provider's next ask (0.8 s into its
+    // answer's life), with no query through dbsettings.
+    let (took, failed) = until_answered("the sqlx pool", &expected, (ROTATION_BOUND, true), || {
+        through_sqlx(&pool)
+    })
+    .await;
+    eprintln!(
+        "provider rotation: the sqlx pool answered {:?} after the rotation ({took:?} after its first try, {failed} failed tries)",
+        rotated.elapsed()
+    );
+    let (took, _) =
+        until_answered("p", &expected, (ROTATION_BOUND, false), || through_p(&pool)).await;
+    eprintln!("provider rotation: on_pool!'s p answered after {took:?}");
+    until_answered("reader", &expected, (ROTATION_BOUND, false), || {
+        through_p(&reader)
+    })
+    .await;
+    db.close().await;
+    let seen = Box::pin(every_path(&vars, &expected, false, &setup)).await;
+    column_is("SCRAM, provider", &seen);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -720,7 +835,13 @@ async fn tls_verify_full() {
         tls.ca.display()
     );
     let vars = [("DATABASE_URL", url.as_str())];
-    let seen = Box::pin(every_path(&vars, &format!("seams_tls {TIMEOUT}"), false)).await;
+    let seen = Box::pin(every_path(
+        &vars,
+        &format!("seams_tls {TIMEOUT}"),
+        false,
+        &plain,
+    ))
+    .await;
     column_is("TLS, `verify-full`", &seen);
     // Every path above ran over TLS.
     let s = Seams::from_vars(vars).unwrap();

@@ -146,8 +146,13 @@ impl Database {
             };
             c.attach(&pool, Shape::Primary, &watch);
             if let Some(migrations) = &c.runtime.pool.migrations {
-                let count =
-                    crate::pool::migrate::run(&pool, migrations, &c.runtime, &target).await?;
+                let count = crate::pool::migrate::run(
+                    &pool,
+                    migrations,
+                    (&c.runtime, c.plan(Role::Primary)),
+                    &target,
+                )
+                .await?;
                 tracing::info!(target: "dbsettings", migrations = count, "migrations up to date");
             }
             return Ok(pool);

@@ -56,6 +56,8 @@ pub(crate) enum Why {
     AuthFailed,
     /// The secret file (or its directory) changed.
     FileChanged,
+    /// A provider answered on another path (a connect asked it).
+    Answered,
 }
 
 /// The credentials in force.
@@ -94,6 +96,13 @@ pub(crate) struct Connector {
     refreshing: tokio::sync::Mutex<()>,
     /// Wakes the credentials task.
     pub(super) wake: Arc<tokio::sync::Notify>,
+    /// Tells the credentials task a provider answered (on any path): its
+    /// next ask is due at another time, and the pools may be behind.
+    pub(super) answered: Arc<tokio::sync::Notify>,
+    /// The generation every attached pool has; one push at a time, so an
+    /// older generation never lands after a newer one.
+    pushed: AtomicU64,
+    pushing: tokio::sync::Mutex<()>,
     watching: AtomicBool,
     /// The pools that follow the credentials, and their shapes.
     attached: Mutex<Vec<(Pool, Shape)>>,
@@ -137,6 +146,9 @@ impl Connector {
             generation: AtomicU64::new(0),
             refreshing: tokio::sync::Mutex::new(()),
             wake: Arc::new(tokio::sync::Notify::new()),
+            answered: Arc::new(tokio::sync::Notify::new()),
+            pushed: AtomicU64::new(0),
+            pushing: tokio::sync::Mutex::new(()),
             watching: AtomicBool::new(false),
             attached: Mutex::new(Vec::new()),
             metered: Mutex::new(Vec::new()),
@@ -272,6 +284,7 @@ impl Connector {
     /// connection counts are sampled every second (sqlx closes idle
     /// connections without a hook to say so).
     pub(crate) fn observe(self: &Arc<Self>, pool: &Pool, watch: &Arc<Watch>) {
+        let _ = watch.held.set(self.plan(watch.role).names());
         crate::pool::registry::register(pool, self, watch);
         #[cfg(feature = "metrics")]
         if watch.metered() && tokio::runtime::Handle::try_current().is_ok() {
@@ -321,9 +334,12 @@ impl Connector {
     /// Hands every attached pool the options of the credentials in force
     /// (after a rotation, or a failover that moved the primary's host).
     pub(crate) async fn push(&self) {
+        let _turn = self.pushing.lock().await;
+        let generation = self.generation();
         let Ok(options) = self.options().await else {
             return;
         };
+        self.pushed.store(generation, Ordering::Relaxed);
         let attached = self
             .attached
             .lock()
@@ -346,16 +362,25 @@ impl Connector {
     /// [`refresh`](Self::refresh), for a caller that saw generation
     /// `before`: a change since then (another caller's look) counts.
     pub(crate) async fn refresh_since(&self, before: u64, why: Why) -> bool {
-        if self.generation() != before {
-            return true;
+        if self.generation() == before {
+            let _turn = self.refreshing.lock().await;
+            if self.generation() == before {
+                self.look(why).await;
+            }
         }
-        let _turn = self.refreshing.lock().await;
-        if self.generation() != before {
-            return true;
+        // Whoever changed them (this look, another caller's, a provider
+        // asked for a connect), every pool gets them.
+        if self.pushed.load(Ordering::Relaxed) != self.generation() {
+            self.push().await;
         }
-        let mut changed = false;
+        self.generation() != before
+    }
+
+    /// One look at the credentials: the file re-read, the provider asked
+    /// when its answer is due or a connect was refused.
+    async fn look(&self, why: Why) {
         if let Some(file) = &self.runtime.secret_file {
-            changed |= self.reread(file);
+            self.reread(file);
         }
         let due = self
             .creds()
@@ -363,19 +388,15 @@ impl Connector {
             .as_ref()
             .and_then(|(_, at)| *at)
             .is_some_and(|at| Instant::now() >= at);
-        if self.provider.get().is_some() && (due || why == Why::AuthFailed) {
-            match self.ask_provider().await {
-                Ok((_, new)) => changed |= new,
-                Err(e) => tracing::warn!(
-                    target: "dbsettings",
-                    "the credential provider failed ({e}); keeping the current password"
-                ),
-            }
+        if self.provider.get().is_some()
+            && (due || why == Why::AuthFailed)
+            && let Err(e) = self.ask_provider().await
+        {
+            tracing::warn!(
+                target: "dbsettings",
+                "the credential provider failed ({e}); keeping the current password"
+            );
         }
-        if changed {
-            self.push().await;
-        }
-        changed
     }
 
     /// Starts the task that follows rotations, once, when there is anything

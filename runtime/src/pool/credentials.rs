@@ -14,6 +14,8 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Weak};
 use std::time::Instant;
 
+use futures_util::future::Either;
+
 use crate::pool::connector::{Connector, Why, same_options};
 use crate::pool::error::DatabaseError;
 use crate::url::redact::Secrets;
@@ -268,6 +270,9 @@ impl Connector {
         if changed {
             self.generation.fetch_add(1, Ordering::Relaxed);
         }
+        // The credentials task computes its next wait from this answer,
+        // and hands the pools a new password.
+        self.answered.notify_one();
         Ok((credential.password, changed))
     }
 }
@@ -298,19 +303,27 @@ pub(crate) async fn follow(weak: Weak<Connector>) {
         let why = {
             let Some(c) = weak.upgrade() else { return };
             let wake = Arc::clone(&c.wake);
+            let answered = Arc::clone(&c.answered);
             drop(c);
             let by_wake = core::pin::pin!(wake.notified());
             let by_file = core::pin::pin!(changed.notified());
-            let woken = futures_util::future::select(by_wake, by_file);
+            let by_answer = core::pin::pin!(answered.notified());
+            let woken = futures_util::future::select(
+                by_wake,
+                futures_util::future::select(by_file, by_answer),
+            );
             match tokio::time::timeout(wait, woken).await {
                 Err(_) => Why::Poll,
-                Ok(futures_util::future::Either::Left(_)) => Why::AuthFailed,
-                Ok(futures_util::future::Either::Right(_)) => {
+                Ok(Either::Left(_)) => Why::AuthFailed,
+                Ok(Either::Right((Either::Left(_), _))) => {
                     // A rewrite is several events: re-read once they
                     // settled.
                     tokio::time::sleep(FILE_SETTLE).await;
                     Why::FileChanged
                 }
+                // A provider answered: the next wait is from its answer,
+                // and the pools get it if they are behind.
+                Ok(Either::Right((Either::Right(_), _))) => Why::Answered,
             }
         };
         let Some(c) = weak.upgrade() else { return };

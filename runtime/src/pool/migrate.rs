@@ -19,6 +19,7 @@ use crate::pool::PoolSetup;
 use crate::pool::connect::Endpoint;
 use crate::pool::error::DatabaseError;
 use crate::pool::migrations::Migrations;
+use crate::pool::session::Plan;
 
 /// Runs the backend's migrations (see the module docs for where); returns
 /// how many the source holds.
@@ -26,7 +27,7 @@ use crate::pool::migrations::Migrations;
 pub(crate) async fn run(
     pool: &Pool,
     migrations: &Migrations,
-    runtime: &PoolSetup,
+    (runtime, plan): (&PoolSetup, &Plan),
     target: &Endpoint<'_>,
 ) -> Result<usize, DatabaseError> {
     let migrator = load(pool, migrations, target).await?;
@@ -35,8 +36,8 @@ pub(crate) async fn run(
         #[cfg(feature = "postgres")]
         Pool::Postgres(p) => match &runtime.direct {
             Some(direct) => return run_direct(&migrator, direct, runtime, target).await,
-            None if runtime.pool.pgbouncer => {
-                let settings = crate::pool::session::settings_statement(&runtime.session);
+            None if plan.pooled => {
+                let settings = plan.statement.clone();
                 return crate::pool::watch::ours(behind_pooler(p, &migrator, settings, target))
                     .await
                     .map(|()| count);

@@ -108,7 +108,7 @@ pub(crate) fn read_only(o: &sqlx::postgres::PgConnectOptions) -> sqlx::postgres:
 /// connection in an aborted one. `search_path` arrives quoted name by
 /// name; other values are quoted as literals (checked at resolution: no
 /// backslash, no control character).
-pub(crate) fn settings_statement(session: &[(String, String)]) -> Option<SqlStr> {
+fn settings_statement(session: &[(String, String)]) -> Option<SqlStr> {
     use core::fmt::Write as _;
     use sqlx::SqlSafeStr as _;
     if session.is_empty() {

@@ -43,7 +43,13 @@ impl Database {
         let pool = connect::build(&options, &c.runtime.pool, &target, &hosts, &watch).await?;
         c.observe(&pool, &watch);
         if let Some(migrations) = &c.runtime.pool.migrations {
-            crate::pool::migrate::run(&pool, migrations, &c.runtime, &target).await?;
+            crate::pool::migrate::run(
+                &pool,
+                migrations,
+                (&c.runtime, &crate::pool::session::Plan::default()),
+                &target,
+            )
+            .await?;
         }
         let resolution = self.inner.resolution.switched_to(
             choice.location.clone(),

@@ -71,6 +71,9 @@ pub(crate) struct Watch {
     /// pooler-safe, and its first direct use is said (once).
     pooled: bool,
     raw_said: AtomicBool,
+    /// The settings its pool's plan sets in each transaction, in words,
+    /// for that message (set when the pool joins its handle).
+    pub(crate) held: std::sync::OnceLock<String>,
 }
 
 tokio::task_local! {
@@ -124,6 +127,7 @@ impl Watch {
             leak_threshold: pool.leak_threshold,
             pooled: pool.pgbouncer && role != Role::Direct,
             raw_said: AtomicBool::new(false),
+            held: std::sync::OnceLock::new(),
             idle_check: pool.idle_check,
             lifetimes,
         })
@@ -302,15 +306,22 @@ impl Watch {
         if self.raw_said.swap(true, Ordering::Relaxed) {
             return;
         }
+        let settings = match self.held.get() {
+            Some(held) if !held.is_empty() => {
+                format!(
+                    ", and {held} are set in each transaction by `on_pool!`'s `p` only, so they do not hold there"
+                )
+            }
+            _ => String::new(),
+        };
         tracing::warn!(
             target: "dbsettings",
             pool = %self.name,
             "the sqlx pool `{}` was used directly behind a transaction-mode pooler (`pgbouncer=true`): \
              sqlx names its statements and binds them in a second round trip, which the pooler may \
-             send to another server connection (`prepared statement \"sqlx_s_1\" already exists`), \
-             and the session settings (a schema, a reader's read-only session) are set in each \
-             transaction by `on_pool!`'s `p` only. Run statements through `on_pool!`'s `p` or \
-             `p.begin()`, and use `db.direct()` (a pool on the `direct_url`) where a raw sqlx pool is needed",
+             send to another server connection (`prepared statement \"sqlx_s_1\" already exists`){settings}. \
+             Run statements through `on_pool!`'s `p` or `p.begin()`, and use `db.direct()` (a pool on the \
+             `direct_url`) where a raw sqlx pool is needed",
             self.name
         );
     }

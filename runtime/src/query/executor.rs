@@ -92,8 +92,12 @@ impl<'p, DB: Database> PoolRef<'p, DB> {
     }
 
     /// The sqlx pool itself. Statements run on it directly get neither the
-    /// credential retry nor, behind a transaction-mode pooler, unnamed
-    /// statements: prefer `p` itself.
+    /// credential retry, nor the run again of a statement that met an ended
+    /// session, nor, behind a transaction-mode pooler, unnamed statements
+    /// and the session settings: prefer `p` itself (a script too:
+    /// `sqlx::raw_sql(script).execute(p)`). Behind a pooler its first use
+    /// is said in the log; [`Database::direct`](crate::Database::direct)
+    /// is a pool for session work there.
     #[must_use]
     pub fn raw(&self) -> &'p sqlx::Pool<DB> {
         self.pool
