@@ -198,50 +198,7 @@ async fn every_path(
         },
     ));
 
-    // The sqlx pool itself, twice (the second use takes an idle
-    // connection, where the pool checks who asks).
-    let raw = pool.as_postgres().unwrap();
-    let mut raw_seen = Vec::new();
-    for _ in 0..2 {
-        raw_seen.push(
-            sqlx::raw_sql(PROBE)
-                .fetch_one(raw)
-                .await
-                .map(|row| sqlx::Row::get::<String, _>(&row, 0)),
-        );
-    }
-    let warned = logs
-        .text()
-        .contains("was used directly behind a transaction-mode pooler");
-    seen.push((
-        PATHS[3],
-        if pooled {
-            assert!(
-                warned,
-                "the sqlx pool's use behind a pooler was not said: {}",
-                logs.text()
-            );
-            let text = logs.text();
-            assert!(text.contains("db.direct()"), "{text}");
-            // It names the settings that do not hold there.
-            assert!(
-                text.contains("`search_path`, `statement_timeout` are set in each transaction"),
-                "{text}"
-            );
-            assert_eq!(
-                text.matches("was used directly").count(),
-                1,
-                "said once: {text}"
-            );
-            Outcome::Said
-        } else {
-            assert!(!warned, "{}", logs.text());
-            for r in raw_seen {
-                assert_eq!(r.unwrap(), expected, "the sqlx pool");
-            }
-            Outcome::AsDirect
-        },
-    ));
+    seen.push((PATHS[3], raw_path(&pool, &logs, expected, pooled).await));
 
     // db.direct(): a pool for session work, where everything sqlx does
     // works: named statements through the sqlx pool itself.
@@ -271,6 +228,56 @@ async fn every_path(
 
     db.close().await;
     seen
+}
+
+/// The sqlx pool itself, twice (the second use takes an idle connection,
+/// where the pool checks who asks): as direct, or behind a pooler said in
+/// the log, once, with the settings that do not hold and the way out.
+async fn raw_path(
+    pool: &Pool,
+    logs: &common::capture::Captured,
+    expected: &str,
+    pooled: bool,
+) -> Outcome {
+    let raw = pool.as_postgres().unwrap();
+    let mut raw_seen = Vec::new();
+    for _ in 0..2 {
+        raw_seen.push(
+            sqlx::raw_sql(PROBE)
+                .fetch_one(raw)
+                .await
+                .map(|row| sqlx::Row::get::<String, _>(&row, 0)),
+        );
+    }
+    let warned = logs
+        .text()
+        .contains("was used directly behind a transaction-mode pooler");
+    if pooled {
+        assert!(
+            warned,
+            "the sqlx pool's use behind a pooler was not said: {}",
+            logs.text()
+        );
+        let text = logs.text();
+        assert!(text.contains("db.direct()"), "{text}");
+        // It names the settings that do not hold there.
+        assert!(
+            text.contains("`search_path`, `statement_timeout` are set in each transaction"),
+            "{text}"
+        );
+        assert_eq!(
+            text.matches("was used directly").count(),
+            1,
+            "said once: {text}"
+        );
+        Outcome::Said
+    } else {
+        assert!(!warned, "{}", logs.text());
+        for r in raw_seen {
+            assert_eq!(r.unwrap(), expected, "the sqlx pool");
+        }
+        Outcome::AsDirect
+    }
 }
 
 /// Migrations: the books in the URL's schema, and a second start (a new
