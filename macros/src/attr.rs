@@ -103,6 +103,7 @@ const POOL_KEYS: &[&str] = &[
     "lifetime_jitter",
     "idle_check",
     "leak_threshold",
+    "migration_lock_wait",
 ];
 
 /// `on_unreachable = "error"` or `"fallback"`.
@@ -139,6 +140,9 @@ pub(crate) struct PoolAttrs {
     pub(crate) lifetime_jitter: Attr<u64>,
     pub(crate) idle_check: Attr<u64>,
     pub(crate) leak_threshold: Attr<u64>,
+    /// In milliseconds: how long the first build waits for a migration
+    /// lock another session holds.
+    pub(crate) migration_lock_wait: Attr<u64>,
 }
 
 impl PoolAttrs {
@@ -160,6 +164,7 @@ impl PoolAttrs {
             lifetime_jitter: Attr::new("lifetime_jitter"),
             idle_check: Attr::new("idle_check"),
             leak_threshold: Attr::new("leak_threshold"),
+            migration_lock_wait: Attr::new("migration_lock_wait"),
         }
     }
 
@@ -182,6 +187,7 @@ impl PoolAttrs {
             self.lifetime_jitter.given_key(),
             self.idle_check.given_key(),
             self.leak_threshold.given_key(),
+            self.migration_lock_wait.given_key(),
         ]
         .into_iter()
         .flatten()
@@ -228,6 +234,10 @@ impl PoolAttrs {
             // #[settings(startup_wait = "30s")]
             let ms = duration(meta, "startup_wait");
             self.startup_wait.set_or_report(cx, key, ms);
+        } else if path.is_ident("migration_lock_wait") {
+            // #[settings(migration_lock_wait = "60s")]
+            let ms = bound(meta, "migration_lock_wait");
+            self.migration_lock_wait.set_or_report(cx, key, ms);
         } else if path.is_ident("credentials_poll") {
             // #[settings(credentials_poll = "10s")]
             let ms = bound(meta, "credentials_poll");
@@ -424,7 +434,7 @@ fn switch(meta: &ParseNestedMeta<'_>, key: &str) -> syn::Result<bool> {
 
 /// A bound that zero would make fail at once (or poll in a busy loop, or
 /// report every connection): `connect_timeout`, `acquire_timeout`,
-/// `credentials_poll`, `leak_threshold`.
+/// `credentials_poll`, `leak_threshold`, `migration_lock_wait`.
 fn bound(meta: &ParseNestedMeta<'_>, key: &str) -> syn::Result<u64> {
     let lit: syn::Lit = meta.value()?.parse()?;
     match duration_of(&lit, key)? {
@@ -680,6 +690,7 @@ mod tests {
             pool.lifetime_jitter.name,
             pool.idle_check.name,
             pool.leak_threshold.name,
+            pool.migration_lock_wait.name,
         ];
         assert_eq!(names, POOL_KEYS);
     }

@@ -310,6 +310,7 @@ fn pool_spec(pool: &PoolAttrs, embedded: Option<&Embedded>) -> TokenStream {
     let ms = |a: &attr::Attr<u64>| opt(a.value().map(|ms| quote!(#ms)));
     let (lifetime, jitter) = (ms(&pool.max_lifetime), ms(&pool.lifetime_jitter));
     let (idle_check, leak) = (ms(&pool.idle_check), ms(&pool.leak_threshold));
+    let lock_wait = ms(&pool.migration_lock_wait);
     quote! {
         __dbsettings::__private::PoolSpec {
             max_connections: #max,
@@ -328,6 +329,7 @@ fn pool_spec(pool: &PoolAttrs, embedded: Option<&Embedded>) -> TokenStream {
             lifetime_jitter_ms: #jitter,
             idle_check_ms: #idle_check,
             leak_threshold_ms: #leak,
+            migration_lock_wait_ms: #lock_wait,
         }
     }
 }

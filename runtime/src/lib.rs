@@ -348,6 +348,14 @@ pub use url::fallback::DATA_DIR_VAR;
 ///   statement) and how long, again when it comes back, and counted in the
 ///   metrics; above zero. _Default:_ off. _Override:_
 ///   `DATABASE_LEAK_THRESHOLD`.
+/// - `migration_lock_wait = "60s"`: how long the first build waits for the
+///   migration lock while another session holds it (a replica migrating,
+///   one that hung); meanwhile `health()` answers at once with
+///   `HealthState::Migrating` naming the holder, and past it `pool()`
+///   returns a `Migration` error that names it (PostgreSQL: pid,
+///   `application_name`, client address, since when); the next call tries
+///   again. A run that fails lets the lock go. Above zero. _Default:_ 60 s.
+///   _Override:_ `DATABASE_MIGRATION_LOCK_WAIT`.
 /// - `replica = "DATABASE_REPLICA_URL"`: the variable of a read replica's
 ///   URL (an RDS reader endpoint, say), for [`Database::reader`]; unset,
 ///   reads go to a standby of the URL's hosts, else to the primary.

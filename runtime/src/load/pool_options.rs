@@ -45,6 +45,8 @@ pub struct PoolSpec {
     pub idle_check_ms: Option<u64>,
     /// `leak_threshold = "30s"`, in milliseconds
     pub leak_threshold_ms: Option<u64>,
+    /// `migration_lock_wait = "60s"`, in milliseconds
+    pub migration_lock_wait_ms: Option<u64>,
 }
 
 /// Parses a duration: `500ms`, `5s`, `2m`, `1h`, or a bare number of seconds.
@@ -146,11 +148,18 @@ fn from_spec(spec: &PoolSpec) -> PoolOptions {
         lifetime_jitter: spec.lifetime_jitter_ms.map_or(d.lifetime_jitter, ms),
         idle_check: spec.idle_check_ms.map_or(d.idle_check, ms),
         leak_threshold: spec.leak_threshold_ms.map(ms),
+        migration_lock_wait: spec
+            .migration_lock_wait_ms
+            .map_or(d.migration_lock_wait, ms),
     }
 }
 
 /// The attributes, then the environment overrides; every bad override is
 /// reported, none echoing its value.
+#[allow(
+    clippy::too_many_lines,
+    reason = "one read per override, in the attributes' order (issue 29 declares them once)"
+)]
 pub(crate) fn resolve(
     spec: &PoolSpec,
     url_var: &str,
@@ -230,6 +239,10 @@ pub(crate) fn resolve(
     // Zero would report every connection as held too long.
     if let Some(Parsed::Duration(d)) = read("LEAK_THRESHOLD", bound) {
         o.leak_threshold = Some(d);
+    }
+    // Zero would give up on a lock that is free a moment later.
+    if let Some(Parsed::Duration(d)) = read("MIGRATION_LOCK_WAIT", bound) {
+        o.migration_lock_wait = d;
     }
     // Empty means unset, so any value names a directory: migrations
     // shipped beside the binary, which beat the embedded ones.

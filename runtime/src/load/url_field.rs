@@ -343,6 +343,7 @@ mod tests {
             lifetime_jitter_ms: None,
             idle_check_ms: None,
             leak_threshold_ms: None,
+            migration_lock_wait_ms: None,
         },
         libpq: true,
     };

@@ -149,7 +149,7 @@ impl Database {
                 let count = crate::pool::migrate::run(
                     &pool,
                     migrations,
-                    (&c.runtime, c.plan(Role::Primary)),
+                    (c, c.plan(Role::Primary)),
                     &target,
                 )
                 .await?;

@@ -99,6 +99,9 @@ pub(crate) struct Connector {
     /// Tells the credentials task a provider answered (on any path): its
     /// next ask is due at another time, and the pools may be behind.
     pub(super) answered: Arc<tokio::sync::Notify>,
+    /// While the first build runs the migrations or waits for their lock:
+    /// what it is doing, for `health()`.
+    migrating_now: Mutex<Option<String>>,
     /// The generation every attached pool has; one push at a time, so an
     /// older generation never lands after a newer one.
     pushed: AtomicU64,
@@ -148,6 +151,7 @@ impl Connector {
             wake: Arc::new(tokio::sync::Notify::new()),
             answered: Arc::new(tokio::sync::Notify::new()),
             pushed: AtomicU64::new(0),
+            migrating_now: Mutex::new(None),
             pushing: tokio::sync::Mutex::new(()),
             watching: AtomicBool::new(false),
             attached: Mutex::new(Vec::new()),
@@ -164,6 +168,26 @@ impl Connector {
             )),
             direct_plan: Arc::default(),
         }
+    }
+
+    /// Says what the migrations are doing (`None`: nothing).
+    #[cfg_attr(
+        not(any(feature = "postgres", feature = "mysql")),
+        allow(dead_code, reason = "SQLite's migrations take no lock")
+    )]
+    pub(crate) fn migrating(&self, now: Option<String>) {
+        *self
+            .migrating_now
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = now;
+    }
+
+    /// What the migrations are doing, if they run.
+    pub(crate) fn migrating_now(&self) -> Option<String> {
+        self.migrating_now
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// How the sessions of the pool of `role` get their settings.

@@ -242,6 +242,12 @@ impl Database {
         let bound = self.inner.connector.runtime.pool.connect_timeout;
         let started = Instant::now();
         let state = async {
+            // A build waiting for the migration lock answers at once.
+            if self.get().is_none()
+                && let Some(detail) = self.inner.connector.migrating_now()
+            {
+                return (HealthState::Migrating { detail }, None);
+            }
             match (self.get().cloned(), build) {
                 (None, false) => (HealthState::NotBuilt, None),
                 (Some(pool), _) => self.ping(&pool).await,

@@ -54,6 +54,12 @@ pub enum HealthState {
     NotBuilt,
     /// The pool is built and the ping answered.
     Up,
+    /// The first build is running the migrations, or waiting for their
+    /// lock (another session holds it): `detail` says which, and on whom.
+    Migrating {
+        /// What the migrations are doing.
+        detail: String,
+    },
     /// The build or the ping failed.
     Down {
         /// What went wrong.
@@ -77,6 +83,7 @@ impl fmt::Display for HealthState {
         match self {
             Self::NotBuilt => f.write_str("not built"),
             Self::Up => f.write_str("up"),
+            Self::Migrating { detail } => write!(f, "migrating: {detail}"),
             Self::Down { error, .. } => write!(f, "down: {error}"),
         }
     }

@@ -15,11 +15,13 @@
 use sqlx::migrate::Migrator;
 
 use crate::Pool;
-use crate::pool::PoolSetup;
 use crate::pool::connect::Endpoint;
+use crate::pool::connector::Connector;
 use crate::pool::error::DatabaseError;
 use crate::pool::migrations::Migrations;
 use crate::pool::session::Plan;
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+use crate::pool::watch::ours;
 
 /// Runs the backend's migrations (see the module docs for where); returns
 /// how many the source holds.
@@ -27,29 +29,95 @@ use crate::pool::session::Plan;
 pub(crate) async fn run(
     pool: &Pool,
     migrations: &Migrations,
-    (runtime, plan): (&PoolSetup, &Plan),
+    (c, plan): (&Connector, &Plan),
     target: &Endpoint<'_>,
 ) -> Result<usize, DatabaseError> {
-    let migrator = load(pool, migrations, target).await?;
+    let runtime = &c.runtime;
+    #[cfg_attr(
+        not(any(feature = "postgres", feature = "mysql")),
+        allow(unused_mut, reason = "the lock's runners set its locking")
+    )]
+    let mut migrator = load(pool, migrations, target).await?;
     let count = migrator.iter().count();
     let result = match pool {
         #[cfg(feature = "postgres")]
         Pool::Postgres(p) => match &runtime.direct {
-            Some(direct) => return run_direct(&migrator, direct, runtime, target).await,
+            Some(direct) => return run_direct(&mut migrator, direct, c, target).await,
             None if plan.pooled => {
                 let settings = plan.statement.clone();
-                return crate::pool::watch::ours(behind_pooler(p, &migrator, settings, target))
+                return ours(behind_pooler(p, &migrator, settings, target))
                     .await
                     .map(|()| count);
             }
-            None => migrator.run(p).await,
+            None => {
+                let conn = ours(p.acquire()).await.map_err(|e| driver(e, target))?;
+                locked_pg(conn, &mut migrator, c, target).await
+            }
         },
         #[cfg(feature = "mysql")]
-        Pool::MySql(p) => migrator.run(p).await,
+        Pool::MySql(p) => {
+            let conn = ours(p.acquire()).await.map_err(|e| driver(e, target))?;
+            locked_mysql(conn, &mut migrator, c, target).await
+        }
         #[cfg(feature = "sqlite")]
-        Pool::Sqlite(p) => migrator.run(p).await,
+        Pool::Sqlite(p) => reported(migrator.run(p).await, &migrator, target),
     };
-    reported(result, &migrator, target).map(|()| count)
+    result.map(|()| count)
+}
+
+/// A driver error on the way to the migrations, as a `Migration` error.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+fn driver(e: sqlx::Error, target: &Endpoint<'_>) -> DatabaseError {
+    let detail = target
+        .secrets
+        .scrub(&format!("no connection for the migrations: {e}"));
+    DatabaseError::migration(target.backend, target.redacted, None, detail, Some(e))
+}
+
+/// sqlx's migrator on `conn` under the migration lock taken here (see
+/// `migration_lock`): bounded, visible in `health()`, let go after any
+/// outcome, the connection closed when that cannot be confirmed.
+#[cfg(feature = "postgres")]
+async fn locked_pg(
+    mut conn: sqlx::pool::PoolConnection<sqlx::Postgres>,
+    migrator: &mut Migrator,
+    c: &Connector,
+    target: &Endpoint<'_>,
+) -> Result<(), DatabaseError> {
+    use crate::pool::migration_lock::{PgLock, release, take};
+    migrator.set_locking(false);
+    let mut lock = PgLock::of(&mut conn).await.map_err(|e| driver(e, target))?;
+    if let Err(e) = take(&mut lock, c, target).await {
+        return Err(e.into_error(target));
+    }
+    let result = migrator.run_direct(None, &mut *lock.conn, false).await;
+    if !release(&mut lock, c, target).await {
+        conn.close_on_drop();
+    }
+    reported(result, migrator, target)
+}
+
+/// [`locked_pg`] on MySQL and MariaDB.
+#[cfg(feature = "mysql")]
+async fn locked_mysql(
+    mut conn: sqlx::pool::PoolConnection<sqlx::MySql>,
+    migrator: &mut Migrator,
+    c: &Connector,
+    target: &Endpoint<'_>,
+) -> Result<(), DatabaseError> {
+    use crate::pool::migration_lock::{MySqlLock, release, take};
+    migrator.set_locking(false);
+    let mut lock = MySqlLock::of(&mut conn)
+        .await
+        .map_err(|e| driver(e, target))?;
+    if let Err(e) = take(&mut lock, c, target).await {
+        return Err(e.into_error(target));
+    }
+    let result = migrator.run_direct(None, &mut *lock.conn, false).await;
+    if !release(&mut lock, c, target).await {
+        conn.close_on_drop();
+    }
+    reported(result, migrator, target)
 }
 
 /// The migrator of the pool's backend.
@@ -101,7 +169,7 @@ async fn load(
 }
 
 /// sqlx's outcome, as a redacted error naming the migration that failed.
-fn reported(
+pub(crate) fn reported(
     result: Result<(), sqlx::migrate::MigrateError>,
     migrator: &Migrator,
     target: &Endpoint<'_>,
@@ -133,9 +201,9 @@ fn reported(
 /// `directUrl`): the pooler is bypassed for the lock and the books.
 #[cfg(feature = "postgres")]
 async fn run_direct(
-    migrator: &Migrator,
+    migrator: &mut Migrator,
     direct: &crate::pool::Direct,
-    runtime: &PoolSetup,
+    c: &Connector,
     target: &Endpoint<'_>,
 ) -> Result<usize, DatabaseError> {
     #[allow(irrefutable_let_patterns, reason = "refutable with another driver")]
@@ -147,7 +215,7 @@ async fn run_direct(
         secrets: &direct.secrets,
         backend: crate::Backend::Postgres,
     };
-    let timeout = runtime.pool.connect_timeout;
+    let timeout = c.runtime.pool.connect_timeout;
     // One connection, for the lock and the books; closed afterwards.
     let pool = sqlx::pool::PoolOptions::<sqlx::Postgres>::new()
         .max_connections(1)
@@ -162,8 +230,8 @@ async fn run_direct(
             None,
         )
     };
-    match tokio::time::timeout(timeout, pool.acquire()).await {
-        Ok(Ok(conn)) => drop(conn),
+    let conn = match tokio::time::timeout(timeout, pool.acquire()).await {
+        Ok(Ok(conn)) => conn,
         Ok(Err(e)) => {
             let e = DatabaseError::from_sqlx(
                 e,
@@ -174,11 +242,11 @@ async fn run_direct(
             return Err(unreachable(e.to_string()));
         }
         Err(_) => return Err(unreachable(format!("no answer within {timeout:?}"))),
-    }
-    let result = migrator.run(&pool).await;
+    };
+    let result = locked_pg(conn, migrator, c, &direct_target).await;
     pool.close().await;
     tracing::info!(target: "dbsettings", url = %direct.redacted, "migrations ran through the direct URL");
-    reported(result, migrator, &direct_target).map(|()| migrator.iter().count())
+    result.map(|()| migrator.iter().count())
 }
 
 /// The pooler-safe runner (see the module docs).

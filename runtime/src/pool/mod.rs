@@ -64,7 +64,9 @@ mod health;
 mod lifetime;
 #[cfg(feature = "metrics")]
 mod metrics;
-mod migrate;
+pub(crate) mod migrate;
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+mod migration_lock;
 mod migrations;
 mod options;
 mod reader;

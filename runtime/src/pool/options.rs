@@ -107,6 +107,14 @@ pub struct PoolOptions {
     ///
     /// _Default:_ none.
     pub leak_threshold: Option<Duration>,
+    /// How long the first build waits for the migration lock while
+    /// another session holds it (a second replica migrating, one that
+    /// hung): past it, `pool()` returns a `Migration` error naming the
+    /// holder, and the next call tries again; meanwhile `health()` says
+    /// whom it waits for (`migration_lock_wait`).
+    ///
+    /// _Default:_ 60 s.
+    pub migration_lock_wait: Duration,
 }
 
 impl Default for PoolOptions {
@@ -126,6 +134,7 @@ impl Default for PoolOptions {
             lifetime_jitter: DEFAULT_MAX_LIFETIME / 10,
             idle_check: Duration::from_secs(1),
             leak_threshold: None,
+            migration_lock_wait: Duration::from_mins(1),
         }
     }
 }

@@ -46,7 +46,7 @@ impl Database {
             crate::pool::migrate::run(
                 &pool,
                 migrations,
-                (&c.runtime, &crate::pool::session::Plan::default()),
+                (c, &crate::pool::session::Plan::default()),
                 &target,
             )
             .await?;
