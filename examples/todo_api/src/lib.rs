@@ -25,6 +25,7 @@ mod store;
 use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use dbsettings::{DatabaseSettings, DatabaseUrl};
 
@@ -49,15 +50,24 @@ pub struct Settings {
     /// The address to listen on; `0.0.0.0` inside a container.
     #[settings(env = "BIND_ADDRESS", default = IpAddr::V4(Ipv4Addr::UNSPECIFIED))]
     pub bind_address: IpAddr,
+    /// After SIGTERM, how long requests in flight may take before they are
+    /// cut (their connections closed) and the process exits: under the 30 s
+    /// after which Kubernetes sends SIGKILL, so the pool is closed and the
+    /// exit code is 0 even while requests wait on a lock.
+    #[settings(env = "SHUTDOWN_GRACE_SECS", default = 10)]
+    pub shutdown_grace_secs: u64,
 }
 
 /// Serves until `shutdown` completes, then lets in-flight requests finish
-/// and closes the pool.
+/// for at most `shutdown_grace_secs` (those still waiting then, on a lock
+/// held elsewhere or a server that stopped answering, have their
+/// connections closed), and closes the pool within a second more.
 pub async fn serve(
     settings: Settings,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let addr = SocketAddr::new(settings.bind_address, settings.port);
+    let grace = Duration::from_secs(settings.shutdown_grace_secs);
     let db = settings.database();
     let state = AppState::new(&settings);
 
@@ -74,10 +84,35 @@ pub async fn serve(
 
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!("listening on http://{}", listener.local_addr()?);
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await?;
-    db.close().await;
+    // The signal, seen by the server (stop accepting, drain) and by the
+    // deadline after it.
+    let (signalled, mut seen) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown.await;
+        let _ = signalled.send(true);
+    });
+    let mut drained = seen.clone();
+    let server = axum::serve(listener, router(state)).with_graceful_shutdown(async move {
+        let _ = drained.wait_for(|s| *s).await;
+    });
+    let deadline = async move {
+        let _ = seen.wait_for(|s| *s).await;
+        tokio::time::sleep(grace).await;
+    };
+    tokio::select! {
+        result = server => result?,
+        () = deadline => tracing::warn!(
+            "requests still in flight {grace:?} after the shutdown signal: their connections are closed"
+        ),
+    }
+    // `close` waits for connections in use: those of requests cut above
+    // come back only as the runtime drops their tasks.
+    if tokio::time::timeout(Duration::from_secs(1), db.close())
+        .await
+        .is_err()
+    {
+        tracing::warn!("the pool was closed with connections still in use");
+    }
     tracing::info!("shut down cleanly");
     Ok(())
 }
