@@ -440,6 +440,152 @@ impl Cluster {
     }
 }
 
+/// A PostgreSQL cluster behind a network path that can go silent: the
+/// server runs in a network namespace of its own (`ip netns`), reached
+/// over a veth pair on a private /30, and [`cut`](Self::cut) drops every
+/// packet in and out inside the namespace (nftables), as a dead link or a
+/// frozen host does: no reset, no reply. Administration goes over the
+/// cluster's Unix socket, which no cut reaches. Needs root, `ip` and
+/// `nft`; everything is removed on drop.
+pub struct SilentServer {
+    /// The cluster (trusts the host side of the pair).
+    pub cluster: Cluster,
+    /// The server's address inside the namespace.
+    pub addr: String,
+    ns: String,
+}
+
+impl SilentServer {
+    /// Makes the namespace and the pair, and starts a cluster listening on
+    /// the namespace's side.
+    pub fn start() -> Result<Self, String> {
+        if !is_root() {
+            return Err("a network namespace needs root".to_owned());
+        }
+        for tool in ["/usr/sbin/ip", "/usr/sbin/nft"] {
+            if !Path::new(tool).exists() {
+                return Err(format!(
+                    "{tool} is not installed (apt-get install iproute2 nftables)"
+                ));
+            }
+        }
+        // A subnet of its own: 10.213.k.0/30, k from a free port.
+        let k = free_port() % 250 + 1;
+        let ns = format!("dbsettings-silent-{k}-{}", std::process::id());
+        let (host_if, ns_if) = (format!("dbsh{k}"), format!("dbsn{k}"));
+        let (host_addr, addr) = (format!("10.213.{k}.1"), format!("10.213.{k}.2"));
+        let ip = |args: &[&str]| run(Command::new("ip").args(args), "ip");
+        ip(&["netns", "add", &ns])?;
+        let made = (|| {
+            ip(&[
+                "link", "add", &host_if, "type", "veth", "peer", "name", &ns_if,
+            ])?;
+            ip(&["link", "set", &ns_if, "netns", &ns])?;
+            ip(&["addr", "add", &format!("{host_addr}/30"), "dev", &host_if])?;
+            ip(&["link", "set", &host_if, "up"])?;
+            ip(&[
+                "netns",
+                "exec",
+                &ns,
+                "ip",
+                "addr",
+                "add",
+                &format!("{addr}/30"),
+                "dev",
+                &ns_if,
+            ])?;
+            ip(&["netns", "exec", &ns, "ip", "link", "set", &ns_if, "up"])?;
+            ip(&["netns", "exec", &ns, "ip", "link", "set", "lo", "up"])?;
+            Ok::<(), String>(())
+        })();
+        if let Err(e) = made {
+            let _ = ip(&["netns", "del", &ns]);
+            return Err(e);
+        }
+        let server = Self::serve(ns.clone(), &addr, &host_addr);
+        if server.is_err() {
+            let _ = ip(&["netns", "del", &ns]);
+        }
+        server
+    }
+
+    fn serve(ns: String, addr: &str, host_addr: &str) -> Result<Self, String> {
+        let mut cluster = Cluster::init()?;
+        let data = cluster.data();
+        let mut hba =
+            std::fs::read_to_string(data.join("pg_hba.conf")).map_err(|e| e.to_string())?;
+        hba.push_str(&format!("host all all {host_addr}/32 trust\n"));
+        std::fs::write(data.join("pg_hba.conf"), hba).map_err(|e| e.to_string())?;
+        let mut conf =
+            std::fs::read_to_string(data.join("postgresql.conf")).map_err(|e| e.to_string())?;
+        conf.push_str(&format!("listen_addresses = '{addr}'\n"));
+        std::fs::write(data.join("postgresql.conf"), conf).map_err(|e| e.to_string())?;
+        run(
+            Command::new("ip")
+                .args(["netns", "exec", &ns, "runuser", "-u", "postgres", "--"])
+                .arg(format!("{PG_BIN}/pg_ctl"))
+                .args(["-w", "-t", "30", "-l"])
+                .arg(cluster.dir.path().join("server.log"))
+                .arg("-D")
+                .arg(&data)
+                .arg("start"),
+            "pg_ctl start in the namespace",
+        )?;
+        cluster.running = true;
+        Ok(Self {
+            cluster,
+            addr: addr.to_owned(),
+            ns,
+        })
+    }
+
+    /// The server's URL as user `postgres` on database `postgres`.
+    #[must_use]
+    pub fn url(&self) -> String {
+        format!(
+            "postgresql://postgres@{}:{}/postgres",
+            self.addr, self.cluster.port
+        )
+    }
+
+    /// Every packet in and out of the namespace dropped: the server goes
+    /// silent, with no reset.
+    pub fn cut(&self) -> Result<(), String> {
+        let rules = "table inet silent {\n\
+             chain input { type filter hook input priority 0; policy drop; }\n\
+             chain output { type filter hook output priority 0; policy drop; }\n}\n";
+        let file = self.cluster.dir.path().join("silent.nft");
+        std::fs::write(&file, rules).map_err(|e| e.to_string())?;
+        run(
+            Command::new("ip")
+                .args(["netns", "exec", &self.ns, "nft", "-f"])
+                .arg(&file),
+            "nft",
+        )
+        .map(drop)
+    }
+
+    /// The path back.
+    pub fn restore(&self) -> Result<(), String> {
+        run(
+            Command::new("ip").args([
+                "netns", "exec", &self.ns, "nft", "delete", "table", "inet", "silent",
+            ]),
+            "nft",
+        )
+        .map(drop)
+    }
+}
+
+impl Drop for SilentServer {
+    fn drop(&mut self) {
+        let _ = self.restore();
+        let _ = self.cluster.stop_now();
+        // Deleting the namespace deletes the pair.
+        let _ = run(Command::new("ip").args(["netns", "del", &self.ns]), "ip");
+    }
+}
+
 /// A primary and its streaming standby for every test of the binary that
 /// only reads from them (none stopping or promoting either), as
 /// [`Cluster::shared`]: started once, stopped after the process exits.

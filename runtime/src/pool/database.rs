@@ -299,7 +299,16 @@ impl Database {
     async fn ping(&self, pool: &Pool) -> (HealthState, Option<f64>) {
         let started = Instant::now();
         let seen = self.inner.connector.generation();
-        let mut result = crate::pool::watch::ours(pool.ping()).await;
+        // Within the connect timeout, less a little, so the report itself
+        // (bounded by the connect timeout) says what the ping met.
+        let bound = self
+            .inner
+            .connector
+            .runtime
+            .pool
+            .connect_timeout
+            .mul_f64(0.9);
+        let mut result = crate::pool::watch::ours(pool.ping_within(bound)).await;
         if let Err(e) = &result
             && self.inner.connector.is_auth(e)
             && self
@@ -308,7 +317,7 @@ impl Database {
                 .refresh_since(seen, Why::AuthFailed)
                 .await
         {
-            result = crate::pool::watch::ours(pool.ping()).await;
+            result = crate::pool::watch::ours(pool.ping_within(bound)).await;
         }
         match result {
             Ok(()) => (

@@ -234,6 +234,39 @@ impl Pool {
         }
     }
 
+    /// [`ping`](Self::ping) on one connection, within `bound`: past it the
+    /// connection is closed, not pooled (its server stopped answering), and
+    /// the error is an I/O `TimedOut` that says so.
+    pub(crate) async fn ping_within(&self, bound: core::time::Duration) -> Result<(), sqlx::Error> {
+        async fn one<DB: sqlx::Database>(
+            pool: &sqlx::Pool<DB>,
+            bound: core::time::Duration,
+        ) -> Result<(), sqlx::Error>
+        where
+            for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+        {
+            let mut conn = pool.acquire().await?;
+            match tokio::time::timeout(bound, sqlx::raw_sql("SELECT 1").execute(&mut *conn)).await {
+                Ok(done) => done.map(drop),
+                Err(_) => {
+                    conn.close_on_drop();
+                    Err(sqlx::Error::Io(std::io::Error::new(
+                        std::io::ErrorKind::TimedOut,
+                        format!("the server did not answer a ping within {bound:?}"),
+                    )))
+                }
+            }
+        }
+        match self {
+            #[cfg(feature = "postgres")]
+            Self::Postgres(p) => one::<sqlx::Postgres>(p, bound).await,
+            #[cfg(feature = "mysql")]
+            Self::MySql(p) => one::<sqlx::MySql>(p, bound).await,
+            #[cfg(feature = "sqlite")]
+            Self::Sqlite(p) => one::<sqlx::Sqlite>(p, bound).await,
+        }
+    }
+
     /// Closes the pool: waits for connections in use to be returned.
     pub async fn close(&self) {
         match self {

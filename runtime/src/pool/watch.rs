@@ -64,6 +64,9 @@ pub(crate) struct Watch {
     place: Place,
     leak_threshold: Option<Duration>,
     idle_check: Duration,
+    /// The bound of a ping before reuse, and of the silence checks of a
+    /// statement in flight: the connect timeout.
+    silence: Duration,
     lifetimes: Option<Lifetimes>,
     #[cfg(feature = "metrics")]
     pub(crate) instruments: Option<crate::pool::metrics::Instruments>,
@@ -129,6 +132,7 @@ impl Watch {
             raw_said: AtomicBool::new(false),
             held: std::sync::OnceLock::new(),
             idle_check: pool.idle_check,
+            silence: pool.connect_timeout,
             lifetimes,
         })
     }
@@ -287,8 +291,12 @@ impl Watch {
         if meta.idle_for <= self.idle_check {
             return Box::pin(async { Ok(true) });
         }
+        let bound = self.silence;
         Box::pin(async move {
-            let alive = conn.ping().await.is_ok();
+            // Bounded: on a server that stopped answering (no reset, no
+            // reply) an unbounded ping would cost this caller its whole
+            // acquire timeout, and the dead connection would stay.
+            let alive = matches!(tokio::time::timeout(bound, conn.ping()).await, Ok(Ok(())));
             if !alive {
                 turned_down();
                 tracing::info!(
@@ -324,6 +332,39 @@ impl Watch {
              `direct_url`) where a raw sqlx pool is needed",
             self.name
         );
+    }
+
+    /// How long a statement may go without an answer before the server is
+    /// asked whether it still answers at all.
+    pub(crate) fn silence(&self) -> Duration {
+        self.silence
+    }
+
+    /// Whether the server still takes new connections: a TCP connect to
+    /// its address within the silence bound (nothing is sent). A server
+    /// this cannot reach over TCP (a Unix socket, SQLite) counts as
+    /// answering.
+    pub(crate) async fn answers(&self) -> bool {
+        let (Some(host), Some(port)) = (&self.place.address, self.place.port) else {
+            return true;
+        };
+        if host.starts_with('/') {
+            return true;
+        }
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        matches!(
+            tokio::time::timeout(self.silence, tokio::net::TcpStream::connect((host, port))).await,
+            Ok(Ok(_))
+        )
+    }
+
+    /// Where the server is, for messages: `host:port` (no secret).
+    pub(crate) fn server(&self) -> String {
+        match (&self.place.address, self.place.port) {
+            (Some(h), Some(p)) => format!("{h}:{p}"),
+            (Some(h), None) => h.clone(),
+            _ => "the server".to_owned(),
+        }
     }
 
     /// A connection was just made.

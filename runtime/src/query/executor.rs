@@ -31,6 +31,7 @@ use crate::pool::registry::connector_of;
 use crate::pool::session::Plan;
 use crate::pool::watch::{Hold, Watch};
 use crate::query::held::{Conn, acquire};
+use crate::query::silence::{bounded, is_silent};
 
 /// A typed sqlx pool as [`on_pool!`](crate::on_pool!) hands it to a body
 /// (`p` is a `&PoolRef<'_, sqlx::Postgres>`, ...): an
@@ -401,7 +402,12 @@ where
     }
 
     /// The statement's results on a connection of its own: behind a
-    /// pooler, in a transaction of its own with the plan's settings.
+    /// pooler, in a transaction of its own with the plan's settings (`BEGIN`
+    /// and the settings in one round trip). Each step is bounded by the
+    /// silence check ([`silence`](super::silence)). A connection is closed
+    /// rather than pooled when its server stopped answering, or when a
+    /// setting the server refused in the `BEGIN`'s round trip left it in an
+    /// aborted transaction.
     fn stream(&self, query: Replay<DB>) -> BoxStream<'static, Result<Step<DB>, sqlx::Error>> {
         let Self {
             pool,
@@ -421,36 +427,60 @@ where
         );
         Box::pin(sqlx_core::try_stream! {
             let mut conn = acquire(&pool, connector.as_deref(), watch.as_ref(), at).await?;
+            let w = watch.as_deref();
+            // The error that ended the statement, and whether its
+            // connection must be closed.
+            let mut failed: Option<(sqlx::Error, bool)> = None;
             if unnamed {
-                // `BEGIN` and the settings in one round trip. A setting
-                // the server refuses there leaves an aborted transaction:
-                // that connection is closed, never pooled again.
                 let begin = plan.as_ref().and_then(|p| p.begin.clone());
                 let merged = begin.is_some();
-                let refused = match sqlx::Transaction::<DB>::begin(&mut *conn, begin).await {
+                match bounded(w, sqlx::Transaction::<DB>::begin(&mut *conn, begin)).await {
                     Ok(mut tx) => {
                         {
                             let mut s = (&mut *tx).fetch_many(query);
-                            while let Some(v) = s.try_next().await? {
-                                r#yield!(v);
+                            loop {
+                                match bounded(w, s.try_next()).await {
+                                    Ok(Some(v)) => r#yield!(v),
+                                    Ok(None) => break,
+                                    Err(e) => {
+                                        let close = is_silent(&e);
+                                        failed = Some((e, close));
+                                        break;
+                                    }
+                                }
                             }
                         }
-                        tx.commit().await?;
-                        None
+                        if failed.is_none()
+                            && let Err(e) = bounded(w, tx.commit()).await
+                        {
+                            let close = is_silent(&e);
+                            failed = Some((e, close));
+                        }
                     }
-                    Err(e) => Some(e),
-                };
-                if let Some(e) = refused {
-                    if merged {
-                        conn.close_on_drop();
+                    Err(e) => {
+                        let close = merged || is_silent(&e);
+                        failed = Some((e, close));
                     }
-                    Err(e)?;
                 }
             } else {
                 let mut s = conn.fetch_many(query);
-                while let Some(v) = s.try_next().await? {
-                    r#yield!(v);
+                loop {
+                    match bounded(w, s.try_next()).await {
+                        Ok(Some(v)) => r#yield!(v),
+                        Ok(None) => break,
+                        Err(e) => {
+                            let close = is_silent(&e);
+                            failed = Some((e, close));
+                            break;
+                        }
+                    }
                 }
+            }
+            if let Some((e, close)) = failed {
+                if close {
+                    conn.close_on_drop();
+                }
+                Err(e)?;
             }
             Ok(())
         })
@@ -465,25 +495,30 @@ where
             self.at,
         )
         .await?;
-        if self.unnamed {
-            // As in `stream`.
+        let mut refused = false;
+        let outcome = bounded(self.watch.as_deref(), async {
+            if !self.unnamed {
+                return conn.fetch_optional(query).await;
+            }
             let begin = self.plan.as_ref().and_then(|p| p.begin.clone());
             let merged = begin.is_some();
-            let refused = match sqlx::Transaction::<DB>::begin(&mut *conn, begin).await {
+            match sqlx::Transaction::<DB>::begin(&mut *conn, begin).await {
                 Ok(mut tx) => {
                     let row = (&mut *tx).fetch_optional(query).await?;
                     tx.commit().await?;
-                    return Ok(row);
+                    Ok(row)
                 }
-                Err(e) => e,
-            };
-            if merged {
-                conn.close_on_drop();
+                Err(e) => {
+                    refused = merged;
+                    Err(e)
+                }
             }
-            Err(refused)
-        } else {
-            conn.fetch_optional(query).await
+        })
+        .await;
+        if refused || outcome.as_ref().is_err_and(is_silent) {
+            conn.close_on_drop();
         }
+        outcome
     }
 }
 

@@ -9,6 +9,7 @@
 mod dispatch;
 mod executor;
 mod held;
+mod silence;
 
 use core::fmt;
 use core::marker::PhantomData;
