@@ -514,11 +514,15 @@ impl SilentServer {
         let data = cluster.data();
         let mut hba =
             std::fs::read_to_string(data.join("pg_hba.conf")).map_err(|e| e.to_string())?;
-        hba.push_str(&format!("host all all {host_addr}/32 trust\n"));
+        hba += "host all all ";
+        hba += host_addr;
+        hba += "/32 trust\n";
         std::fs::write(data.join("pg_hba.conf"), hba).map_err(|e| e.to_string())?;
         let mut conf =
             std::fs::read_to_string(data.join("postgresql.conf")).map_err(|e| e.to_string())?;
-        conf.push_str(&format!("listen_addresses = '{addr}'\n"));
+        conf += "listen_addresses = '";
+        conf += addr;
+        conf += "'\n";
         std::fs::write(data.join("postgresql.conf"), conf).map_err(|e| e.to_string())?;
         run(
             Command::new("ip")
