@@ -75,5 +75,6 @@ pub(crate) async fn bounded<T>(
 
 /// Whether `e` is a [`Silent`] server's.
 pub(crate) fn is_silent(e: &sqlx::Error) -> bool {
-    matches!(e, sqlx::Error::Io(io) if io.get_ref().is_some_and(|inner| inner.is::<Silent>()))
+    let silent = |inner: &(dyn std::error::Error + Send + Sync + 'static)| inner.is::<Silent>();
+    matches!(e, sqlx::Error::Io(io) if io.get_ref().is_some_and(silent))
 }
