@@ -1016,3 +1016,164 @@ async fn a_setting_refused_behind_a_pooler_leaves_no_aborted_connection() {
     drop(bouncer);
     admin("DROP ROLE seams_later").await;
 }
+
+// ---------------------------------------------------------------------------
+// A hostile pass's findings, each a test that failed before its fix
+
+/// `statement` on the machine's server, as the superuser.
+async fn admin_scalar(statement: &str) -> i64 {
+    use sqlx::Connection as _;
+    let mut conn = sqlx::PgConnection::connect(servers::POSTGRES_URL)
+        .await
+        .unwrap();
+    sqlx::query_scalar(sqlx::AssertSqlSafe(statement.to_owned()))
+        .fetch_one(&mut conn)
+        .await
+        .unwrap()
+}
+
+/// Ends every session of `app` on the machine's server.
+async fn terminate(app: &str) -> i64 {
+    admin_scalar(&format!(
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
+         WHERE application_name = '{app}' AND pid <> pg_backend_pid()"
+    ))
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_procedure_that_committed_is_not_run_again_after_its_session_ends() {
+    if !servers::available("PostgreSQL", POSTGRES).await {
+        return;
+    }
+    admin(
+        "DROP TABLE IF EXISTS seams_once; CREATE TABLE seams_once (v int); \
+         CREATE OR REPLACE PROCEDURE seams_once_proc(x int) LANGUAGE plpgsql AS \
+         $$ BEGIN INSERT INTO seams_once VALUES (x); COMMIT; PERFORM pg_sleep(1); END $$",
+    )
+    .await;
+    let url = format!("{}?application_name=seams_once", servers::POSTGRES_URL);
+    let s = NoMigrations::from_vars([("DATABASE_URL", url.as_str())]).unwrap();
+    let pool = s.database().pool().await.unwrap();
+    for (v, script) in [(1, false), (2, true)] {
+        let call = tokio::spawn({
+            let pool = pool.clone();
+            async move {
+                if script {
+                    on_pool!(pool, p => sqlx::raw_sql(
+                        "DO $$ BEGIN INSERT INTO seams_once VALUES (2); COMMIT; PERFORM pg_sleep(1); END $$"
+                    ).execute(p).await.map(drop))
+                } else {
+                    on_pool!(pool, p => query(sql!("CALL seams_once_proc($1)")).bind(v).execute(p).await.map(drop))
+                }
+            }
+        });
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        assert!(terminate("seams_once").await >= 1);
+        let outcome = call.await.unwrap();
+        let e = outcome.expect_err("the session ended under it");
+        assert!(
+            matches!(&e, sqlx::Error::Database(d) if d.code().as_deref() == Some("57P01")),
+            "{e}"
+        );
+        let rows = admin_scalar(&format!("SELECT count(*) FROM seams_once WHERE v = {v}")).await;
+        assert_eq!(
+            rows, 1,
+            "a procedure that committed ran again (script: {script})"
+        );
+    }
+    admin("DROP PROCEDURE seams_once_proc; DROP TABLE seams_once").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_every_session_ended_the_run_again_gets_a_fresh_connection() {
+    if !servers::available("PostgreSQL", POSTGRES).await {
+        return;
+    }
+    let url = format!("{}?application_name=seams_restart", servers::POSTGRES_URL);
+    let s = NoMigrations::from_vars([("DATABASE_URL", url.as_str())]).unwrap();
+    let db = s.database();
+    let pool = db.pool().await.unwrap();
+    for round in 0..3 {
+        // Eight idle connections, all ended at once, as a restart does.
+        let warm: Vec<_> = (0..8)
+            .map(|_| {
+                let pool = pool.clone();
+                tokio::spawn(async move {
+                    on_pool!(pool, p => query(sql!("SELECT pg_sleep(0.05)")).execute(p).await.map(drop))
+                })
+            })
+            .collect();
+        for w in warm {
+            w.await.unwrap().unwrap();
+        }
+        assert!(terminate("seams_restart").await >= 4, "round {round}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert_eq!(
+            through_p(&pool).await.unwrap(),
+            "public 0",
+            "round {round}: p"
+        );
+        assert!(terminate("seams_restart").await >= 1);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert_eq!(
+            through_begin(&pool).await.unwrap(),
+            "public 0",
+            "round {round}: p.begin()"
+        );
+    }
+    db.close().await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn behind_a_pooler_a_script_that_ends_the_transaction_is_refused() {
+    if !servers::available("PostgreSQL", POSTGRES).await {
+        return;
+    }
+    let bouncer = match PgBouncer::start(5432, "test", 2) {
+        Ok(b) => b,
+        Err(why) => return common::skip("the PgBouncer seams", &why),
+    };
+    fresh_schema("seams_scripts").await;
+    let port = bouncer.port;
+    let url = format!(
+        "postgresql://postgres@127.0.0.1:{port}/test?pgbouncer=true&schema=seams_scripts&options=-c%20transaction_read_only%3Doff"
+    );
+    let s = NoMigrations::from_vars([("DATABASE_URL", url.as_str())]).unwrap();
+    let db = s.database();
+    let pool = db.pool().await.unwrap();
+    for script in [
+        "BEGIN; CREATE TABLE seams_t1 (x int); COMMIT; CREATE TABLE seams_t2 (x int)",
+        "ROLLBACK; CREATE TABLE seams_t3 (x int)",
+        "END; CREATE TABLE seams_t4 (x int)",
+    ] {
+        let e = on_pool!(pool, p => sqlx::raw_sql(sqlx::AssertSqlSafe(script)).execute(p).await.map(drop))
+            .expect_err("it would run part of the script without the schema");
+        let text = e.to_string();
+        assert!(
+            text.contains("`search_path`") && text.contains("db.direct()"),
+            "{text}"
+        );
+    }
+    // Inside the caller's transaction too.
+    let in_tx = on_pool!(pool, p => async {
+        let mut tx = p.begin().await?;
+        sqlx::raw_sql("COMMIT; CREATE TABLE seams_t5 (x int)").execute(&mut *tx).await.map(drop)
+    }.await);
+    assert!(in_tx.is_err(), "{in_tx:?}");
+    // Nothing was created anywhere; a savepoint is fine.
+    let tables =
+        admin_scalar("SELECT count(*) FROM pg_tables WHERE tablename LIKE 'seams_t_'").await;
+    assert_eq!(tables, 0);
+    on_pool!(pool, p => sqlx::raw_sql("SAVEPOINT a; CREATE TABLE seams_t6 (x int); ROLLBACK TO a; RELEASE a").execute(p).await.map(drop)).unwrap();
+
+    // The URL's `transaction_read_only=off` cannot make the reader writable.
+    let reader = db.reader().await.unwrap();
+    let write = on_pool!(reader, p => query(sql!("CREATE TABLE seams_written (x int)")).execute(p).await.map(drop));
+    match write {
+        Err(sqlx::Error::Database(e)) => assert_eq!(e.code().as_deref(), Some("25006"), "{e}"),
+        other => panic!("a write through the reader: {other:?}"),
+    }
+    db.close().await;
+    drop(bouncer);
+}

@@ -226,10 +226,11 @@ impl Connector {
             return Err(self.credentials_error("no credential provider is set".to_owned()));
         };
         let bound = self.runtime.pool.connect_timeout;
-        // A provider that panics fails this connect, like one that errs:
-        // the rotation task and the caller's query live on.
-        let asked = std::panic::AssertUnwindSafe(async { provider().await });
-        let asked = futures_util::FutureExt::catch_unwind(asked);
+        // On a task of its own: a provider that blocks its thread (a
+        // synchronous HTTP client, a sleep) cannot hold this caller past
+        // the bound. A provider that panics fails this connect, like one
+        // that errs: the rotation task and the caller's query live on.
+        let asked = tokio::spawn(provider());
         let credential = match tokio::time::timeout(bound, asked).await {
             Ok(Err(_panic)) => {
                 return Err(self.credentials_error("the credential provider panicked".to_owned()));

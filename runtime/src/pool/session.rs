@@ -37,10 +37,12 @@ impl Plan {
             return Self::default();
         }
         let mut all = Vec::with_capacity(settings.len() + 1);
+        all.extend(settings.iter().cloned());
+        // Last, so that no setting of the URL's (`options=-c
+        // transaction_read_only=off`) can make a reader writable.
         if read_only {
             all.push(("transaction_read_only".to_owned(), "on".to_owned()));
         }
-        all.extend(settings.iter().cloned());
         let statement = settings_statement(&all);
         let begin = statement.as_ref().map(|s| {
             use sqlx::SqlSafeStr as _;
@@ -142,7 +144,7 @@ mod tests {
         let plan = Plan::new(true, true, &[("statement_timeout".into(), "5s".into())]);
         let sql = plan.statement.as_ref().unwrap().as_str().to_owned();
         assert!(
-            sql.starts_with("SET LOCAL transaction_read_only TO 'on'; "),
+            sql.ends_with("SET LOCAL transaction_read_only TO 'on'; "),
             "{sql}"
         );
         assert!(sql.contains("SET LOCAL statement_timeout TO '5s'"), "{sql}");

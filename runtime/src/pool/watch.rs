@@ -77,6 +77,9 @@ pub(crate) struct Watch {
     /// The settings its pool's plan sets in each transaction, in words,
     /// for that message (set when the pool joins its handle).
     pub(crate) held: std::sync::OnceLock<String>,
+    /// Idle connections opened before this are turned down: the server
+    /// ended sessions (`57P01`: a restart, `pg_terminate_backend`).
+    ended_before: std::sync::Mutex<Option<Instant>>,
 }
 
 tokio::task_local! {
@@ -131,6 +134,7 @@ impl Watch {
             pooled: pool.pgbouncer && role != Role::Direct,
             raw_said: AtomicBool::new(false),
             held: std::sync::OnceLock::new(),
+            ended_before: std::sync::Mutex::new(None),
             idle_check: pool.idle_check,
             silence: pool.connect_timeout,
             lifetimes,
@@ -282,7 +286,15 @@ impl Watch {
         if self.pooled && OURS.try_with(|()| ()).is_err() {
             self.said_raw();
         }
-        let keep = fresh.is_none_or(|f| f(meta.age))
+        let ended = *self
+            .ended_before
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let opened_before_the_end = ended
+            .zip(Instant::now().checked_sub(meta.age))
+            .is_some_and(|(end, born)| born < end);
+        let keep = !opened_before_the_end
+            && fresh.is_none_or(|f| f(meta.age))
             && self.lifetimes.as_ref().is_none_or(|l| !l.expired(meta.age));
         if !keep {
             turned_down();
@@ -332,6 +344,15 @@ impl Watch {
              `direct_url`) where a raw sqlx pool is needed",
             self.name
         );
+    }
+
+    /// The server ended a session: the idle connections opened before now
+    /// are turned down rather than handed out (a restart ended them all).
+    pub(crate) fn sessions_ended(&self) {
+        *self
+            .ended_before
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Instant::now());
     }
 
     /// How long a statement may go without an answer before the server is

@@ -160,9 +160,15 @@ impl<'p, DB: Database> PoolRef<'p, DB> {
         let taken = Box::pin(self.take(at));
         async move {
             // An idle connection the server had ended fails its `BEGIN`:
-            // nothing ran, so a fresh connection is taken once.
+            // nothing ran, so a fresh connection is taken once (the idle
+            // ones opened before are turned down: a restart ended them).
             match self.begin_on(taken.await?).await {
-                Err(e) if terminated(&e) => self.begin_on(Box::pin(self.take(at)).await?).await,
+                Err(e) if terminated(&e) => {
+                    if let Some(w) = &self.watch {
+                        w.sessions_ended();
+                    }
+                    self.begin_on(Box::pin(self.take(at)).await?).await
+                }
                 other => other,
             }
         }
@@ -183,6 +189,7 @@ impl<'p, DB: Database> PoolRef<'p, DB> {
             conn: TxConn {
                 tx,
                 unnamed: self.unnamed,
+                plan: self.plan.clone(),
             },
             _hold: hold,
         })
@@ -220,6 +227,8 @@ pub struct Transaction<DB: Database> {
 pub struct TxConn<DB: Database> {
     tx: sqlx::Transaction<'static, DB>,
     unnamed: bool,
+    /// Behind a pooler with settings: what this transaction carries.
+    plan: Option<Arc<Plan>>,
 }
 
 impl<DB: Database> Transaction<DB> {
@@ -280,32 +289,6 @@ impl<DB: Database> fmt::Debug for TxConn<DB> {
         f.debug_struct("Transaction")
             .field("unnamed_statements", &self.unnamed)
             .finish_non_exhaustive()
-    }
-}
-
-/// A statement, unnamed when `unnamed` (whatever it asked for).
-struct Named<E> {
-    inner: E,
-    unnamed: bool,
-}
-
-impl<'q, DB: Database, E: Execute<'q, DB>> Execute<'q, DB> for Named<E> {
-    fn sql(self) -> SqlStr {
-        self.inner.sql()
-    }
-
-    fn statement(&self) -> Option<&DB::Statement> {
-        self.inner.statement()
-    }
-
-    fn take_arguments(
-        &mut self,
-    ) -> Result<Option<<DB as Database>::Arguments>, sqlx::error::BoxDynError> {
-        self.inner.take_arguments()
-    }
-
-    fn persistent(&self) -> bool {
-        !self.unnamed && self.inner.persistent()
     }
 }
 
@@ -376,6 +359,27 @@ fn terminated(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.code().as_deref() == Some("57P01"))
 }
 
+/// See [`Attempt::keeps_settings`]; also for statements in a transaction
+/// from [`PoolRef::begin`].
+fn keeps_settings(plan: Option<&Plan>, sql: &str) -> Result<(), sqlx::Error> {
+    let Some(plan) = plan.filter(|p| p.pooled && !p.held.is_empty()) else {
+        return Ok(());
+    };
+    match super::statements::ends_transaction(sql) {
+        None => Ok(()),
+        Some(word) => Err(sqlx::Error::Configuration(
+            format!(
+                "behind a transaction-mode pooler (`pgbouncer=true`), {} are set in each \
+                 transaction, and `{word}` in a statement ends that transaction: what follows it \
+                 would run without them. Split the script at transaction boundaries, or run it \
+                 on `db.direct()` (a session pool on the `direct_url`)",
+                plan.names()
+            )
+            .into(),
+        )),
+    }
+}
+
 /// What one attempt at a statement needs, owned.
 struct Attempt<DB: Database> {
     pool: sqlx::Pool<DB>,
@@ -399,6 +403,30 @@ where
             watch: p.watch.clone(),
             at: p.at,
         }
+    }
+
+    /// Whether `e`, the failure of `query`, is worth one more run on a
+    /// fresh connection: the server had ended the session (`57P01`) and the
+    /// statement is one that commits only as a whole
+    /// ([`replayable`](super::statements::replayable); a procedure may
+    /// commit part way). The pool's other idle connections opened before
+    /// now are turned down too (a restart ended them all), so the run
+    /// again gets a new one.
+    fn runs_again(&self, e: &sqlx::Error, query: &Replay<DB>) -> bool {
+        if !terminated(e) {
+            return false;
+        }
+        if let Some(w) = &self.watch {
+            w.sessions_ended();
+        }
+        super::statements::replayable(query.sql.as_str())
+    }
+
+    /// Behind a pooler with per-transaction settings, a statement that
+    /// would end the transaction carrying them is refused at once: what
+    /// followed it would run without them.
+    fn keeps_settings(&self, query: &Replay<DB>) -> Result<(), sqlx::Error> {
+        keeps_settings(self.plan.as_deref(), query.sql.as_str())
     }
 
     /// The statement's results on a connection of its own: behind a
@@ -538,6 +566,7 @@ where
         let unnamed = self.unnamed;
         Box::pin(sqlx_core::try_stream! {
             let query = Replay::<DB>::of(query, unnamed)?;
+            attempt.keeps_settings(&query)?;
             let mut retried = false;
             loop {
                 let mut s = attempt.stream(query.again());
@@ -556,7 +585,9 @@ where
                     }
                 }
                 match failed {
-                    Some(e) if !yielded && !retried && terminated(&e) => retried = true,
+                    Some(e) if !yielded && !retried && attempt.runs_again(&e, &query) => {
+                        retried = true;
+                    }
                     Some(e) => Err(e)?,
                     None => break,
                 }
@@ -577,8 +608,9 @@ where
         let unnamed = self.unnamed;
         Box::pin(async move {
             let query = Replay::<DB>::of(query, unnamed)?;
+            attempt.keeps_settings(&query)?;
             match attempt.optional(query.again()).await {
-                Err(e) if terminated(&e) => attempt.optional(query).await,
+                Err(e) if attempt.runs_again(&e, &query) => attempt.optional(query).await,
                 other => other,
             }
         })
@@ -620,6 +652,7 @@ where
 impl<'c, DB: Database> Executor<'c> for &'c mut TxConn<DB>
 where
     for<'x> &'x mut DB::Connection: Executor<'x, Database = DB>,
+    DB::Arguments: Clone,
 {
     type Database = DB;
 
@@ -629,10 +662,13 @@ where
         E: 'q + Execute<'q, DB>,
     {
         let unnamed = self.unnamed;
-        (&mut *self.tx).fetch_many(Named {
-            inner: query,
-            unnamed,
-        })
+        let query = match Replay::<DB>::of(query, unnamed)
+            .and_then(|q| keeps_settings(self.plan.as_deref(), q.sql.as_str()).map(|()| q))
+        {
+            Ok(q) => q,
+            Err(e) => return Box::pin(futures_util::stream::once(async { Err(e) })),
+        };
+        (&mut *self.tx).fetch_many(query)
     }
 
     fn fetch_optional<'e, 'q: 'e, E>(
@@ -644,10 +680,13 @@ where
         E: 'q + Execute<'q, DB>,
     {
         let unnamed = self.unnamed;
-        (&mut *self.tx).fetch_optional(Named {
-            inner: query,
-            unnamed,
-        })
+        let query = match Replay::<DB>::of(query, unnamed)
+            .and_then(|q| keeps_settings(self.plan.as_deref(), q.sql.as_str()).map(|()| q))
+        {
+            Ok(q) => q,
+            Err(e) => return Box::pin(async { Err(e) }),
+        };
+        (&mut *self.tx).fetch_optional(query)
     }
 
     fn prepare_with<'e>(

@@ -10,6 +10,7 @@ mod dispatch;
 mod executor;
 mod held;
 mod silence;
+mod statements;
 
 use core::fmt;
 use core::marker::PhantomData;
