@@ -590,6 +590,318 @@ impl Drop for SilentServer {
     }
 }
 
+/// A `pg_auto_failover` formation (Debian's `postgresql-15-auto-failover`):
+/// a monitor and two data nodes on loopback ports under a temp dir, each
+/// `pg_autoctl run` in a session of its own (so a node's keeper and its
+/// postgres can be killed together, as a host that dies), the monitor's
+/// health checks and demote timeout shortened so that a dead primary is
+/// replaced in seconds rather than about 50 s. Everything is stopped and
+/// removed on drop.
+pub struct AutoFailover {
+    dir: tempfile::TempDir,
+    /// The data nodes' ports, `node1` and `node2`.
+    pub ports: [u16; 2],
+    monitor_port: u16,
+}
+
+impl AutoFailover {
+    const NODES: [&'static str; 2] = ["node1", "node2"];
+
+    /// Creates and starts the formation; returns when it has a primary and
+    /// a secondary.
+    pub fn start() -> Result<Self, String> {
+        if !Path::new("/usr/bin/pg_autoctl").exists() {
+            return Err(
+                "pg_autoctl is not installed (apt-get install postgresql-15-auto-failover)"
+                    .to_owned(),
+            );
+        }
+        if !is_root() {
+            return Err("the formation runs as the postgres user, which needs root".to_owned());
+        }
+        let dir = server_dir("dbsettings-autofailover-")?;
+        let formation = Self {
+            dir,
+            ports: [free_port(), free_port()],
+            monitor_port: free_port(),
+        };
+        formation.create()?;
+        Ok(formation)
+    }
+
+    fn create(&self) -> Result<(), String> {
+        let pg_ctl = format!("{PG_BIN}/pg_ctl");
+        let create = |what: &str, name: &str, port: u16| -> Vec<String> {
+            vec![
+                "create".into(),
+                what.into(),
+                "--pgdata".into(),
+                self.data(name).display().to_string(),
+                "--pgport".into(),
+                port.to_string(),
+                "--hostname".into(),
+                "127.0.0.1".into(),
+                "--auth".into(),
+                "trust".into(),
+                "--no-ssl".into(),
+                "--pgctl".into(),
+                pg_ctl.clone(),
+            ]
+        };
+        run(
+            &mut self.autoctl(&create("monitor", "monitor", self.monitor_port)),
+            "pg_autoctl create monitor",
+        )?;
+        self.run_keeper("monitor")?;
+        // Faster than the defaults (a 5 s health check, 20 s to call a
+        // node unhealthy, 30 s to demote): seconds, on loopback.
+        for setting in [
+            "health_check_period = 1000",
+            "health_check_timeout = 1000",
+            "health_check_max_retries = 1",
+            "health_check_retry_delay = 500",
+            "node_considered_unhealthy_timeout = 2000",
+            "primary_demote_timeout = 3000",
+        ] {
+            self.monitor_sql(&format!("ALTER SYSTEM SET pgautofailover.{setting}"))?;
+        }
+        self.monitor_sql("SELECT pg_reload_conf()")?;
+        let monitor = format!(
+            "postgres://autoctl_node@127.0.0.1:{}/pg_auto_failover?sslmode=disable",
+            self.monitor_port
+        );
+        for (i, node) in Self::NODES.iter().enumerate() {
+            let mut args = create("postgres", node, self.ports[i]);
+            args.extend([
+                "--monitor".into(),
+                monitor.clone(),
+                "--name".into(),
+                (*node).into(),
+            ]);
+            run(&mut self.autoctl(&args), "pg_autoctl create postgres")?;
+            self.run_keeper(node)?;
+        }
+        self.wait_for(Duration::from_mins(1), Self::settled)
+            .map(drop)
+    }
+
+    fn data(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// `pg_autoctl args` as the postgres user, its state under the dir.
+    fn autoctl<S: AsRef<std::ffi::OsStr>>(&self, args: &[S]) -> Command {
+        let mut c = as_server_user("env");
+        let d = self.dir.path().display();
+        c.arg(format!("XDG_CONFIG_HOME={d}/config"))
+            .arg(format!("XDG_DATA_HOME={d}/share"))
+            .arg(format!("XDG_RUNTIME_DIR={d}/run"))
+            .arg("pg_autoctl")
+            .args(args);
+        c
+    }
+
+    /// Starts `pg_autoctl run` for `node` in a session of its own.
+    fn run_keeper(&self, node: &str) -> Result<(), String> {
+        let d = self.dir.path().display();
+        let log = std::fs::File::create(self.dir.path().join(format!("{node}.log")))
+            .map_err(|e| e.to_string())?;
+        as_server_user("setsid")
+            .arg("env")
+            .arg(format!("XDG_CONFIG_HOME={d}/config"))
+            .arg(format!("XDG_DATA_HOME={d}/share"))
+            .arg(format!("XDG_RUNTIME_DIR={d}/run"))
+            .args(["pg_autoctl", "run", "--pgdata"])
+            .arg(self.data(node))
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().map_err(|e| e.to_string())?)
+            .stderr(log)
+            .spawn()
+            .map(drop)
+            .map_err(|e| format!("pg_autoctl run cannot start: {e}"))?;
+        let port = if node == "monitor" {
+            self.monitor_port
+        } else {
+            self.ports[Self::NODES.iter().position(|n| *n == node).unwrap_or(0)]
+        };
+        if wait_for_port(port, Duration::from_secs(30)) {
+            Ok(())
+        } else {
+            Err(format!("{node} did not listen on {port}"))
+        }
+    }
+
+    fn monitor_sql(&self, sql: &str) -> Result<String, String> {
+        let out = run(
+            Command::new("psql")
+                .args([
+                    "-X",
+                    "-q",
+                    "-t",
+                    "-A",
+                    "-h",
+                    "127.0.0.1",
+                    "-U",
+                    "postgres",
+                    "-d",
+                ])
+                .arg("pg_auto_failover")
+                .args(["-p", &self.monitor_port.to_string(), "-c", sql]),
+            "psql on the monitor",
+        )?;
+        Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    }
+
+    /// `pg_autoctl show state`.
+    #[must_use]
+    pub fn state(&self) -> String {
+        run(
+            self.autoctl(&["show", "state", "--pgdata"])
+                .arg(self.data("monitor")),
+            "pg_autoctl show state",
+        )
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default()
+    }
+
+    /// Waits until the state satisfies `done`, up to `limit`.
+    pub fn wait_for(&self, limit: Duration, done: impl Fn(&str) -> bool) -> Result<String, String> {
+        let started = Instant::now();
+        loop {
+            let state = self.state();
+            if done(&state) {
+                return Ok(state);
+            }
+            if started.elapsed() > limit {
+                return Err(format!(
+                    "the formation did not settle within {limit:?}:\n{state}"
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    /// Each node's name, reported state and assigned state, as `state`
+    /// (`pg_autoctl show state`) lists them.
+    fn roles(state: &str) -> Vec<(String, String, String)> {
+        state
+            .lines()
+            .filter_map(|l| {
+                let cols: Vec<&str> = l.split('|').map(str::trim).collect();
+                (cols.len() == 7 && cols[0].starts_with("node"))
+                    .then(|| (cols[0].to_owned(), cols[5].to_owned(), cols[6].to_owned()))
+            })
+            .collect()
+    }
+
+    /// Whether `state` has a primary and a secondary, each where the
+    /// monitor wants it.
+    #[must_use]
+    pub fn settled(state: &str) -> bool {
+        let roles = Self::roles(state);
+        ["primary", "secondary"].iter().all(|r| {
+            roles
+                .iter()
+                .any(|(_, reported, assigned)| reported == r && assigned == r)
+        })
+    }
+
+    /// The index of the node that `state` says is primary (reported and
+    /// assigned; `wait_primary` is a primary whose secondary is away, which
+    /// takes writes too).
+    #[must_use]
+    pub fn primary_in(state: &str) -> Option<usize> {
+        let writable = |s: &str| s == "primary" || s == "wait_primary";
+        Self::roles(state)
+            .iter()
+            .find_map(|(name, reported, assigned)| {
+                (writable(reported) && reported == assigned)
+                    .then(|| Self::NODES.iter().position(|n| n == name))
+                    .flatten()
+            })
+    }
+
+    /// The index of the node that is primary, as the monitor says.
+    #[must_use]
+    pub fn primary(&self) -> Option<usize> {
+        Self::primary_in(&self.state())
+    }
+
+    /// The formation's URL, as `pg_autoctl show uri` prints it (several
+    /// hosts, `target_session_attrs=read-write`).
+    pub fn uri(&self) -> Result<String, String> {
+        let out = run(
+            self.autoctl(&["show", "uri", "--formation", "default", "--pgdata"])
+                .arg(self.data("monitor")),
+            "pg_autoctl show uri",
+        )?;
+        Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    }
+
+    /// `pg_autoctl perform failover` (waits for it to finish).
+    pub fn perform_failover(&self) -> Result<(), String> {
+        run(
+            self.autoctl(&["perform", "failover", "--pgdata"])
+                .arg(self.data("monitor")),
+            "pg_autoctl perform failover",
+        )
+        .map(drop)
+    }
+
+    /// Starts data node `i`'s keeper again (after [`kill_node`]): it
+    /// rejoins as a secondary.
+    ///
+    /// [`kill_node`]: Self::kill_node
+    pub fn restart_node(&self, i: usize) -> Result<(), String> {
+        // The killed postmaster's files stay behind; the keeper starts it.
+        self.run_keeper(Self::NODES[i])
+    }
+
+    /// Kills data node `i` as a host that dies: its keeper and its
+    /// postgres, the whole session, with SIGKILL.
+    pub fn kill_node(&self, i: usize) -> Result<(), String> {
+        let pid = keeper_pid(&self.data(Self::NODES[i]))
+            .ok_or_else(|| format!("no keeper for {}", Self::NODES[i]))?;
+        run(
+            Command::new("kill").args(["-KILL", "--", &format!("-{pid}")]),
+            "kill",
+        )
+        .map(drop)
+    }
+}
+
+/// The pid of `pg_autoctl run --pgdata <data>` (its session's leader).
+fn keeper_pid(data: &Path) -> Option<u32> {
+    let want = format!("pg_autoctl\0run\0--pgdata\0{}\0", data.display());
+    std::fs::read_dir("/proc").ok()?.flatten().find_map(|e| {
+        let pid: u32 = e.file_name().to_str()?.parse().ok()?;
+        let cmdline = std::fs::read(e.path().join("cmdline")).ok()?;
+        (cmdline == want.as_bytes()).then_some(pid)
+    })
+}
+
+impl Drop for AutoFailover {
+    fn drop(&mut self) {
+        for node in ["node1", "node2", "monitor"] {
+            let data = self.data(node);
+            if let Some(pid) = keeper_pid(&data) {
+                let _ = Command::new("kill")
+                    .args(["-KILL", "--", &format!("-{pid}")])
+                    .status();
+            }
+            let _ = Command::new("runuser")
+                .args(["-u", "postgres", "--"])
+                .arg(format!("{PG_BIN}/pg_ctl"))
+                .args(["-m", "immediate", "-D"])
+                .arg(&data)
+                .arg("stop")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+        }
+    }
+}
+
 /// A primary and its streaming standby for every test of the binary that
 /// only reads from them (none stopping or promoting either), as
 /// [`Cluster::shared`]: started once, stopped after the process exits.
@@ -1002,5 +1314,15 @@ impl Drop for MariaDb {
         }
         let _ = self.server.kill();
         let _ = self.server.wait();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_formations_state_is_read() {
+        let state = " Name |  Node |       Host:Port |       TLI: LSN |   Connection |      Reported State |      Assigned State\n------+-------+-----------------+----------------+--------------+---------------------+--------------------\nnode1 |     1 | 127.0.0.1:37415 |   2: 0/31F0350 |    read-only |           secondary |           secondary\nnode2 |     2 | 127.0.0.1:45783 |   2: 0/31ED1C8 |   read-write |             primary |             primary\n";
+        assert_eq!(super::AutoFailover::primary_in(state), Some(1));
+        assert!(super::AutoFailover::settled(state));
     }
 }

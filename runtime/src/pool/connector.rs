@@ -96,6 +96,10 @@ pub(crate) struct Connector {
     refreshing: tokio::sync::Mutex<()>,
     /// Wakes the credentials task.
     pub(super) wake: Arc<tokio::sync::Notify>,
+    /// Wakes the failover task at once: a write on the primary pool was
+    /// refused as read-only (`25006`), as by a primary that a manager
+    /// (Patroni, `pg_auto_failover`) demoted to a standby.
+    pub(crate) failover_wake: Arc<tokio::sync::Notify>,
     /// Tells the credentials task a provider answered (on any path): its
     /// next ask is due at another time, and the pools may be behind.
     pub(super) answered: Arc<tokio::sync::Notify>,
@@ -150,6 +154,7 @@ impl Connector {
             refreshing: tokio::sync::Mutex::new(()),
             wake: Arc::new(tokio::sync::Notify::new()),
             answered: Arc::new(tokio::sync::Notify::new()),
+            failover_wake: Arc::new(tokio::sync::Notify::new()),
             pushed: AtomicU64::new(0),
             migrating_now: Mutex::new(None),
             pushing: tokio::sync::Mutex::new(()),
@@ -455,6 +460,14 @@ impl Connector {
         let mut seen = self.generation();
         let mut failed = match pool.acquire().await {
             Err(e) if self.is_auth(&e) => e,
+            Err(e) => {
+                // No connection to the host in use: with several hosts,
+                // the failover task looks again now, not at its next round.
+                if self.choose() {
+                    self.failover_wake.notify_one();
+                }
+                return Err(e);
+            }
             other => return other,
         };
         let bound = self.runtime.pool.connect_timeout;

@@ -30,6 +30,12 @@ pub(crate) const CHECK_EVERY: Duration = Duration::from_millis(500);
 /// The longest pause between rounds when no host fits.
 pub(crate) const MAX_BACKOFF: Duration = Duration::from_secs(2);
 
+/// How often the hosts are tried while none fits, for the first
+/// [`QUICK_FOR`] (a manager's failover takes a second or a few; libpq's
+/// users, connecting anew, find the new primary as soon as it is up).
+const QUICK_EVERY: Duration = Duration::from_millis(100);
+const QUICK_FOR: Duration = Duration::from_secs(5);
+
 /// The bound of one whole connect, whatever the host count: each attempt
 /// gets an equal share of what remains, so ten silent hosts under a 1 s
 /// connect timeout take 1 s in all, not 10, and a host that answers quickly
@@ -286,16 +292,29 @@ async fn follow(weak: std::sync::Weak<crate::pool::connector::Connector>) {
     use crate::pool::connector::Shape;
     use crate::url::ConnectOptions;
     let mut pause = CHECK_EVERY;
+    // Since when no host fits.
+    let mut unfit_since: Option<Instant> = None;
     loop {
-        tokio::time::sleep(pause).await;
+        {
+            // At the pause's end, or at once when a write was refused as
+            // read-only on the primary pool.
+            let Some(c) = weak.upgrade() else { return };
+            let wake = std::sync::Arc::clone(&c.failover_wake);
+            drop(c);
+            let _ = tokio::time::timeout(pause, wake.notified()).await;
+        }
         let Some(c) = weak.upgrade() else { return };
         let Some(crate::Pool::Postgres(pool)) = c.attached(Shape::Primary) else {
             return;
         };
         let config = &c.runtime;
         let timeout = config.pool.connect_timeout;
-        if still_fits(&pool, config.targets.attrs, timeout).await {
+        // While no host fits, straight to choosing: the pool's check would
+        // wait its whole bound on a host that refuses connections (sqlx's
+        // pool retries a refused connect until its deadline).
+        if unfit_since.is_none() && still_fits(&pool, config.targets.attrs, timeout).await {
             pause = CHECK_EVERY;
+            unfit_since = None;
             continue;
         }
         let Ok(ConnectOptions::Postgres(base)) = c.options().await else {
@@ -309,6 +328,7 @@ async fn follow(weak: std::sync::Weak<crate::pool::connector::Connector>) {
                 // its connections.
                 let _ = probe.close().await;
                 pause = CHECK_EVERY;
+                unfit_since = None;
             }
             Ok((i, probe)) => {
                 let _ = probe.close().await;
@@ -322,10 +342,16 @@ async fn follow(weak: std::sync::Weak<crate::pool::connector::Connector>) {
                     "failover: the pool now connects to another host"
                 );
                 pause = CHECK_EVERY;
+                unfit_since = None;
             }
             Err(e) => {
+                let since = *unfit_since.get_or_insert_with(Instant::now);
+                pause = if since.elapsed() < QUICK_FOR {
+                    QUICK_EVERY
+                } else {
+                    (pause * 2).clamp(CHECK_EVERY, MAX_BACKOFF)
+                };
                 tracing::error!(target: "dbsettings", "failover: {e}; trying again in {pause:?}");
-                pause = (pause * 2).min(MAX_BACKOFF);
             }
         }
     }

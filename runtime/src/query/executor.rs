@@ -353,6 +353,11 @@ impl<DB: Database> Execute<'_, DB> for Replay<DB> {
     }
 }
 
+/// Whether `e` refuses a write as read-only (`25006`).
+fn read_only_refusal(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.code().as_deref() == Some("25006"))
+}
+
 /// Whether `e` says the server had ended the session (`57P01`: an
 /// administrator's `pg_terminate_backend`, a fast shutdown).
 fn terminated(e: &sqlx::Error) -> bool {
@@ -419,7 +424,32 @@ where
         if let Some(w) = &self.watch {
             w.sessions_ended();
         }
+        // The server ended it: a restart, or a manager's failover.
+        if let Some(c) = self.connector.as_ref().filter(|c| c.choose()) {
+            c.failover_wake.notify_one();
+        }
         super::statements::replayable(query.sql.as_str())
+    }
+
+    /// Whether the connection that met `e` must be closed rather than
+    /// pooled: its server stopped answering, or, on the primary pool of a
+    /// URL that asks for a writable host, it refused a write as read-only
+    /// (a primary demoted to a standby keeps answering pings while every
+    /// write fails): the failover task chooses the host again at once.
+    fn closes(&self, e: &sqlx::Error) -> bool {
+        if is_silent(e) {
+            return true;
+        }
+        let demoted = read_only_refusal(e)
+            && self
+                .watch
+                .as_ref()
+                .is_some_and(|w| w.role == crate::pool::watch::Role::Primary)
+            && self.connector.as_ref().is_some_and(|c| c.choose());
+        if demoted && let Some(c) = &self.connector {
+            c.failover_wake.notify_one();
+        }
+        demoted
     }
 
     /// Behind a pooler with per-transaction settings, a statement that
@@ -453,7 +483,16 @@ where
             watch.clone(),
             *at,
         );
+        let attempt = Self {
+            pool: pool.clone(),
+            connector: connector.clone(),
+            plan: None,
+            unnamed,
+            watch: watch.clone(),
+            at,
+        };
         Box::pin(sqlx_core::try_stream! {
+            let closes = |e: &sqlx::Error| attempt.closes(e);
             let mut conn = acquire(&pool, connector.as_deref(), watch.as_ref(), at).await?;
             let w = watch.as_deref();
             // The error that ended the statement, and whether its
@@ -471,7 +510,7 @@ where
                                     Ok(Some(v)) => r#yield!(v),
                                     Ok(None) => break,
                                     Err(e) => {
-                                        let close = is_silent(&e);
+                                        let close = closes(&e);
                                         failed = Some((e, close));
                                         break;
                                     }
@@ -481,12 +520,12 @@ where
                         if failed.is_none()
                             && let Err(e) = bounded(w, tx.commit()).await
                         {
-                            let close = is_silent(&e);
+                            let close = closes(&e);
                             failed = Some((e, close));
                         }
                     }
                     Err(e) => {
-                        let close = merged || is_silent(&e);
+                        let close = merged || closes(&e);
                         failed = Some((e, close));
                     }
                 }
@@ -497,7 +536,7 @@ where
                         Ok(Some(v)) => r#yield!(v),
                         Ok(None) => break,
                         Err(e) => {
-                            let close = is_silent(&e);
+                            let close = closes(&e);
                             failed = Some((e, close));
                             break;
                         }
@@ -543,7 +582,7 @@ where
             }
         })
         .await;
-        if refused || outcome.as_ref().is_err_and(is_silent) {
+        if refused || outcome.as_ref().is_err_and(|e| self.closes(e)) {
             conn.close_on_drop();
         }
         outcome
