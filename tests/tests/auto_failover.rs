@@ -204,3 +204,64 @@ async fn failover_under_pg_auto_failover_loses_nothing_and_keeps_up_with_libpq()
     assert!(acknowledged.len() > 200);
     db.close().await;
 }
+
+/// A primary demoted in place (read-only, still answering pings), as a
+/// manager leaves the old primary: the first write it refuses (`25006`)
+/// closes that connection and wakes the failover task, which moves the
+/// pool to the host that takes writes: a handful of refusals, not a
+/// stream of them until the next check.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_demoted_primary_is_left_at_its_first_read_only_refusal() {
+    let (a, b) = match (
+        dbsettings_tests::Cluster::start_new(),
+        dbsettings_tests::Cluster::start_new(),
+    ) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(why), _) | (_, Err(why)) => return common::skip("the demoted-primary test", &why),
+    };
+    for c in [&a, &b] {
+        c.sql("CREATE TABLE demoted (n int)").unwrap();
+    }
+    let url = format!(
+        "postgresql://postgres@127.0.0.1:{},127.0.0.1:{}/postgres?target_session_attrs=read-write",
+        a.port, b.port
+    );
+    let s = Settings::from_vars([("DATABASE_URL", url.as_str())]).unwrap();
+    let db = s.database();
+    let pool = db.pool().await.unwrap();
+    let write = |n: i32| {
+        let pool = pool.clone();
+        async move {
+            on_pool!(pool, p => query_scalar::<_, i32>(sql!("INSERT INTO demoted VALUES ($1) RETURNING inet_server_port()")).bind(n).fetch_one(p).await)
+        }
+    };
+    assert_eq!(write(0).await.unwrap(), i32::from(a.port));
+    a.sql("ALTER SYSTEM SET default_transaction_read_only = on")
+        .unwrap();
+    a.sql("SELECT pg_reload_conf()").unwrap();
+    let demoted = Instant::now();
+    let mut refusals = 0;
+    let mut n = 1;
+    let moved = loop {
+        match write(n).await {
+            Ok(port) if port == i32::from(b.port) => break demoted.elapsed(),
+            Ok(_) => {}
+            Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("25006") => refusals += 1,
+            Err(e) => panic!("{e}"),
+        }
+        assert!(
+            demoted.elapsed() < Duration::from_secs(5),
+            "the pool stayed on the demoted primary"
+        );
+        n += 1;
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
+    eprintln!(
+        "a primary demoted in place: writes moved after {moved:?}, {refusals} refused as read-only"
+    );
+    assert!(
+        refusals <= 3,
+        "{refusals} writes refused before the pool moved"
+    );
+    db.close().await;
+}
