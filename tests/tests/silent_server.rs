@@ -57,6 +57,10 @@ async fn a_server_that_goes_silent_is_noticed_within_the_bounds() {
         matches!(&e, sqlx::Error::Io(io) if io.kind() == std::io::ErrorKind::TimedOut),
         "{e:?}"
     );
+    assert_eq!(
+        dbsettings::DatabaseErrorKind::of(&e, dbsettings::Backend::Postgres),
+        dbsettings::DatabaseErrorKind::Silent
+    );
     // Twice the connect timeout, and a busy machine's margin.
     assert!(took < Duration::from_secs(4), "{took:?}");
 

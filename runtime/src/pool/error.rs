@@ -237,9 +237,22 @@ impl std::error::Error for DatabaseError {}
 /// PostgreSQL's longest name (`NAMEDATALEN - 1`), in bytes.
 const PG_NAME_BYTES: usize = 63;
 
+impl DatabaseErrorKind {
+    /// The kind of a statement's error, as `on_pool!`'s `p` and the sqlx
+    /// pool return them (`sqlx::Error`), on `backend`: what a caller
+    /// matches on to tell a server that stopped answering
+    /// ([`Silent`](Self::Silent)) from a refusal, a timeout or a
+    /// constraint.
+    #[must_use]
+    pub fn of(error: &sqlx::Error, backend: Backend) -> Self {
+        classify(error, backend)
+    }
+}
+
 pub(crate) fn classify(error: &sqlx::Error, backend: Backend) -> DatabaseErrorKind {
     use DatabaseErrorKind as K;
     match error {
+        sqlx::Error::Io(e) if crate::pool::silence::is_silent_io(e) => K::Silent,
         sqlx::Error::Io(e) => classify_io(e, backend),
         sqlx::Error::Tls(_) => K::Tls,
         sqlx::Error::Database(db) => {

@@ -72,6 +72,7 @@ mod options;
 mod reader;
 pub(crate) mod registry;
 pub(crate) mod session;
+pub(crate) mod silence;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 #[cfg(feature = "sqlite")]

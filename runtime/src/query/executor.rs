@@ -29,9 +29,9 @@ use sqlx_core::sql_str::SqlStr;
 use crate::pool::connector::Connector;
 use crate::pool::registry::connector_of;
 use crate::pool::session::Plan;
+use crate::pool::silence::{bounded, is_silent};
 use crate::pool::watch::{Hold, Watch};
 use crate::query::held::{Conn, acquire};
-use crate::query::silence::{bounded, is_silent};
 
 /// A typed sqlx pool as [`on_pool!`](crate::on_pool!) hands it to a body
 /// (`p` is a `&PoolRef<'_, sqlx::Postgres>`, ...): an

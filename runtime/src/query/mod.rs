@@ -9,7 +9,6 @@
 mod dispatch;
 mod executor;
 mod held;
-mod silence;
 mod statements;
 
 use core::fmt;

@@ -36,6 +36,10 @@ pub enum DatabaseErrorKind {
     /// SQLite: another connection or process holds the database's lock
     /// (`database is locked`) for longer than the connect timeout.
     Locked,
+    /// The server stopped answering a statement in flight, and took no new
+    /// connection either: a network path that died without a reset, a
+    /// frozen host (see `on_pool!`'s silence check).
+    Silent,
     /// Anything else the driver reported.
     Other,
 }
@@ -45,7 +49,10 @@ impl DatabaseErrorKind {
     /// reached and refusing): what `on_unreachable = "fallback"` acts on.
     #[must_use]
     pub fn is_unreachable(self) -> bool {
-        matches!(self, Self::Refused | Self::Dns | Self::Timeout | Self::Io)
+        matches!(
+            self,
+            Self::Refused | Self::Dns | Self::Timeout | Self::Io | Self::Silent
+        )
     }
 
     /// Whether a later attempt may succeed without anything being changed:
@@ -78,6 +85,7 @@ impl DatabaseErrorKind {
             Self::Credentials => "credentials",
             Self::NoSuitableHost => "no_suitable_host",
             Self::Locked => "locked",
+            Self::Silent => "silent",
             Self::Other => "other",
         }
     }
@@ -98,6 +106,7 @@ impl DatabaseErrorKind {
             Self::TooManyConnections => "the server has no connection slot left",
             Self::Credentials => "the credential provider failed",
             Self::NoSuitableHost => "no host fits",
+            Self::Silent => "the server stopped answering",
             Self::Other => "the driver reported an error",
         }
     }

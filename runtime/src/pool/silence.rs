@@ -75,6 +75,11 @@ pub(crate) async fn bounded<T>(
 
 /// Whether `e` is a [`Silent`] server's.
 pub(crate) fn is_silent(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Io(io) if is_silent_io(io))
+}
+
+/// Whether `io` is a [`Silent`] server's.
+pub(crate) fn is_silent_io(io: &std::io::Error) -> bool {
     let silent = |inner: &(dyn std::error::Error + Send + Sync + 'static)| inner.is::<Silent>();
-    matches!(e, sqlx::Error::Io(io) if io.get_ref().is_some_and(silent))
+    io.get_ref().is_some_and(silent)
 }
