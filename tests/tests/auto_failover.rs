@@ -226,8 +226,8 @@ async fn a_demoted_primary_is_left_at_its_first_read_only_refusal() {
         "postgresql://postgres@127.0.0.1:{},127.0.0.1:{}/postgres?target_session_attrs=read-write",
         a.port, b.port
     );
-    let s = Settings::from_vars([("DATABASE_URL", url.as_str())]).unwrap();
-    let db = s.database();
+    let settings = Settings::from_vars([("DATABASE_URL", url.as_str())]).unwrap();
+    let db = settings.database();
     let pool = db.pool().await.unwrap();
     let write = |n: i32| {
         let pool = pool.clone();
