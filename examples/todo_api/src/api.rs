@@ -169,17 +169,19 @@ async fn readyz(State(state): State<AppState>) -> Response {
 }
 
 async fn health(State(state): State<AppState>) -> Response {
-    // The pool first: an `on_unreachable = "fallback"` switch happens there,
-    // and the report below must describe the database actually in use.
-    let (status, error) = match state.db.pool().await {
-        Ok(pool) => match pool.ping().await {
-            Ok(()) => (StatusCode::OK, None),
-            Err(e) => (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Some(state.query_error(&e).detail()),
-            ),
-        },
-        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, Some(e.to_string())),
+    // dbsettings' report builds the pool when needed (an `on_unreachable =
+    // "fallback"` switch happens there, so what follows describes the
+    // database actually in use), and says at once when the first build
+    // waits for the migration lock (another replica migrating).
+    let (status, error) = match state.db.health(true).await.state {
+        dbsettings::HealthState::Up => (StatusCode::OK, None),
+        dbsettings::HealthState::Migrating { detail } => {
+            (StatusCode::SERVICE_UNAVAILABLE, Some(detail))
+        }
+        dbsettings::HealthState::Down { error, .. } => {
+            (StatusCode::SERVICE_UNAVAILABLE, Some(error))
+        }
+        other => (StatusCode::SERVICE_UNAVAILABLE, Some(other.to_string())),
     };
     let resolution = state.url.resolution();
     let mut body = json!({

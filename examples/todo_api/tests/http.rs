@@ -551,3 +551,55 @@ async fn g_sigterm_cuts_requests_stuck_on_the_database_within_the_grace() {
         .unwrap();
     eprintln!("of the 5 cut requests, {ran} statements ran after the lock was let go, unanswered");
 }
+
+/// Another replica holds the migration lock (sqlx's own migrator here):
+/// `/health` and `/readyz` answer at once with 503, saying on whom the
+/// first build waits; once it lets go, the service comes up.
+#[tokio::test]
+async fn h_health_answers_while_another_replica_holds_the_migration_lock() {
+    use dbsettings::sqlx::migrate::Migrate as _;
+    use dbsettings::sqlx::{self, Connection as _};
+    if !answers("127.0.0.1:5432") {
+        skip(
+            "the PostgreSQL migration-lock test",
+            "nothing answers at 127.0.0.1:5432",
+        );
+        return;
+    }
+    let url = "postgresql://postgres@127.0.0.1:5432/dbsettings_todo_locked";
+    create_database(
+        "postgresql://postgres@127.0.0.1:5432/test",
+        "CREATE DATABASE dbsettings_todo_locked",
+    )
+    .await;
+    let mut holder = sqlx::PgConnection::connect(&format!("{url}?application_name=other_replica"))
+        .await
+        .unwrap();
+    holder.lock().await.unwrap();
+    let s = Service::start(&[
+        ("DATABASE_URL", url),
+        ("DATABASE_MIGRATION_LOCK_WAIT", "30s"),
+    ])
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    for path in ["/health", "/readyz"] {
+        let started = std::time::Instant::now();
+        let (st, body, _) = s.call(M::GET, path, None).await;
+        let took = started.elapsed();
+        eprintln!("{path} while the lock is held, in {took:?}: {st} {body}");
+        assert_eq!(st, StatusCode::SERVICE_UNAVAILABLE, "{body}\n{}", s.log());
+        assert!(took < Duration::from_secs(1), "{took:?}\n{}", s.log());
+        assert!(body.to_string().contains("other_replica"), "{body}");
+    }
+    holder.unlock().await.unwrap();
+    let started = std::time::Instant::now();
+    loop {
+        let (st, body, _) = s.call(M::GET, "/health", None).await;
+        if st == StatusCode::OK {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(5), "{st} {body}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    holder.close().await.unwrap();
+}

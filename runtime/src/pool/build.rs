@@ -16,12 +16,29 @@ use crate::pool::watch::{Role, Watch};
 use crate::resolution::DatabaseErrorKind;
 
 impl Database {
+    /// The first build, on a task of its own: a caller that stops waiting
+    /// (a request cut, a health check's bound) does not cut the build in
+    /// the middle (a migration, the migration lock held), and the next
+    /// caller finds it running or done.
     pub(super) async fn build_slow(&self) -> Result<Pool, DatabaseError> {
-        let inner = &*self.inner;
         let c = self.connector();
         if tokio::runtime::Handle::try_current().is_err() {
             return Err(DatabaseError::no_runtime(c.backend, &c.redacted));
         }
+        let this = self.clone();
+        match tokio::spawn(async move { this.build_once().await }).await {
+            Ok(built) => built,
+            Err(e) => Err(DatabaseError::options(
+                c.backend,
+                &c.redacted,
+                format!("the pool's build task ended: {e}"),
+            )),
+        }
+    }
+
+    async fn build_once(&self) -> Result<Pool, DatabaseError> {
+        let inner = &*self.inner;
+        let c = self.connector();
         // Rotations are followed from the first call on, whether this build
         // succeeds or not: a secret fixed after a failed start is used.
         c.watch();

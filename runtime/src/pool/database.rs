@@ -251,10 +251,26 @@ impl Database {
             match (self.get().cloned(), build) {
                 (None, false) => (HealthState::NotBuilt, None),
                 (Some(pool), _) => self.ping(&pool).await,
-                (None, true) => match self.pool().await {
-                    Ok(pool) => self.ping(&pool).await,
-                    Err(e) => (down(&e), None),
-                },
+                // The build, or as soon as it waits for the migration lock,
+                // that (the build goes on, on its own task).
+                (None, true) => {
+                    let built = core::pin::pin!(self.pool());
+                    let migrating = core::pin::pin!(async {
+                        loop {
+                            if let Some(detail) = self.inner.connector.migrating_now() {
+                                return detail;
+                            }
+                            tokio::time::sleep(core::time::Duration::from_millis(20)).await;
+                        }
+                    });
+                    match futures_util::future::select(built, migrating).await {
+                        futures_util::future::Either::Left((Ok(pool), _)) => self.ping(&pool).await,
+                        futures_util::future::Either::Left((Err(e), _)) => (down(&e), None),
+                        futures_util::future::Either::Right((detail, _)) => {
+                            (HealthState::Migrating { detail }, None)
+                        }
+                    }
+                }
             }
         };
         let (state, ping_ms) = tokio::time::timeout(bound, state)
