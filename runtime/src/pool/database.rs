@@ -254,7 +254,7 @@ impl Database {
                 // The build, or as soon as it waits for the migration lock,
                 // that (the build goes on, on its own task).
                 (None, true) => {
-                    let built = core::pin::pin!(self.pool());
+                    let building = core::pin::pin!(self.pool());
                     let migrating = core::pin::pin!(async {
                         loop {
                             if let Some(detail) = self.inner.connector.migrating_now() {
@@ -263,7 +263,7 @@ impl Database {
                             tokio::time::sleep(core::time::Duration::from_millis(20)).await;
                         }
                     });
-                    match futures_util::future::select(built, migrating).await {
+                    match futures_util::future::select(building, migrating).await {
                         futures_util::future::Either::Left((Ok(pool), _)) => self.ping(&pool).await,
                         futures_util::future::Either::Left((Err(e), _)) => (down(&e), None),
                         futures_util::future::Either::Right((detail, _)) => {
