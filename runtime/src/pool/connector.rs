@@ -100,6 +100,9 @@ pub(crate) struct Connector {
     /// refused as read-only (`25006`), as by a primary that a manager
     /// (Patroni, `pg_auto_failover`) demoted to a standby.
     pub(crate) failover_wake: Arc<tokio::sync::Notify>,
+    /// Told when the failover task moved the pool to another host: callers
+    /// waiting in sqlx's connect backoff for the old one start again.
+    pub(crate) switched: tokio::sync::Notify,
     /// Tells the credentials task a provider answered (on any path): its
     /// next ask is due at another time, and the pools may be behind.
     pub(super) answered: Arc<tokio::sync::Notify>,
@@ -155,6 +158,7 @@ impl Connector {
             wake: Arc::new(tokio::sync::Notify::new()),
             answered: Arc::new(tokio::sync::Notify::new()),
             failover_wake: Arc::new(tokio::sync::Notify::new()),
+            switched: tokio::sync::Notify::new(),
             pushed: AtomicU64::new(0),
             migrating_now: Mutex::new(None),
             pushing: tokio::sync::Mutex::new(()),
@@ -458,7 +462,7 @@ impl Connector {
         pool: &sqlx::Pool<DB>,
     ) -> Result<sqlx::pool::PoolConnection<DB>, sqlx::Error> {
         let mut seen = self.generation();
-        let mut failed = match pool.acquire().await {
+        let mut failed = match self.acquire_following(pool).await {
             Err(e) if self.is_auth(&e) => e,
             Err(e) => {
                 // No connection to the host in use: with several hosts,
@@ -488,6 +492,29 @@ impl Connector {
                 Err(e) if self.is_auth(&e) => e,
                 other => return other,
             };
+        }
+    }
+
+    /// `pool.acquire()`; with several hosts, started again when the
+    /// failover task moves the pool (sqlx's pool retries a refused connect
+    /// to the old host with a backoff of up to a fifth of the acquire
+    /// timeout, reading the new host only at its next try).
+    async fn acquire_following<DB: sqlx::Database>(
+        &self,
+        pool: &sqlx::Pool<DB>,
+    ) -> Result<sqlx::pool::PoolConnection<DB>, sqlx::Error> {
+        if !self.choose() {
+            return pool.acquire().await;
+        }
+        let deadline = Instant::now() + self.runtime.pool.acquire_timeout;
+        loop {
+            let switched = core::pin::pin!(self.switched.notified());
+            let taken = core::pin::pin!(pool.acquire());
+            match futures_util::future::select(taken, switched).await {
+                futures_util::future::Either::Left((taken, _)) => return taken,
+                futures_util::future::Either::Right(((), _)) if Instant::now() < deadline => {}
+                futures_util::future::Either::Right(((), taken)) => return taken.await,
+            }
         }
     }
 

@@ -31,10 +31,17 @@ pub(crate) const CHECK_EVERY: Duration = Duration::from_millis(500);
 pub(crate) const MAX_BACKOFF: Duration = Duration::from_secs(2);
 
 /// How often the hosts are tried while none fits, for the first
-/// [`QUICK_FOR`] (a manager's failover takes a second or a few; libpq's
-/// users, connecting anew, find the new primary as soon as it is up).
+/// [`QUICK_FOR`]: a manager's failover takes from a second (a switchover)
+/// to tens of seconds (a dead node: `pg_auto_failover`'s defaults take about
+/// 50 s, Patroni's TTL is 30 s), and libpq's users, connecting anew, find
+/// the new primary as soon as it is up. A try is a connect to each host
+/// (a refused one costs nothing) and one round trip on the one that
+/// answers.
 const QUICK_EVERY: Duration = Duration::from_millis(100);
-const QUICK_FOR: Duration = Duration::from_secs(5);
+const QUICK_FOR: Duration = Duration::from_mins(1);
+
+/// How often a failover that has not found a host is said in the log.
+const SAY_EVERY: Duration = Duration::from_secs(5);
 
 /// The bound of one whole connect, whatever the host count: each attempt
 /// gets an equal share of what remains, so ten silent hosts under a 1 s
@@ -260,11 +267,24 @@ pub(crate) async fn still_fits(
     attrs: SessionAttrs,
     timeout: Duration,
 ) -> bool {
-    let check = async {
-        let mut conn = pool.acquire().await?;
-        fits(&mut conn, attrs, false).await
+    // An idle connection; else a new one, briefly: sqlx's pool retries a
+    // refused connect until its own deadline, and a host that refuses is
+    // a host to choose again for (the choice keeps it when it fits).
+    let conn = match pool.try_acquire() {
+        Some(conn) => Some(conn),
+        None => {
+            let brief = timeout.min(Duration::from_millis(250));
+            let taken = crate::pool::watch::ours(pool.acquire());
+            tokio::time::timeout(brief, taken)
+                .await
+                .ok()
+                .and_then(Result::ok)
+        }
     };
-    let check = crate::pool::watch::ours(check);
+    let Some(mut conn) = conn else {
+        return false;
+    };
+    let check = crate::pool::watch::ours(async move { fits(&mut conn, attrs, false).await });
     matches!(tokio::time::timeout(timeout, check).await, Ok(Ok(None)))
 }
 
@@ -292,8 +312,11 @@ async fn follow(weak: std::sync::Weak<crate::pool::connector::Connector>) {
     use crate::pool::connector::Shape;
     use crate::url::ConnectOptions;
     let mut pause = CHECK_EVERY;
-    // Since when no host fits.
+    // Since when no host fits, and when that was last said.
     let mut unfit_since: Option<Instant> = None;
+    let mut said_at: Option<Instant> = None;
+    // Whether this round was woken by a failure on the host in use.
+    let mut woken;
     loop {
         {
             // At the pause's end, or at once when a write was refused as
@@ -301,7 +324,7 @@ async fn follow(weak: std::sync::Weak<crate::pool::connector::Connector>) {
             let Some(c) = weak.upgrade() else { return };
             let wake = std::sync::Arc::clone(&c.failover_wake);
             drop(c);
-            let _ = tokio::time::timeout(pause, wake.notified()).await;
+            woken = tokio::time::timeout(pause, wake.notified()).await.is_ok();
         }
         let Some(c) = weak.upgrade() else { return };
         let Some(crate::Pool::Postgres(pool)) = c.attached(Shape::Primary) else {
@@ -312,9 +335,11 @@ async fn follow(weak: std::sync::Weak<crate::pool::connector::Connector>) {
         // While no host fits, straight to choosing: the pool's check would
         // wait its whole bound on a host that refuses connections (sqlx's
         // pool retries a refused connect until its deadline).
-        if unfit_since.is_none() && still_fits(&pool, config.targets.attrs, timeout).await {
+        if unfit_since.is_none() && !woken && still_fits(&pool, config.targets.attrs, timeout).await
+        {
             pause = CHECK_EVERY;
             unfit_since = None;
+            said_at = None;
             continue;
         }
         let Ok(ConnectOptions::Postgres(base)) = c.options().await else {
@@ -329,12 +354,14 @@ async fn follow(weak: std::sync::Weak<crate::pool::connector::Connector>) {
                 let _ = probe.close().await;
                 pause = CHECK_EVERY;
                 unfit_since = None;
+                said_at = None;
             }
             Ok((i, probe)) => {
                 let _ = probe.close().await;
                 c.failover.point(i);
                 c.push().await;
                 c.failover.switch(i);
+                c.switched.notify_waiters();
                 tracing::warn!(
                     target: "dbsettings",
                     from = from.as_deref(),
@@ -343,6 +370,7 @@ async fn follow(weak: std::sync::Weak<crate::pool::connector::Connector>) {
                 );
                 pause = CHECK_EVERY;
                 unfit_since = None;
+                said_at = None;
             }
             Err(e) => {
                 let since = *unfit_since.get_or_insert_with(Instant::now);
@@ -351,7 +379,13 @@ async fn follow(weak: std::sync::Weak<crate::pool::connector::Connector>) {
                 } else {
                     (pause * 2).clamp(CHECK_EVERY, MAX_BACKOFF)
                 };
-                tracing::error!(target: "dbsettings", "failover: {e}; trying again in {pause:?}");
+                if said_at.is_none_or(|at| at.elapsed() >= SAY_EVERY) {
+                    said_at = Some(Instant::now());
+                    tracing::error!(
+                        target: "dbsettings",
+                        "failover: {e}; trying again every {pause:?} (said every {SAY_EVERY:?})"
+                    );
+                }
             }
         }
     }
