@@ -462,7 +462,9 @@ impl Connector {
         pool: &sqlx::Pool<DB>,
     ) -> Result<sqlx::pool::PoolConnection<DB>, sqlx::Error> {
         let mut seen = self.generation();
-        let mut failed = match self.acquire_following(pool).await {
+        // Boxed: sqlx's acquire and the switch's wait make a large future,
+        // which every statement's future would carry.
+        let mut failed = match Box::pin(self.acquire_following(pool)).await {
             Err(e) if self.is_auth(&e) => e,
             Err(e) => {
                 // No connection to the host in use: with several hosts,
