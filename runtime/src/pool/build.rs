@@ -7,6 +7,9 @@ use core::time::Duration;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
+use tracing::Instrument as _;
+use tracing::instrument::WithSubscriber as _;
+
 use crate::Pool;
 use crate::pool::connect::{self, Hosts};
 use crate::pool::connector::{Shape, Why};
@@ -26,7 +29,12 @@ impl Database {
             return Err(DatabaseError::no_runtime(c.backend, &c.redacted));
         }
         let this = self.clone();
-        match tokio::spawn(async move { this.build_once().await }).await {
+        // The caller's subscriber and span go with it: its logs are the
+        // caller's, as if it ran inline (a scoped subscriber sees them).
+        let build = async move { this.build_once().await }
+            .instrument(tracing::Span::current())
+            .with_current_subscriber();
+        match tokio::spawn(build).await {
             Ok(built) => built,
             Err(e) => Err(DatabaseError::options(
                 c.backend,
