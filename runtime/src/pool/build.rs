@@ -35,7 +35,7 @@ impl Database {
             .instrument(tracing::Span::current())
             .with_current_subscriber();
         match tokio::spawn(build).await {
-            Ok(built) => built,
+            Ok(outcome) => outcome,
             Err(e) => Err(DatabaseError::options(
                 c.backend,
                 &c.redacted,
