@@ -1177,3 +1177,59 @@ async fn behind_a_pooler_a_script_that_ends_the_transaction_is_refused() {
     db.close().await;
     drop(bouncer);
 }
+
+// ---------------------------------------------------------------------------
+// A provider that turns often: the secrets kept stay few
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_provider_that_turns_often_keeps_the_secret_list_short() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    if !servers::available("PostgreSQL", POSTGRES).await {
+        return;
+    }
+    // The machine's server trusts 127.0.0.1: any password logs in, and the
+    // list of secrets is what is under test.
+    let s = NoMigrations::from_vars([("DATABASE_URL", servers::POSTGRES_URL)]).unwrap();
+    let db = s.database();
+    let asked = std::sync::Arc::new(AtomicUsize::new(0));
+    let token = |n: usize| format!("token-{n:04}-{}", "x".repeat(1500));
+    db.set_credentials_provider({
+        let asked = std::sync::Arc::clone(&asked);
+        move || {
+            let n = asked.fetch_add(1, Ordering::Relaxed);
+            async move {
+                Ok(dbsettings::credentials::Credential::new(
+                    format!("token-{n:04}-{}", "x".repeat(1500)),
+                    None,
+                ))
+            }
+        }
+    });
+    db.pool().await.unwrap();
+    // Thirty turns.
+    for _ in 0..30 {
+        let before = db.credentials_generation();
+        db.recheck_credentials();
+        let started = Instant::now();
+        while db.credentials_generation() == before {
+            assert!(
+                started.elapsed() < Duration::from_secs(5),
+                "the provider was not asked"
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+    let last = asked.load(Ordering::Relaxed) - 1;
+    assert!(last >= 30, "{last}");
+    // The newest answers are hidden; the first ones, whose connections
+    // are long gone, are no longer kept.
+    for n in [last, last - 1, last - 3] {
+        assert!(!db.redact(&token(n)).contains("token-"), "answer {n} shown");
+    }
+    assert_eq!(
+        db.redact(&token(0)),
+        token(0),
+        "the first answer is still kept"
+    );
+    db.close().await;
+}

@@ -37,6 +37,11 @@ use crate::resolution::DatabaseErrorKind;
 use crate::url::ConnectOptions;
 use crate::url::redact::Secrets;
 
+/// How many rotations' (or provider answers') secrets are kept beside the
+/// URL's own: the connections of older ones are long gone, so no message
+/// can echo them.
+const KEPT_GENERATIONS: usize = 4;
+
 /// What a pool makes of the connector's options.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Shape {
@@ -87,6 +92,11 @@ pub(crate) struct Connector {
     /// What driver messages are scrubbed of: grows with each rotation, so a
     /// retired password stays hidden too.
     pub(super) secrets: RwLock<Secrets>,
+    /// The URL's own secrets (at start-up), and those of the last
+    /// [`KEPT_GENERATIONS`] rotations or provider answers: what messages
+    /// can still echo. A provider that turns every 100 ms must not grow the
+    /// list (and every scrub's time) for ever.
+    held_secrets: Mutex<(Secrets, std::collections::VecDeque<Secrets>)>,
     pub(super) creds: Mutex<Creds>,
     pub(super) provider: OnceLock<Provider>,
     /// How many times the credentials changed.
@@ -144,6 +154,7 @@ impl Connector {
             runtime: Arc::clone(&url.setup),
             failover: Arc::default(),
             secrets: RwLock::new(secrets_of(url)),
+            held_secrets: Mutex::new((secrets_of(url), std::collections::VecDeque::new())),
             creds: Mutex::new(Creds {
                 base: url.setup.connect.clone().ok(),
                 provided: None,
@@ -216,13 +227,24 @@ impl Connector {
     }
 
     pub(super) fn add_value(&self, value: &str) {
-        let mut secrets = self.secrets.write().unwrap_or_else(PoisonError::into_inner);
-        *secrets = secrets.with(value);
+        self.add_secret(&Secrets::new([value]));
     }
 
+    /// `more` joins the secrets messages are scrubbed of; the oldest of the
+    /// kept generations leaves when there are more than
+    /// [`KEPT_GENERATIONS`] (the URL's own stay).
     pub(super) fn add_secret(&self, more: &Secrets) {
-        let mut secrets = self.secrets.write().unwrap_or_else(PoisonError::into_inner);
-        *secrets = secrets.merged(more);
+        let mut held = self
+            .held_secrets
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let (base, recent) = &mut *held;
+        recent.push_back(more.clone());
+        while recent.len() > KEPT_GENERATIONS {
+            recent.pop_front();
+        }
+        let all = recent.iter().fold(base.clone(), |all, s| all.merged(s));
+        *self.secrets.write().unwrap_or_else(PoisonError::into_inner) = all;
     }
 
     /// Where connections go, for messages.
