@@ -227,7 +227,7 @@ impl Connector {
     }
 
     pub(super) fn add_value(&self, value: &str) {
-        self.add_secret(&Secrets::new([value]));
+        self.add_secret(&Secrets::default().with(value));
     }
 
     /// `more` joins the secrets messages are scrubbed of; the oldest of the
