@@ -319,12 +319,19 @@ async fn follow(weak: std::sync::Weak<crate::pool::connector::Connector>) {
     let mut woken;
     loop {
         {
-            // At the pause's end, or at once when a write was refused as
-            // read-only on the primary pool.
+            // At the pause's end, or at once when a connect failed, a
+            // session was ended or a write was refused as read-only on the
+            // host in use. While no host fits, the whole pause: callers
+            // failing many times a second must not make the choice spin.
             let Some(c) = weak.upgrade() else { return };
             let wake = std::sync::Arc::clone(&c.failover_wake);
             drop(c);
-            woken = tokio::time::timeout(pause, wake.notified()).await.is_ok();
+            woken = if unfit_since.is_some() {
+                tokio::time::sleep(pause).await;
+                false
+            } else {
+                tokio::time::timeout(pause, wake.notified()).await.is_ok()
+            };
         }
         let Some(c) = weak.upgrade() else { return };
         let Some(crate::Pool::Postgres(pool)) = c.attached(Shape::Primary) else {
