@@ -89,8 +89,9 @@ pub(crate) struct Connector {
     pub(crate) redacted: String,
     pub(crate) runtime: Arc<PoolSetup>,
     pub(crate) failover: Arc<Failover>,
-    /// What driver messages are scrubbed of: grows with each rotation, so a
-    /// retired password stays hidden too.
+    /// What driver messages are scrubbed of: `held_secrets` merged, kept
+    /// ready for every scrub (a retired password stays hidden too, for the
+    /// kept generations).
     pub(super) secrets: RwLock<Secrets>,
     /// The URL's own secrets (at start-up), and those of the last
     /// [`KEPT_GENERATIONS`] rotations or provider answers: what messages
@@ -148,13 +149,14 @@ impl core::fmt::Debug for Connector {
 
 impl Connector {
     pub(crate) fn new(url: &Configured) -> Self {
+        let secrets = secrets_of(url);
         Self {
             backend: url.resolution.backend,
             redacted: url.redacted.clone(),
             runtime: Arc::clone(&url.setup),
             failover: Arc::default(),
-            secrets: RwLock::new(secrets_of(url)),
-            held_secrets: Mutex::new((secrets_of(url), std::collections::VecDeque::new())),
+            held_secrets: Mutex::new((secrets.clone(), std::collections::VecDeque::new())),
+            secrets: RwLock::new(secrets),
             creds: Mutex::new(Creds {
                 base: url.setup.connect.clone().ok(),
                 provided: None,

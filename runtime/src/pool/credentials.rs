@@ -107,6 +107,15 @@ impl SecretFile {
     }
 }
 
+/// Aborts a task when dropped.
+struct AbortOnDrop(tokio::task::AbortHandle);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// When to ask a provider again for a credential good for `valid_for`:
 /// at four fifths of its life, and not more often than every 100 ms. A
 /// life too long to count (`Duration::MAX`: "never expires") does not
@@ -230,8 +239,11 @@ impl Connector {
         // synchronous HTTP client, a sleep) cannot hold this caller past
         // the bound. A provider that panics fails this connect, like one
         // that errs: the rotation task and the caller's query live on.
-        let asked = tokio::spawn(provider());
-        let credential = match tokio::time::timeout(bound, asked).await {
+        // The task is ended when the answer is not waited for any more (the
+        // bound passed, the caller gone): no provider outlives its ask.
+        let mut asked = tokio::spawn(provider());
+        let _ends_with_the_ask = AbortOnDrop(asked.abort_handle());
+        let credential = match tokio::time::timeout(bound, &mut asked).await {
             Ok(Err(_panic)) => {
                 return Err(self.credentials_error("the credential provider panicked".to_owned()));
             }

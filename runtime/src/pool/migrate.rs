@@ -51,13 +51,15 @@ pub(crate) async fn run(
             }
             None => {
                 let conn = ours(p.acquire()).await.map_err(|e| driver(e, target))?;
-                locked_pg(conn, &mut migrator, c, target).await
+                let lock = crate::pool::migration_lock::PgLock::of(conn).await;
+                locked(lock, &mut migrator, c, target).await
             }
         },
         #[cfg(feature = "mysql")]
         Pool::MySql(p) => {
             let conn = ours(p.acquire()).await.map_err(|e| driver(e, target))?;
-            locked_mysql(conn, &mut migrator, c, target).await
+            let lock = crate::pool::migration_lock::MySqlLock::of(conn).await;
+            locked(lock, &mut migrator, c, target).await
         }
         #[cfg(feature = "sqlite")]
         Pool::Sqlite(p) => reported(migrator.run(p).await, &migrator, target),
@@ -74,48 +76,26 @@ fn driver(e: sqlx::Error, target: &Endpoint<'_>) -> DatabaseError {
     DatabaseError::migration(target.backend, target.redacted, None, detail, Some(e))
 }
 
-/// sqlx's migrator on `conn` under the migration lock taken here (see
-/// `migration_lock`): bounded, visible in `health()`, let go after any
-/// outcome, the connection closed when that cannot be confirmed.
-#[cfg(feature = "postgres")]
-async fn locked_pg(
-    mut conn: sqlx::pool::PoolConnection<sqlx::Postgres>,
+/// sqlx's migrator on the lock's connection, under the migration lock
+/// taken here (see `migration_lock`): bounded, visible in `health()`, let
+/// go after any outcome, the connection closed when that cannot be
+/// confirmed.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+async fn locked<L: crate::pool::migration_lock::Lock>(
+    lock: Result<L, sqlx::Error>,
     migrator: &mut Migrator,
     c: &Connector,
     target: &Endpoint<'_>,
 ) -> Result<(), DatabaseError> {
-    use crate::pool::migration_lock::{PgLock, release, take};
+    use crate::pool::migration_lock::{release, take};
+    let mut lock = lock.map_err(|e| driver(e, target))?;
     migrator.set_locking(false);
-    let mut lock = PgLock::of(&mut conn).await.map_err(|e| driver(e, target))?;
-    if let Err(e) = take(&mut lock, c, target).await {
-        return Err(e.into_error(target));
-    }
-    let result = migrator.run_direct(None, &mut *lock.conn, false).await;
-    if !release(&mut lock, c, target).await {
-        conn.close_on_drop();
-    }
-    reported(result, migrator, target)
-}
-
-/// [`locked_pg`] on MySQL and MariaDB.
-#[cfg(feature = "mysql")]
-async fn locked_mysql(
-    mut conn: sqlx::pool::PoolConnection<sqlx::MySql>,
-    migrator: &mut Migrator,
-    c: &Connector,
-    target: &Endpoint<'_>,
-) -> Result<(), DatabaseError> {
-    use crate::pool::migration_lock::{MySqlLock, release, take};
-    migrator.set_locking(false);
-    let mut lock = MySqlLock::of(&mut conn)
+    take(&mut lock, c, target)
         .await
-        .map_err(|e| driver(e, target))?;
-    if let Err(e) = take(&mut lock, c, target).await {
-        return Err(e.into_error(target));
-    }
-    let result = migrator.run_direct(None, &mut *lock.conn, false).await;
+        .map_err(|e| e.into_error(target))?;
+    let result = migrator.run_direct(None, lock.conn(), false).await;
     if !release(&mut lock, c, target).await {
-        conn.close_on_drop();
+        lock.close_on_drop();
     }
     reported(result, migrator, target)
 }
@@ -243,7 +223,8 @@ async fn run_direct(
         }
         Err(_) => return Err(unreachable(format!("no answer within {timeout:?}"))),
     };
-    let result = locked_pg(conn, migrator, c, &direct_target).await;
+    let lock = crate::pool::migration_lock::PgLock::of(conn).await;
+    let result = locked(lock, migrator, c, &direct_target).await;
     pool.close().await;
     tracing::info!(target: "dbsettings", url = %direct.redacted, "migrations ran through the direct URL");
     result.map(|()| migrator.iter().count())

@@ -30,8 +30,15 @@ fn lock_key(database: &str) -> i64 {
     0x3d32_ad9e * i64::from(CRC_IEEE.checksum(database.as_bytes()))
 }
 
-/// One backend's lock: take it without waiting, say who holds it, let go.
+/// One backend's lock on a connection it owns: take it without waiting,
+/// say who holds it, let go.
 pub(crate) trait Lock: Send {
+    /// The driver's connection, which sqlx's migrator runs on.
+    type Conn: sqlx::migrate::Migrate + Send;
+    /// The connection the lock is taken on.
+    fn conn(&mut self) -> &mut Self::Conn;
+    /// Has the connection closed rather than pooled when dropped.
+    fn close_on_drop(&mut self);
     /// Tries the lock once; whether it is now held by this session.
     fn try_lock(&mut self) -> impl Future<Output = Result<bool, sqlx::Error>> + Send;
     /// Who holds it, in words (no secret: pid, application, client, since).
@@ -122,15 +129,17 @@ impl LockedError {
 
 /// PostgreSQL's: sqlx's session-level advisory lock on the database.
 #[cfg(feature = "postgres")]
-pub(crate) struct PgLock<'c> {
-    pub(crate) conn: &'c mut sqlx::PgConnection,
+pub(crate) struct PgLock {
+    conn: sqlx::pool::PoolConnection<sqlx::Postgres>,
     key: i64,
 }
 
 #[cfg(feature = "postgres")]
-impl<'c> PgLock<'c> {
+impl PgLock {
     /// The lock of the database `conn` is on.
-    pub(crate) async fn of(conn: &'c mut sqlx::PgConnection) -> Result<Self, sqlx::Error> {
+    pub(crate) async fn of(
+        mut conn: sqlx::pool::PoolConnection<sqlx::Postgres>,
+    ) -> Result<Self, sqlx::Error> {
         let database: String = sqlx::query_scalar("SELECT current_database()")
             .persistent(false)
             .fetch_one(&mut *conn)
@@ -143,7 +152,17 @@ impl<'c> PgLock<'c> {
 }
 
 #[cfg(feature = "postgres")]
-impl Lock for PgLock<'_> {
+impl Lock for PgLock {
+    type Conn = sqlx::PgConnection;
+
+    fn conn(&mut self) -> &mut sqlx::PgConnection {
+        &mut self.conn
+    }
+
+    fn close_on_drop(&mut self) {
+        self.conn.close_on_drop();
+    }
+
     async fn try_lock(&mut self) -> Result<bool, sqlx::Error> {
         sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
             .bind(self.key)
@@ -195,15 +214,17 @@ impl Lock for PgLock<'_> {
 
 /// MySQL's and MariaDB's: sqlx's named lock on the database.
 #[cfg(feature = "mysql")]
-pub(crate) struct MySqlLock<'c> {
-    pub(crate) conn: &'c mut sqlx::MySqlConnection,
+pub(crate) struct MySqlLock {
+    conn: sqlx::pool::PoolConnection<sqlx::MySql>,
     name: String,
 }
 
 #[cfg(feature = "mysql")]
-impl<'c> MySqlLock<'c> {
+impl MySqlLock {
     /// The lock of the database `conn` is on.
-    pub(crate) async fn of(conn: &'c mut sqlx::MySqlConnection) -> Result<Self, sqlx::Error> {
+    pub(crate) async fn of(
+        mut conn: sqlx::pool::PoolConnection<sqlx::MySql>,
+    ) -> Result<Self, sqlx::Error> {
         let database: Option<String> = sqlx::query_scalar("SELECT DATABASE()")
             .fetch_one(&mut *conn)
             .await?;
@@ -215,7 +236,17 @@ impl<'c> MySqlLock<'c> {
 }
 
 #[cfg(feature = "mysql")]
-impl Lock for MySqlLock<'_> {
+impl Lock for MySqlLock {
+    type Conn = sqlx::MySqlConnection;
+
+    fn conn(&mut self) -> &mut sqlx::MySqlConnection {
+        &mut self.conn
+    }
+
+    fn close_on_drop(&mut self) {
+        self.conn.close_on_drop();
+    }
+
     async fn try_lock(&mut self) -> Result<bool, sqlx::Error> {
         let got: Option<i64> = sqlx::query_scalar("SELECT GET_LOCK(?, 0)")
             .bind(&self.name)

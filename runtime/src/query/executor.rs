@@ -164,9 +164,9 @@ impl<'p, DB: Database> PoolRef<'p, DB> {
             // ones opened before are turned down: a restart ended them).
             match self.begin_on(taken.await?).await {
                 Err(e) if terminated(&e) => {
-                    if let Some(w) = &self.watch {
-                        w.sessions_ended();
-                    }
+                    // What the ended session says of the pool, as for a
+                    // statement (the idle connections opened before go).
+                    let _ = Attempt::<DB>::of(self).closes(&e);
                     self.begin_on(Box::pin(self.take(at)).await?).await
                 }
                 other => other,
@@ -229,6 +229,20 @@ pub struct TxConn<DB: Database> {
     unnamed: bool,
     /// Behind a pooler with settings: what this transaction carries.
     plan: Option<Arc<Plan>>,
+}
+
+impl<DB: Database> TxConn<DB>
+where
+    DB::Arguments: Clone,
+{
+    /// `query` as this transaction runs it: unnamed behind a pooler, and
+    /// refused when it would end the transaction that carries the pooler's
+    /// per-transaction settings.
+    fn checked<'q, E: Execute<'q, DB>>(&self, query: E) -> Result<Replay<DB>, sqlx::Error> {
+        let query = Replay::<DB>::of(query, self.unnamed)?;
+        keeps_settings(self.plan.as_deref(), query.sql.as_str())?;
+        Ok(query)
+    }
 }
 
 impl<DB: Database> Transaction<DB> {
@@ -307,6 +321,15 @@ struct Replay<DB: Database> {
     persistent: bool,
 }
 
+/// Whether a statement may be sent once more after its session was ended:
+/// PostgreSQL's `57P01` only, and one statement that commits as a whole
+/// ([`replayable`](super::statements::replayable): not a `CALL` or `DO`,
+/// whose procedure may commit part way, nor a script). Only such a
+/// statement's arguments are kept for a second run.
+fn may_run_again<DB: Database>(sql: &str) -> bool {
+    DB::NAME == "PostgreSQL" && super::statements::replayable(sql)
+}
+
 impl<DB: Database> Replay<DB>
 where
     DB::Arguments: Clone,
@@ -364,7 +387,9 @@ fn terminated(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.code().as_deref() == Some("57P01"))
 }
 
-/// See [`Attempt::keeps_settings`]; also for statements in a transaction
+/// Behind a pooler with per-transaction settings, a statement that would
+/// end the transaction carrying them is refused at once: what followed it
+/// would run without them. For `p`'s statements and those in a transaction
 /// from [`PoolRef::begin`].
 fn keeps_settings(plan: Option<&Plan>, sql: &str) -> Result<(), sqlx::Error> {
     let Some(plan) = plan.filter(|p| p.pooled && !p.held.is_empty()) else {
@@ -410,35 +435,38 @@ where
         }
     }
 
-    /// Whether `e`, the failure of `query`, is worth one more run on a
-    /// fresh connection: the server had ended the session (`57P01`) and the
-    /// statement is one that commits only as a whole
-    /// ([`replayable`](super::statements::replayable); a procedure may
-    /// commit part way). The pool's other idle connections opened before
-    /// now are turned down too (a restart ended them all), so the run
-    /// again gets a new one.
-    fn runs_again(&self, e: &sqlx::Error, query: &Replay<DB>) -> bool {
-        if !terminated(e) {
-            return false;
+    fn cloned(&self) -> Self {
+        Self {
+            pool: self.pool.clone(),
+            connector: self.connector.clone(),
+            plan: self.plan.clone(),
+            unnamed: self.unnamed,
+            watch: self.watch.clone(),
+            at: self.at,
         }
-        if let Some(w) = &self.watch {
-            w.sessions_ended();
-        }
-        // The server ended it: a restart, or a manager's failover.
-        if let Some(c) = self.connector.as_ref().filter(|c| c.choose()) {
-            c.failover_wake.notify_one();
-        }
-        super::statements::replayable(query.sql.as_str())
     }
 
-    /// Whether the connection that met `e` must be closed rather than
-    /// pooled: its server stopped answering, or, on the primary pool of a
-    /// URL that asks for a writable host, it refused a write as read-only
-    /// (a primary demoted to a standby keeps answering pings while every
-    /// write fails): the failover task chooses the host again at once.
+    /// What `e`, a statement's failure, says of the pool, and whether the
+    /// connection that met it must be closed rather than pooled: its
+    /// server stopped answering; or, on the primary pool of a URL that asks
+    /// for a writable host, it refused a write as read-only (a primary
+    /// demoted to a standby keeps answering pings while every write fails),
+    /// and the failover task chooses the host again at once. When the
+    /// server ended the session (`57P01`: a restart, a manager's failover),
+    /// the pool's other idle connections opened before now are turned
+    /// down (a restart ended them all), and the failover task looks again.
     fn closes(&self, e: &sqlx::Error) -> bool {
         if is_silent(e) {
             return true;
+        }
+        if terminated(e) {
+            if let Some(w) = &self.watch {
+                w.sessions_ended();
+            }
+            if let Some(c) = self.connector.as_ref().filter(|c| c.choose()) {
+                c.failover_wake.notify_one();
+            }
+            return false;
         }
         let demoted = read_only_refusal(e)
             && self
@@ -452,13 +480,6 @@ where
         demoted
     }
 
-    /// Behind a pooler with per-transaction settings, a statement that
-    /// would end the transaction carrying them is refused at once: what
-    /// followed it would run without them.
-    fn keeps_settings(&self, query: &Replay<DB>) -> Result<(), sqlx::Error> {
-        keeps_settings(self.plan.as_deref(), query.sql.as_str())
-    }
-
     /// The statement's results on a connection of its own: behind a
     /// pooler, in a transaction of its own with the plan's settings (`BEGIN`
     /// and the settings in one round trip). Each step is bounded by the
@@ -467,39 +488,16 @@ where
     /// setting the server refused in the `BEGIN`'s round trip left it in an
     /// aborted transaction.
     fn stream(&self, query: Replay<DB>) -> BoxStream<'static, Result<Step<DB>, sqlx::Error>> {
-        let Self {
-            pool,
-            connector,
-            plan,
-            unnamed,
-            watch,
-            at,
-        } = self;
-        let (pool, connector, plan, unnamed, watch, at) = (
-            pool.clone(),
-            connector.clone(),
-            plan.clone(),
-            *unnamed,
-            watch.clone(),
-            *at,
-        );
-        let attempt = Self {
-            pool: pool.clone(),
-            connector: connector.clone(),
-            plan: None,
-            unnamed,
-            watch: watch.clone(),
-            at,
-        };
+        let a = self.cloned();
         Box::pin(sqlx_core::try_stream! {
-            let closes = |e: &sqlx::Error| attempt.closes(e);
-            let mut conn = acquire(&pool, connector.as_deref(), watch.as_ref(), at).await?;
-            let w = watch.as_deref();
+            let closes = |e: &sqlx::Error| a.closes(e);
+            let mut conn = acquire(&a.pool, a.connector.as_deref(), a.watch.as_ref(), a.at).await?;
+            let w = a.watch.as_deref();
             // The error that ended the statement, and whether its
             // connection must be closed.
             let mut failed: Option<(sqlx::Error, bool)> = None;
-            if unnamed {
-                let begin = plan.as_ref().and_then(|p| p.begin.clone());
+            if a.unnamed {
+                let begin = a.plan.as_ref().and_then(|p| p.begin.clone());
                 let merged = begin.is_some();
                 match bounded(w, sqlx::Transaction::<DB>::begin(&mut *conn, begin)).await {
                     Ok(mut tx) => {
@@ -582,7 +580,8 @@ where
             }
         })
         .await;
-        if refused || outcome.as_ref().is_err_and(|e| self.closes(e)) {
+        let close = outcome.as_ref().is_err_and(|e| self.closes(e));
+        if refused || close {
             conn.close_on_drop();
         }
         outcome
@@ -605,10 +604,15 @@ where
         let unnamed = self.unnamed;
         Box::pin(sqlx_core::try_stream! {
             let query = Replay::<DB>::of(query, unnamed)?;
-            attempt.keeps_settings(&query)?;
-            let mut retried = false;
+            keeps_settings(attempt.plan.as_deref(), query.sql.as_str())?;
+            // The statement's arguments are kept for a second run only when
+            // one may come.
+            let mut kept = may_run_again::<DB>(query.sql.as_str()).then(|| query.again());
+            let mut first = Some(query);
             loop {
-                let mut s = attempt.stream(query.again());
+                let Some(query) = first.take().or_else(|| kept.take()) else { break };
+                let again = kept.is_some();
+                let mut s = attempt.stream(query);
                 let mut yielded = false;
                 let mut failed = None;
                 while let Some(step) = futures_util::StreamExt::next(&mut s).await {
@@ -624,9 +628,7 @@ where
                     }
                 }
                 match failed {
-                    Some(e) if !yielded && !retried && attempt.runs_again(&e, &query) => {
-                        retried = true;
-                    }
+                    Some(e) if !yielded && again && terminated(&e) => {}
                     Some(e) => Err(e)?,
                     None => break,
                 }
@@ -647,9 +649,14 @@ where
         let unnamed = self.unnamed;
         Box::pin(async move {
             let query = Replay::<DB>::of(query, unnamed)?;
-            attempt.keeps_settings(&query)?;
+            keeps_settings(attempt.plan.as_deref(), query.sql.as_str())?;
+            // The statement's arguments are kept for a second run only when
+            // one may come.
+            if !may_run_again::<DB>(query.sql.as_str()) {
+                return attempt.optional(query).await;
+            }
             match attempt.optional(query.again()).await {
-                Err(e) if attempt.runs_again(&e, &query) => attempt.optional(query).await,
+                Err(e) if terminated(&e) => attempt.optional(query).await,
                 other => other,
             }
         })
@@ -700,14 +707,10 @@ where
         'c: 'e,
         E: 'q + Execute<'q, DB>,
     {
-        let unnamed = self.unnamed;
-        let query = match Replay::<DB>::of(query, unnamed)
-            .and_then(|q| keeps_settings(self.plan.as_deref(), q.sql.as_str()).map(|()| q))
-        {
-            Ok(q) => q,
-            Err(e) => return Box::pin(futures_util::stream::once(async { Err(e) })),
-        };
-        (&mut *self.tx).fetch_many(query)
+        match self.checked(query) {
+            Ok(q) => (&mut *self.tx).fetch_many(q),
+            Err(e) => Box::pin(futures_util::stream::once(async { Err(e) })),
+        }
     }
 
     fn fetch_optional<'e, 'q: 'e, E>(
@@ -718,14 +721,10 @@ where
         'c: 'e,
         E: 'q + Execute<'q, DB>,
     {
-        let unnamed = self.unnamed;
-        let query = match Replay::<DB>::of(query, unnamed)
-            .and_then(|q| keeps_settings(self.plan.as_deref(), q.sql.as_str()).map(|()| q))
-        {
-            Ok(q) => q,
-            Err(e) => return Box::pin(async { Err(e) }),
-        };
-        (&mut *self.tx).fetch_optional(query)
+        match self.checked(query) {
+            Ok(q) => (&mut *self.tx).fetch_optional(q),
+            Err(e) => Box::pin(async { Err(e) }),
+        }
     }
 
     fn prepare_with<'e>(
