@@ -42,6 +42,23 @@ use crate::url::redact::Secrets;
 /// can echo them.
 const KEPT_GENERATIONS: usize = 4;
 
+/// What the first build's migrations are doing, for `health()`.
+#[derive(Debug, Clone)]
+pub(crate) enum Migrating {
+    /// Waiting for the migration lock another session holds: on whom.
+    #[cfg_attr(
+        not(any(feature = "postgres", feature = "mysql")),
+        allow(dead_code, reason = "SQLite's migrations take no lock")
+    )]
+    Waiting(String),
+    /// Running them.
+    #[cfg_attr(
+        not(any(feature = "postgres", feature = "mysql")),
+        allow(dead_code, reason = "SQLite's migrations take no lock")
+    )]
+    Running,
+}
+
 /// What a pool makes of the connector's options.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Shape {
@@ -119,7 +136,7 @@ pub(crate) struct Connector {
     pub(super) answered: Arc<tokio::sync::Notify>,
     /// While the first build runs the migrations or waits for their lock:
     /// what it is doing, for `health()`.
-    migrating_now: Mutex<Option<String>>,
+    migrating_now: Mutex<Option<Migrating>>,
     /// The generation every attached pool has; one push at a time, so an
     /// older generation never lands after a newer one.
     pushed: AtomicU64,
@@ -197,7 +214,7 @@ impl Connector {
         not(any(feature = "postgres", feature = "mysql")),
         allow(dead_code, reason = "SQLite's migrations take no lock")
     )]
-    pub(crate) fn migrating(&self, now: Option<String>) {
+    pub(crate) fn migrating(&self, now: Option<Migrating>) {
         *self
             .migrating_now
             .lock()
@@ -206,10 +223,28 @@ impl Connector {
 
     /// What the migrations are doing, if they run.
     pub(crate) fn migrating_now(&self) -> Option<String> {
-        self.migrating_now
+        match &*self
+            .migrating_now
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+        {
+            Some(Migrating::Waiting(detail)) => Some(detail.clone()),
+            Some(Migrating::Running) => Some("running the migrations".to_owned()),
+            None => None,
+        }
+    }
+
+    /// Whom the first build waits for, while it waits for the migration
+    /// lock.
+    pub(crate) fn lock_wait_now(&self) -> Option<String> {
+        match &*self
+            .migrating_now
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+        {
+            Some(Migrating::Waiting(detail)) => Some(detail.clone()),
+            _ => None,
+        }
     }
 
     /// How the sessions of the pool of `role` get their settings.

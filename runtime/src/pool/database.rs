@@ -251,13 +251,14 @@ impl Database {
             match (self.get().cloned(), build) {
                 (None, false) => (HealthState::NotBuilt, None),
                 (Some(pool), _) => self.ping(&pool).await,
-                // The build, or as soon as it waits for the migration lock,
-                // that (the build goes on, on its own task).
+                // The build, or as soon as it waits for the migration lock
+                // (another session holds it), that: the build goes on, on
+                // its own task.
                 (None, true) => {
                     let building = core::pin::pin!(self.pool());
                     let migrating = core::pin::pin!(async {
                         loop {
-                            if let Some(detail) = self.inner.connector.migrating_now() {
+                            if let Some(detail) = self.inner.connector.lock_wait_now() {
                                 return detail;
                             }
                             tokio::time::sleep(core::time::Duration::from_millis(20)).await;

@@ -17,7 +17,7 @@ use core::time::Duration;
 use std::time::Instant;
 
 use crate::pool::connect::Endpoint;
-use crate::pool::connector::Connector;
+use crate::pool::connector::{Connector, Migrating};
 use crate::pool::error::DatabaseError;
 
 /// How often a held lock is tried again.
@@ -79,13 +79,13 @@ pub(crate) async fn take<L: Lock>(
             tracing::warn!(target: "dbsettings", url = %target.redacted, "{detail}");
             return Err(LockedError::Waited(detail));
         }
-        c.migrating(Some(format!(
+        c.migrating(Some(Migrating::Waiting(format!(
             "waiting for the migration lock ({:.1} s of {wait:?}), held by {holder}",
             started.elapsed().as_secs_f64()
-        )));
+        ))));
         tokio::time::sleep(RETRY.min(deadline.saturating_duration_since(Instant::now()))).await;
     }
-    c.migrating(Some("running the migrations".to_owned()));
+    c.migrating(Some(Migrating::Running));
     Ok(())
 }
 
