@@ -208,6 +208,8 @@ pub mod query;
 pub mod resolution;
 mod settings_error;
 pub mod source;
+#[cfg(all(feature = "postgres", feature = "tls", unix))]
+mod tls_relay;
 mod url;
 
 pub use backend::Backend;

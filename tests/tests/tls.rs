@@ -535,6 +535,14 @@ fn missing_tls_files_are_rejected_at_resolution() {
             missing,
             TlsFileProblem::Missing,
         ),
+        // libpq checks the chain with `require` when a root file is
+        // given; a missing one is not a silent downgrade to no check.
+        (
+            format!("{pg}?sslmode=require&sslrootcert={missing}"),
+            "sslrootcert",
+            missing,
+            TlsFileProblem::Missing,
+        ),
         (
             format!("{pg}?sslmode=require&sslcert={missing}&sslkey={key}"),
             "sslcert",
@@ -629,7 +637,6 @@ fn unusable_keys_are_rejected_and_unread_files_ignored() {
     );
 
     for url in [
-        format!("{pg}?sslmode=require&sslrootcert={missing}"),
         format!("{pg}?sslmode=disable&sslcert={missing}&sslkey={missing}"),
         format!("{my}?ssl-mode=DISABLED&ssl-ca={missing}&ssl-cert={missing}"),
         format!("{my}?ssl-mode=REQUIRED&ssl-ca={missing}"),

@@ -120,6 +120,9 @@ pub(crate) fn host_options(
     if host.starts_with('/') {
         base.clone().socket(host).port(port)
     } else {
+        #[cfg(all(feature = "tls", unix))]
+        return crate::url::trust::for_host(base, host, port);
+        #[cfg(not(all(feature = "tls", unix)))]
         base.clone().host(host).port(port)
     }
 }

@@ -214,10 +214,8 @@ impl Rejection {
     pub fn hint(&self) -> Option<String> {
         Some(match self {
             Self::TlsFile {
-                parameter,
-                path,
-                problem,
-            } => problem.hint(parameter, path.as_deref()),
+                parameter, problem, ..
+            } => problem.hint(parameter),
             Self::ControlCharacter => {
                 "re-enter the value: it holds a control character (a pasted tab or line break, or a NUL from a binary file)".into()
             }

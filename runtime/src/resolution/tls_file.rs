@@ -47,6 +47,20 @@ pub enum TlsFileProblem {
         /// The parameter to add.
         missing: String,
     },
+    /// `verify-ca` or `verify-full` with no root certificate to check the
+    /// server's against: no `sslrootcert`, no `PGSSLROOTCERT`, no
+    /// `~/.postgresql/root.crt`. libpq refuses to connect; so does this.
+    RootNeeded {
+        /// The TLS mode as written (`verify-full`).
+        mode: String,
+    },
+    /// `sslrootcert=system` with a mode weaker than `verify-full`: with
+    /// the system's public CAs, a certificate for any name would pass.
+    /// libpq refuses it.
+    WeakModeForSystem {
+        /// The TLS mode as written (`require`).
+        mode: String,
+    },
 }
 
 impl TlsFileProblem {
@@ -56,11 +70,26 @@ impl TlsFileProblem {
         parameter: &str,
         path: Option<&Path>,
     ) -> fmt::Result {
-        if let Self::Unpaired { missing } = self {
-            return write!(
-                f,
-                "its `{parameter}` is given without `{missing}`: sqlx sends a client certificate only with both"
-            );
+        match self {
+            Self::Unpaired { missing } => {
+                return write!(
+                    f,
+                    "its `{parameter}` is given without `{missing}`: sqlx sends a client certificate only with both"
+                );
+            }
+            Self::RootNeeded { mode } => {
+                return write!(
+                    f,
+                    "`sslmode={mode}` checks the server's certificate, and no root certificate says which CA may sign it (no `sslrootcert`, no `PGSSLROOTCERT`, no ~/.postgresql/root.crt)"
+                );
+            }
+            Self::WeakModeForSystem { mode } => {
+                return write!(
+                    f,
+                    "`{parameter}=system` trusts every public CA, and `sslmode={mode}` does not check the host name: any public certificate would pass"
+                );
+            }
+            _ => {}
         }
         match path {
             Some(p) => write!(f, "`{parameter}` names {}, which ", p.display())?,
@@ -79,15 +108,17 @@ impl TlsFileProblem {
             Self::EncryptedKey => {
                 f.write_str("holds an encrypted private key: sqlx cannot decrypt it")
             }
-            Self::Unpaired { .. } => Ok(()),
+            Self::Unpaired { .. } | Self::RootNeeded { .. } | Self::WeakModeForSystem { .. } => {
+                Ok(())
+            }
         }
     }
 
-    pub(super) fn hint(&self, parameter: &str, path: Option<&Path>) -> String {
+    pub(super) fn hint(&self, parameter: &str) -> String {
         match self {
-            // libpq 16's word for the system's roots; sqlx reads a file.
-            Self::Missing if path == Some(Path::new("system")) => format!(
-                "remove `{parameter}`: sqlx does not know libpq's `system`, and without it trusts the public (webpki) roots"
+            Self::RootNeeded { .. } => "add `sslrootcert=/path/to/ca.pem` (the CA that signed the server's certificate), or `sslrootcert=system` to trust the system's CAs with `verify-full`, as libpq asks".to_owned(),
+            Self::WeakModeForSystem { .. } => format!(
+                "use `sslmode=verify-full` with `{parameter}=system`, or name the CA's file in `{parameter}`"
             ),
             Self::Missing => format!(
                 "create the file, or correct the path in `{parameter}` (a relative path is read from the working directory)"

@@ -17,6 +17,7 @@ pub(crate) mod redact;
 pub(crate) mod resolve;
 mod shape;
 mod tls;
+pub(crate) mod trust;
 
 use fallback::Places;
 
@@ -182,6 +183,9 @@ fn validate(s: String, places: &Places, source: &dyn Source) -> Result<Accepted,
     let (connect, settings) =
         driver::accepts(&checked, backend, source, &mut warnings).map_err(Refusal::Rejected)?;
     tls::check(&checked, &connect, &places.cwd).map_err(Refusal::Rejected)?;
+    #[cfg(all(feature = "postgres", feature = "tls", unix))]
+    let connect =
+        trust::as_libpq(&checked, connect, source, &places.cwd).map_err(Refusal::Rejected)?;
     if location == Some(Location::Memory) {
         warnings.push(Warning::InMemory);
     }

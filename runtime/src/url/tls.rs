@@ -49,7 +49,7 @@ const MAX_CHECKED_BYTES: u64 = 4 * 1024 * 1024;
 
 /// What a file is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Role {
+pub(super) enum Role {
     Root,
     Cert,
     Key,
@@ -57,7 +57,7 @@ enum Role {
 
 /// Which files a connect with this TLS mode reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Reads {
+pub(super) enum Reads {
     Nothing,
     Client,
     All,
@@ -65,17 +65,21 @@ enum Reads {
 
 /// One TLS setting of the connect options, as the driver holds it.
 #[derive(Debug)]
-struct Setting {
-    role: Role,
+pub(super) struct Setting {
+    pub(super) role: Role,
     /// A file, or (`Err`) the PEM text itself (`PGSSLROOTCERT` may hold it).
-    value: Result<PathBuf, String>,
+    pub(super) value: Result<PathBuf, String>,
 }
 
 /// The backend's spellings of each role: the URL parameters (the first is
 /// sqlx's own; mysqlclient's `ssl_ca` and so on are there for when the URL
 /// layer passes them on), the last one in the URL winning as in the
 /// drivers, and the variable used when the URL has none.
-struct Names {
+pub(super) struct Names {
+    /// The root certificate is read whenever TLS is used, not only by the
+    /// verifying modes: PostgreSQL, where libpq checks the chain with
+    /// `require` too when a root file is given (see `url/trust.rs`).
+    root_whenever_tls: bool,
     root: &'static [&'static str],
     cert: &'static [&'static str],
     key: &'static [&'static str],
@@ -84,6 +88,7 @@ struct Names {
 
 #[cfg(feature = "postgres")]
 const POSTGRES_NAMES: Names = Names {
+    root_whenever_tls: true,
     root: &["sslrootcert", "ssl-root-cert", "ssl-ca"],
     cert: &["sslcert", "ssl-cert"],
     key: &["sslkey", "ssl-key"],
@@ -92,6 +97,7 @@ const POSTGRES_NAMES: Names = Names {
 
 #[cfg(feature = "mysql")]
 const MYSQL_NAMES: Names = Names {
+    root_whenever_tls: false,
     root: &["ssl-ca", "sslca", "ssl_ca"],
     cert: &["ssl-cert", "sslcert", "ssl_cert"],
     key: &["ssl-key", "sslkey", "ssl_key"],
@@ -124,10 +130,16 @@ impl Names {
     }
 }
 
+/// The name the user wrote for PostgreSQL's root certificate.
+#[cfg(feature = "postgres")]
+pub(super) fn root_parameter(url: &str) -> String {
+    POSTGRES_NAMES.of(Role::Root, url)
+}
+
 /// The TLS mode and settings of `connect`, read back through the driver's
 /// own URL form (sqlx offers no getters for them). The user name and host
 /// are replaced first: sqlx builds that URL with `expect`, unescaped.
-fn settings(connect: &ConnectOptions) -> Option<(Reads, Vec<Setting>, &'static Names)> {
+pub(super) fn settings(connect: &ConnectOptions) -> Option<(Reads, Vec<Setting>, &'static Names)> {
     #[allow(unused_imports)]
     use sqlx::ConnectOptions as _;
     let (lossy, names, keys): (url::Url, &'static Names, [&str; 4]) = match connect {
@@ -196,7 +208,17 @@ pub(super) fn check(url: &str, connect: &ConnectOptions, cwd: &Path) -> Result<(
     // password, even where a path happens to hold it.
     let secrets = Secrets::of_url(url);
     for setting in &found {
-        if setting.role == Role::Root && reads != Reads::All {
+        if setting.role == Role::Root && reads != Reads::All && !names.root_whenever_tls {
+            continue;
+        }
+        // libpq 16's word for the system's roots (see `url/trust.rs`).
+        if setting.role == Role::Root
+            && names.root_whenever_tls
+            && setting
+                .value
+                .as_ref()
+                .is_ok_and(|p| p == Path::new("system"))
+        {
             continue;
         }
         let rejection = |problem| Rejection::TlsFile {

@@ -1,0 +1,495 @@
+//! PostgreSQL TLS that trusts exactly what libpq trusts.
+//!
+//! sqlx 0.9 builds its rustls root store from the bundled webpki roots (or
+//! the system's) and *adds* `sslrootcert` to it: every build of sqlx-core
+//! with rustls has one of the two bundles, and none has a way to leave them
+//! out. With `verify-ca`, which checks no host name, any publicly issued
+//! certificate for any domain then passes; with `verify-full`, any public
+//! CA may vouch for the host. libpq trusts the file and nothing else.
+//!
+//! So when a PostgreSQL connection is to verify the server (a root
+//! certificate is given, or `verify-ca`/`verify-full`), the TLS is made
+//! here, with a store holding only the file's CAs (or, for
+//! `sslrootcert=system`, the system's), and the driver is pointed at a
+//! relay: a Unix socket in a private directory (mode 0700) of this process,
+//! on a thread of its own. Each connection the driver opens there opens one
+//! to the server: TCP to `hostaddr` (else `host`), PostgreSQL's
+//! `SSLRequest`, the handshake with the certificate checked against `host`
+//! (`verify-full`) or only its chain (`verify-ca`, and `require`/`prefer`
+//! with a root file, as in libpq), then bytes both ways until either side
+//! closes. The driver speaks plain PostgreSQL over the socket: its
+//! authentication, statements and cancellation are unchanged.
+//!
+//! When the server cannot be reached or its certificate is not trusted,
+//! the relay answers the driver's startup message with an `ErrorResponse`
+//! (SQLSTATE `08001`, "could not establish connection", which only clients
+//! use) whose routine names the cause ([`kind_of`] reads it back), so every
+//! path, the sqlx pool itself included, fails at once saying why.
+
+use core::fmt;
+use core::time::Duration;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::net::{TcpStream, UnixStream};
+use tokio_rustls::rustls;
+
+use crate::resolution::DatabaseErrorKind;
+
+/// How long one connection through the relay may take to reach the server
+/// and finish the handshake. The driver's own connect timeout is shorter
+/// and gives up first; this only bounds the relay's half of a connect the
+/// driver no longer waits for.
+const OPEN_BOUND: Duration = Duration::from_secs(60);
+
+/// The SQLSTATE of the relay's refusals, and the prefix of their routine.
+const CODE: &str = "08001";
+const ROUTINE: &str = "dbsettings-tls-relay:";
+
+/// Where the CAs come from.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) enum Roots {
+    /// A PEM file (read at each connect, as libpq and sqlx do).
+    File(PathBuf),
+    /// PEM text (`PGSSLROOTCERT` may hold it).
+    Pem(Vec<u8>),
+    /// `sslrootcert=system`: the platform's trusted roots.
+    System,
+}
+
+/// A client certificate and its key, as files or PEM text.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) enum Pem {
+    File(PathBuf),
+    Text(Vec<u8>),
+}
+
+/// One server and how to trust it.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct Trust {
+    /// The name the certificate must hold (`verify-full`) and the SNI:
+    /// the URL's host, not `hostaddr`.
+    pub(crate) name: String,
+    /// Where to connect: `hostaddr`, else the host.
+    pub(crate) addr: String,
+    pub(crate) port: u16,
+    pub(crate) roots: Roots,
+    /// `verify-full`: the host name is checked too.
+    pub(crate) check_name: bool,
+    /// `require`, `verify-ca`, `verify-full`: a server without TLS is an
+    /// error. `prefer`: the session goes on in plain text, as in libpq.
+    pub(crate) required: bool,
+    pub(crate) client: Option<(Pem, Pem)>,
+}
+
+// Compared (to share a relay), never shown: it names files and hosts only,
+// but a client key's PEM text is secret.
+impl fmt::Debug for Trust {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Trust").finish_non_exhaustive()
+    }
+}
+
+/// The running relays: each trust once, for the life of the process (a
+/// process connects to a handful of servers).
+static RELAYS: Mutex<Vec<(Arc<Trust>, PathBuf)>> = Mutex::new(Vec::new());
+
+/// The relays' thread's runtime: theirs, so that they outlive whichever
+/// runtime first asked for them (a test's, a `#[tokio::main]`'s).
+static RUNTIME: OnceLock<tokio::runtime::Handle> = OnceLock::new();
+
+/// The directory the driver is to connect to (its socket is
+/// `.s.PGSQL.<port>` there, as sqlx names it) for `trust`: the running
+/// relay for it, else a new one.
+pub(crate) fn route(trust: Trust) -> io::Result<PathBuf> {
+    let mut relays = RELAYS.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some((_, dir)) = relays.iter().find(|(t, _)| **t == trust) {
+        return Ok(dir.clone());
+    }
+    let dir = private_dir(relays.len())?;
+    let listener =
+        std::os::unix::net::UnixListener::bind(dir.join(format!(".s.PGSQL.{}", trust.port)))?;
+    listener.set_nonblocking(true)?;
+    let trust = Arc::new(trust);
+    let serving = Arc::clone(&trust);
+    runtime()?.spawn(async move {
+        let Ok(listener) = tokio::net::UnixListener::from_std(listener) else {
+            return;
+        };
+        while let Ok((client, _)) = listener.accept().await {
+            tokio::spawn(serve(client, Arc::clone(&serving)));
+        }
+    });
+    relays.push((trust, dir.clone()));
+    Ok(dir)
+}
+
+/// The trust of the relay in `dir`, for another host of a multi-host URL.
+pub(crate) fn trust_of(dir: &Path) -> Option<Trust> {
+    let relays = RELAYS.lock().unwrap_or_else(PoisonError::into_inner);
+    relays
+        .iter()
+        .find(|(_, d)| d == dir)
+        .map(|(t, _)| Trust::clone(t))
+}
+
+/// What a relay's refusal says of the connect, when `error` is one.
+pub(crate) fn kind_of(
+    error: &(dyn sqlx::error::DatabaseError + 'static),
+) -> Option<DatabaseErrorKind> {
+    let pg = error.try_downcast_ref::<sqlx::postgres::PgDatabaseError>()?;
+    if pg.code() != CODE {
+        return None;
+    }
+    Some(match pg.routine()?.strip_prefix(ROUTINE)? {
+        "refused" => DatabaseErrorKind::Refused,
+        "dns" => DatabaseErrorKind::Dns,
+        "timeout" => DatabaseErrorKind::Timeout,
+        "tls" => DatabaseErrorKind::Tls,
+        _ => DatabaseErrorKind::Io,
+    })
+}
+
+fn private_dir(n: usize) -> io::Result<PathBuf> {
+    use std::os::unix::fs::DirBuilderExt as _;
+    let name = format!("dbsettings-tls-{}-{n}", std::process::id());
+    // A socket path has room for about 100 bytes.
+    let base = std::env::temp_dir();
+    let base = if base.as_os_str().len() > 60 {
+        PathBuf::from("/tmp")
+    } else {
+        base
+    };
+    let dir = base.join(name);
+    // Left by an earlier process with the same id.
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::DirBuilder::new().mode(0o700).create(&dir)?;
+    Ok(dir)
+}
+
+fn runtime() -> io::Result<&'static tokio::runtime::Handle> {
+    if let Some(handle) = RUNTIME.get() {
+        return Ok(handle);
+    }
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::Builder::new()
+        .name("dbsettings-tls".to_owned())
+        .spawn(move || {
+            let built = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build();
+            match built {
+                Ok(rt) => {
+                    let _ = tx.send(Ok(rt.handle().clone()));
+                    rt.block_on(core::future::pending::<()>());
+                }
+                Err(e) => {
+                    let _ = tx.send(Err(e));
+                }
+            }
+        })?;
+    let handle = rx.recv().map_err(io::Error::other)??;
+    Ok(RUNTIME.get_or_init(|| handle))
+}
+
+/// Why the relay could not open the connection.
+struct Failure {
+    routine: &'static str,
+    message: String,
+}
+
+impl Failure {
+    fn tls(message: impl fmt::Display) -> Self {
+        Self {
+            routine: "tls",
+            message: format!("TLS: {message}"),
+        }
+    }
+}
+
+enum Upstream {
+    Tls(Box<tokio_rustls::client::TlsStream<TcpStream>>),
+    Plain(TcpStream),
+}
+
+async fn serve(mut client: UnixStream, trust: Arc<Trust>) {
+    let opened = tokio::time::timeout(OPEN_BOUND, open(&trust)).await;
+    let _ = match opened {
+        Ok(Ok(Upstream::Tls(mut tls))) => match first_exchange(&mut client, &mut tls).await {
+            Ok(true) => tokio::io::copy_bidirectional(&mut client, &mut *tls)
+                .await
+                .map(drop),
+            Ok(false) => Ok(()),
+            Err(failure) => answer(client, failure).await,
+        },
+        Ok(Ok(Upstream::Plain(mut tcp))) => tokio::io::copy_bidirectional(&mut client, &mut tcp)
+            .await
+            .map(drop),
+        Ok(Err(failure)) => refuse(client, failure).await,
+        Err(_) => {
+            let failure = Failure {
+                routine: "timeout",
+                message: "the server did not answer".to_owned(),
+            };
+            refuse(client, failure).await
+        }
+    };
+}
+
+async fn open(trust: &Trust) -> Result<Upstream, Failure> {
+    let mut tcp = TcpStream::connect((trust.addr.as_str(), trust.port))
+        .await
+        .map_err(|e| {
+            let routine = match e.kind() {
+                io::ErrorKind::ConnectionRefused => "refused",
+                // tokio's lookup says so in its message only.
+                _ if e.to_string().contains("lookup") => "dns",
+                _ => "io",
+            };
+            Failure {
+                routine,
+                message: format!("cannot connect to the server: {e}"),
+            }
+        })?;
+    let _ = tcp.set_nodelay(true);
+    let io_failure = |e: io::Error| Failure {
+        routine: "io",
+        message: format!("the server closed the connection before TLS: {e}"),
+    };
+    // PostgreSQL's SSLRequest: length 8, code 80877103.
+    tcp.write_all(&[0, 0, 0, 8, 4, 210, 22, 47])
+        .await
+        .map_err(io_failure)?;
+    match tcp.read_u8().await.map_err(io_failure)? {
+        b'S' => {}
+        b'N' if !trust.required => return Ok(Upstream::Plain(tcp)),
+        b'N' => return Err(Failure::tls("the server does not support TLS")),
+        _ => {
+            return Err(Failure::tls(
+                "the server answered TLS's request with something else",
+            ));
+        }
+    }
+    let config = client_config(trust).map_err(Failure::tls)?;
+    let name = rustls::pki_types::ServerName::try_from(trust.name.clone())
+        .map_err(|_| Failure::tls("the host is not a name a certificate can hold"))?;
+    let tls = tokio_rustls::TlsConnector::from(Arc::new(config))
+        .connect(name, tcp)
+        .await
+        .map_err(|e| Failure::tls(untrusted(&e, trust)))?;
+    Ok(Upstream::Tls(Box::new(tls)))
+}
+
+/// What a failed handshake says, with what libpq's rule is when the
+/// certificate was refused.
+fn untrusted(e: &io::Error, trust: &Trust) -> String {
+    let whose = match trust.roots {
+        Roots::System => "the system's CAs",
+        _ => "the CAs of the root certificate file",
+    };
+    let refused = e
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+        .is_some_and(|e| matches!(e, rustls::Error::InvalidCertificate(_)));
+    if refused {
+        format!("the server's certificate is not trusted ({e}); only {whose} are, as in libpq")
+    } else {
+        format!("the handshake failed ({e})")
+    }
+}
+
+fn read_pem(source: &Pem) -> Result<Vec<u8>, String> {
+    match source {
+        Pem::Text(t) => Ok(t.clone()),
+        Pem::File(p) => std::fs::read(p).map_err(|e| format!("cannot read {}: {e}", p.display())),
+    }
+}
+
+fn client_config(trust: &Trust) -> Result<rustls::ClientConfig, String> {
+    use rustls::pki_types::pem::PemObject as _;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut store = rustls::RootCertStore::empty();
+    match &trust.roots {
+        Roots::System => {
+            for cert in rustls_native_certs::load_native_certs().certs {
+                let _ = store.add(cert);
+            }
+            if store.is_empty() {
+                return Err("`sslrootcert=system`, and the system has no trusted CA certificates (install ca-certificates)".to_owned());
+            }
+        }
+        Roots::File(path) => add_pems(&mut store, &read_pem(&Pem::File(path.clone()))?)?,
+        Roots::Pem(text) => add_pems(&mut store, text)?,
+    }
+    let verifier = rustls::client::WebPkiServerVerifier::builder_with_provider(
+        Arc::new(store),
+        Arc::clone(&provider),
+    )
+    .build()
+    .map_err(|e| e.to_string())?;
+    let builder = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?;
+    let builder = if trust.check_name {
+        builder.with_webpki_verifier(verifier)
+    } else {
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(ChainOnly(verifier)))
+    };
+    match &trust.client {
+        None => Ok(builder.with_no_client_auth()),
+        Some((cert, key)) => {
+            let chain = CertificateDer::pem_slice_iter(&read_pem(cert)?)
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| format!("the client certificate: {e}"))?;
+            let key = PrivateKeyDer::from_pem_slice(&read_pem(key)?)
+                .map_err(|e| format!("the client key: {e}"))?;
+            builder
+                .with_client_auth_cert(chain, key)
+                .map_err(|e| e.to_string())
+        }
+    }
+}
+
+fn add_pems(store: &mut rustls::RootCertStore, pem: &[u8]) -> Result<(), String> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject as _;
+    for cert in CertificateDer::pem_slice_iter(pem) {
+        let cert = cert.map_err(|e| format!("the root certificate file: {e}"))?;
+        store
+            .add(cert)
+            .map_err(|e| format!("the root certificate file: {e}"))?;
+    }
+    if store.is_empty() {
+        return Err("the root certificate file holds no certificate".to_owned());
+    }
+    Ok(())
+}
+
+/// `verify-ca`: the chain must lead to a trusted CA; the name is not
+/// checked (libpq's rule, and sqlx's `NoHostnameTlsVerifier`).
+#[derive(Debug)]
+struct ChainOnly(Arc<rustls::client::WebPkiServerVerifier>);
+
+impl rustls::client::danger::ServerCertVerifier for ChainOnly {
+    fn verify_server_cert(
+        &self,
+        end_entity: &rustls::pki_types::CertificateDer<'_>,
+        intermediates: &[rustls::pki_types::CertificateDer<'_>],
+        server_name: &rustls::pki_types::ServerName<'_>,
+        ocsp_response: &[u8],
+        now: rustls::pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        use rustls::CertificateError as C;
+        match self
+            .0
+            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+        {
+            Err(rustls::Error::InvalidCertificate(
+                C::NotValidForName | C::NotValidForNameContext { .. },
+            )) => Ok(rustls::client::danger::ServerCertVerified::assertion()),
+            other => other,
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        self.0.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        self.0.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.0.supported_verify_schemes()
+    }
+}
+
+/// The driver's first message (its startup, or a cancel request), whole.
+async fn first_message(client: &mut UnixStream) -> io::Result<Vec<u8>> {
+    let len = client.read_u32().await?;
+    let mut message = len.to_be_bytes().to_vec();
+    let mut rest = vec![0; (len as usize).saturating_sub(4).min(64 * 1024)];
+    client.read_exact(&mut rest).await?;
+    message.extend(rest);
+    Ok(message)
+}
+
+/// Passes the driver's first message on and the server's first answer
+/// back: with TLS 1.3 the server refuses a client certificate only then,
+/// as an alert the driver would see as a closed connection. `false` when
+/// either side closed (a cancel request has no answer).
+async fn first_exchange(
+    client: &mut UnixStream,
+    tls: &mut tokio_rustls::client::TlsStream<TcpStream>,
+) -> Result<bool, Failure> {
+    let Ok(Ok(first)) = tokio::time::timeout(OPEN_BOUND, first_message(client)).await else {
+        return Ok(false);
+    };
+    let refused = |e: io::Error| Failure::tls(format!("the server ended the session: {e}"));
+    tls.write_all(&first).await.map_err(refused)?;
+    tls.flush().await.map_err(refused)?;
+    let mut answer = vec![0; 8192];
+    let n = match tokio::time::timeout(OPEN_BOUND, tls.read(&mut answer)).await {
+        Ok(read) => read.map_err(refused)?,
+        Err(_) => return Ok(false),
+    };
+    if n == 0 {
+        return Ok(false);
+    }
+    client
+        .write_all(&answer[..n])
+        .await
+        .map(|()| true)
+        .map_err(|_| Failure {
+            routine: "io",
+            message: String::new(),
+        })
+}
+
+/// Reads the driver's startup message (bounded), then answers it with an
+/// `ErrorResponse` saying why, and closes.
+async fn refuse(mut client: UnixStream, failure: Failure) -> io::Result<()> {
+    let _ = tokio::time::timeout(Duration::from_secs(5), first_message(&mut client)).await;
+    answer(client, failure).await
+}
+
+/// Answers the driver's startup message with an `ErrorResponse` saying
+/// why, and closes.
+async fn answer(mut client: UnixStream, failure: Failure) -> io::Result<()> {
+    let mut body = Vec::new();
+    for (field, value) in [
+        (b'S', "FATAL"),
+        (b'V', "FATAL"),
+        (b'C', CODE),
+        (b'M', failure.message.as_str()),
+    ] {
+        body.push(field);
+        body.extend(value.bytes().filter(|&b| b != 0));
+        body.push(0);
+    }
+    body.push(b'R');
+    body.extend(ROUTINE.bytes().chain(failure.routine.bytes()));
+    body.push(0);
+    body.push(0);
+    let mut message = vec![b'E'];
+    let len = u32::try_from(body.len() + 4).unwrap_or(u32::MAX);
+    message.extend(len.to_be_bytes());
+    message.extend(body);
+    client.write_all(&message).await?;
+    client.shutdown().await
+}
