@@ -311,19 +311,7 @@ fn client_config(trust: &Trust) -> Result<rustls::ClientConfig, String> {
     use rustls::pki_types::pem::PemObject as _;
     use rustls::pki_types::{CertificateDer, PrivateKeyDer};
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut store = rustls::RootCertStore::empty();
-    match &trust.roots {
-        Roots::System => {
-            for cert in rustls_native_certs::load_native_certs().certs {
-                let _ = store.add(cert);
-            }
-            if store.is_empty() {
-                return Err("`sslrootcert=system`, and the system has no trusted CA certificates (install ca-certificates)".to_owned());
-            }
-        }
-        Roots::File(path) => add_pems(&mut store, &read_pem(&Pem::File(path.clone()))?)?,
-        Roots::Pem(text) => add_pems(&mut store, text)?,
-    }
+    let store = store(&trust.roots)?;
     let verifier = rustls::client::WebPkiServerVerifier::builder_with_provider(
         Arc::new(store),
         Arc::clone(&provider),
@@ -353,6 +341,24 @@ fn client_config(trust: &Trust) -> Result<rustls::ClientConfig, String> {
                 .map_err(|e| e.to_string())
         }
     }
+}
+
+/// The CAs to trust, and nothing else: the store starts empty.
+fn store(roots: &Roots) -> Result<rustls::RootCertStore, String> {
+    let mut store = rustls::RootCertStore::empty();
+    match roots {
+        Roots::System => {
+            for cert in rustls_native_certs::load_native_certs().certs {
+                let _ = store.add(cert);
+            }
+            if store.is_empty() {
+                return Err("`sslrootcert=system`, and the system has no trusted CA certificates (install ca-certificates)".to_owned());
+            }
+        }
+        Roots::File(path) => add_pems(&mut store, &read_pem(&Pem::File(path.clone()))?)?,
+        Roots::Pem(text) => add_pems(&mut store, text)?,
+    }
+    Ok(store)
 }
 
 fn add_pems(store: &mut rustls::RootCertStore, pem: &[u8]) -> Result<(), String> {
@@ -492,4 +498,77 @@ async fn answer(mut client: UnixStream, failure: Failure) -> io::Result<()> {
     message.extend(body);
     client.write_all(&message).await?;
     client.shutdown().await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A CA certificate made with `openssl req -x509` (EC P-256).
+    const CA: &str = "-----BEGIN CERTIFICATE-----
+MIIBqjCCAVGgAwIBAgIUUWzKoYPvXItSRmL/bd4VJbBlT88wCgYIKoZIzj0EAwIw
+IjEgMB4GA1UEAwwXZGJzZXR0aW5ncyB1bml0IHRlc3QgQ0EwIBcNMjYxMjA4MDEx
+MDA0WhgPMjEyNjExMTQwMTEwMDRaMCIxIDAeBgNVBAMMF2Ric2V0dGluZ3MgdW5p
+dCB0ZXN0IENBMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEzs7OBB8K+Jz4HQZC
+rflUuzWEXD1R2IAmWjJ/dhwsp7bLt93XtKblBePS6iiJhsEhclVmZxNrnbq4v21Y
+DkSAaaNjMGEwHQYDVR0OBBYEFCTlxhCqrp4Co4zj9JuhxyPioBrXMB8GA1UdIwQY
+MBaAFCTlxhCqrp4Co4zj9JuhxyPioBrXMA8GA1UdEwEB/wQFMAMBAf8wDgYDVR0P
+AQH/BAQDAgIEMAoGCCqGSM49BAMCA0cAMEQCIEtX6VCMiCBt7UzvnQM/NQFX7wOd
+qd5kFKLO72XAYpsQAiB328XaeMc5LgQxUvZQEDpILimGT+f4rT1PubuHMbCNSw==
+-----END CERTIFICATE-----
+";
+
+    /// The store holds the file's CA and nothing else: sqlx's starts from
+    /// the ~150 public webpki roots, which `verify-ca` then trusts for any
+    /// name.
+    #[test]
+    fn a_root_file_is_the_whole_store() {
+        assert_eq!(store_len(CA), 1);
+        let err = store(&Roots::Pem(b"not a certificate".to_vec())).unwrap_err();
+        assert!(err.contains("no certificate"), "{err}");
+    }
+
+    fn store_len(pem: &str) -> usize {
+        store(&Roots::Pem(pem.as_bytes().to_vec())).unwrap().len()
+    }
+
+    /// A refusal is read back as its cause, and nothing else is.
+    #[test]
+    fn refusals_are_told_from_server_errors() {
+        let trust = Trust {
+            name: "localhost".to_owned(),
+            addr: "127.0.0.1".to_owned(),
+            port: 1,
+            roots: Roots::Pem(CA.as_bytes().to_vec()),
+            check_name: true,
+            required: true,
+            client: None,
+        };
+        assert_eq!(format!("{trust:?}"), "Trust { .. }");
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let dir = route(trust.clone()).unwrap();
+        assert_eq!(route(trust.clone()).unwrap(), dir, "one relay per trust");
+        assert!(trust_of(&dir).is_some_and(|t| t == trust));
+        let options = sqlx::postgres::PgConnectOptions::new()
+            .socket(&dir)
+            .port(1)
+            .username("u")
+            .ssl_mode(sqlx::postgres::PgSslMode::Disable);
+        let connected: Result<sqlx::PgConnection, sqlx::Error> = rt.block_on(
+            <sqlx::PgConnection as sqlx::Connection>::connect_with(&options),
+        );
+        let err = connected.map(drop).unwrap_err();
+        let sqlx::Error::Database(db) = &err else {
+            panic!("{err}");
+        };
+        assert_eq!(kind_of(&**db), Some(DatabaseErrorKind::Refused), "{err}");
+        assert_eq!(
+            crate::pool::error::classify(&err, crate::Backend::Postgres),
+            DatabaseErrorKind::Refused
+        );
+        assert!(db.message().contains("cannot connect"), "{err}");
+    }
 }

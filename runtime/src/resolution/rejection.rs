@@ -163,6 +163,15 @@ pub enum Rejection {
         /// What to do.
         hint: &'static str,
     },
+    /// Layer 5: one setting given twice with different values, under one
+    /// spelling or two (`sslmode=verify-full&ssl-mode=disable`): clients
+    /// differ on which one wins, so neither is guessed.
+    ParameterTwice {
+        /// The first spelling.
+        first: String,
+        /// The spelling that says otherwise.
+        second: String,
+    },
     /// Layer 5: the sqlx driver's connect options refuse the URL.
     DriverRejected {
         /// The backend.
@@ -204,6 +213,7 @@ impl Rejection {
             Self::DriverRejected { .. }
             | Self::ParameterValue { .. }
             | Self::ParameterRefused { .. }
+            | Self::ParameterTwice { .. }
             | Self::TlsFile { .. } => 5,
             _ => 4,
         }
@@ -276,6 +286,9 @@ impl Rejection {
                 expected,
             } => format!("give `{parameter}` {expected}, or remove it"),
             Self::ParameterRefused { hint, .. } => (*hint).to_owned(),
+            Self::ParameterTwice { first, second } => format!(
+                "keep one of `{first}` and `{second}`: libpq, sqlx and other clients differ on which one wins"
+            ),
             _ => return None,
         })
     }
@@ -369,6 +382,13 @@ impl fmt::Display for Rejection {
             Self::ParameterRefused { parameter, why, .. } => {
                 write!(f, "its `{parameter}` parameter cannot be honoured: {why}")
             }
+            Self::ParameterTwice { first, second } if first == second => {
+                write!(f, "its `{first}` parameter is given twice, with different values")
+            }
+            Self::ParameterTwice { first, second } => write!(
+                f,
+                "its `{second}` parameter says again what `{first}` said, with another value"
+            ),
             Self::DriverRejected {
                 backend,
                 parameter: None,

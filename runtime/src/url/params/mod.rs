@@ -70,6 +70,8 @@ pub(crate) fn read(
         });
     };
     let mut kept: Vec<String> = Vec::new();
+    // Each setting's first spelling and value.
+    let mut given: Vec<(String, &str, &str)> = Vec::new();
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         let (key, raw) = pair.split_once('=').unwrap_or((pair, ""));
         let Some(param) = lookup(key, backend) else {
@@ -87,6 +89,17 @@ pub(crate) fn read(
             kept.push(pair.to_owned());
             continue;
         };
+        let setting = param.action.setting().unwrap_or_else(|| key.to_owned());
+        match given.iter().find(|(s, _, _)| *s == setting) {
+            Some((_, first, value)) if *value != raw => {
+                return Err(Rejection::ParameterTwice {
+                    first: (*first).to_owned(),
+                    second: key.to_owned(),
+                });
+            }
+            Some(_) => {}
+            None => given.push((setting, key, raw)),
+        }
         let value = percent_encoding::percent_decode_str(raw)
             .decode_utf8()
             .map_err(|_| bad_value(key, "UTF-8 text"))?

@@ -86,6 +86,30 @@ pub(crate) enum Action {
     Downgrade(&'static [&'static str], &'static str),
 }
 
+impl Action {
+    /// The setting a parameter gives, whatever its spelling: two spellings
+    /// of one setting must agree.
+    /// The driver's spellings are told apart only by `-` and `_`
+    /// (`sslmode`, `ssl-mode`, `ssl_mode`), and the CA is `sslrootcert` or
+    /// `ssl-ca`.
+    pub(crate) fn setting(self) -> Option<String> {
+        match self {
+            Self::Driver(name) => {
+                let plain: String = name.chars().filter(|c| !"-_".contains(*c)).collect();
+                Some(if plain == "sslca" {
+                    "sslrootcert".to_owned()
+                } else {
+                    plain
+                })
+            }
+            Self::Session(name) => Some(name.to_owned()),
+            Self::Pool(field, _) => Some(field.name().to_owned()),
+            Self::Schema => Some("search_path".to_owned()),
+            _ => None,
+        }
+    }
+}
+
 /// One row of the table.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Param {
