@@ -210,6 +210,7 @@ fn primary_url(
         &mut pool,
         &mut accepted.connect,
         provenance,
+        &url::redact::Secrets::of_url(&accepted.url),
     );
     let resolution = Resolution::accepted(
         origin,

@@ -8,6 +8,7 @@ use crate::PoolOptions;
 use crate::resolution::{Setting, SettingSource};
 use crate::url::ConnectOptions;
 use crate::url::params::{PoolField, PoolValue, UrlSettings};
+use crate::url::redact::Secrets;
 
 /// The settings merged into `pool` (and, for PostgreSQL without a pooler,
 /// the session settings into `connect`'s startup options). Returns the
@@ -18,6 +19,7 @@ pub(crate) fn apply(
     pool: &mut PoolOptions,
     connect: &mut ConnectOptions,
     provenance: &[(&'static str, SettingSource)],
+    secrets: &Secrets,
 ) -> (Vec<Setting>, Vec<(String, String)>) {
     let mut report = Vec::new();
     for &(field, value, ref param) in &url.pool {
@@ -85,7 +87,12 @@ pub(crate) fn apply(
     for (name, value, param) in &url.session {
         report.push(Setting {
             name: static_name(name),
-            value: value.clone(),
+            // As the URL shows it: hidden where it holds the password.
+            value: if secrets.holds_value(value) {
+                crate::url::redact::MASK.to_owned()
+            } else {
+                value.clone()
+            },
             from: SettingSource::Parameter {
                 name: param.clone(),
             },

@@ -142,6 +142,10 @@ pub enum Rejection {
     },
     /// Layer 4: `sqlite:` with no file name.
     MissingPath,
+    /// Layer 4: an SQLite URL with user info (`sqlite://user:password@host/app.db`).
+    /// SQLite has no users, and the driver would take the whole as a path,
+    /// password and all.
+    SqliteUserInfo,
     /// Layer 4: the database name (the URL's path) contains a `/`.
     DatabaseName,
     /// Layer 4: a query parameter that is not `name=value`.
@@ -275,6 +279,7 @@ impl Rejection {
                 "write `%` as `%25`; an escape is `%` and two hexadecimal digits".into()
             }
             Self::MissingPath => "name a file, as in sqlite:app.db, or use sqlite::memory:".into(),
+            Self::SqliteUserInfo => "remove the `user:password@host` part and name the file, as in sqlite://data/app.db (an SQLite database's only access control is its file's permissions); or use the server's scheme (postgresql://, mysql://) if a server was meant".into(),
             Self::MalformedQuery => "write parameters as ?name=value&name=value; percent-encode `?` in a password as `%3F`".into(),
             Self::DatabaseName => "name one database, as in postgresql://host/dbname; percent-encode `/` in a password as `%2F`".into(),
             Self::DriverRejected {
@@ -368,6 +373,9 @@ impl fmt::Display for Rejection {
                 "a parameter no driver knows follows its password parameter (an unencoded `&` in the password?)",
             ),
             Self::MissingPath => f.write_str("it names no SQLite file"),
+            Self::SqliteUserInfo => f.write_str(
+                "it is an SQLite URL with a user name or password (`…@`): SQLite has no users",
+            ),
             Self::DatabaseName => f.write_str("its database name contains `/`"),
             Self::MalformedQuery => {
                 f.write_str("its query string is not a list of `name=value` parameters")

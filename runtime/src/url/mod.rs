@@ -291,6 +291,15 @@ mod tests {
             Some(Location::File("/work/rel/x.db".into()))
         );
         assert_eq!(rejection("sqlite:"), Rejection::MissingPath);
+        for url in [
+            "sqlite://admin:S3cret@localhost/app.db",
+            "sqlite://S3cret@localhost/app.db?mode=rwc",
+            "sqlite://admin:S3cret@/app.db",
+        ] {
+            assert_eq!(rejection(url), Rejection::SqliteUserInfo, "{url}");
+        }
+        // An `@` further along the path is a file name's.
+        assert!(run("sqlite://data/me@home.db").outcome.is_ok());
         assert!(matches!(
             rejection("sqlite:x.db?journal=wal"),
             Rejection::DriverRejected { parameter: Some(p), .. } if p == "journal"

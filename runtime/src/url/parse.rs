@@ -214,8 +214,19 @@ pub(super) fn sqlite_location(s: &str, cwd: &Path) -> Result<Location, Rejection
         return Ok(Location::Memory);
     }
     let body = s.strip_prefix("sqlite:").unwrap_or(s);
-    let body = body.strip_prefix("//").unwrap_or(body);
+    let authority = body.strip_prefix("//");
+    let body = authority.unwrap_or(body);
     let path = body.split_once('?').map_or(body, |(p, _)| p);
+    // `sqlite://user:password@host/app.db`: the driver would open
+    // `user:password@host/app.db` as a relative path, and show it.
+    if authority.is_some()
+        && path
+            .split('/')
+            .next()
+            .is_some_and(|first| first.contains('@'))
+    {
+        return Err(Rejection::SqliteUserInfo);
+    }
     if path.is_empty() {
         return Err(Rejection::MissingPath);
     }

@@ -173,6 +173,7 @@ pub(crate) const MASK: &str = "****";
 /// public settings, and the names of parameters no driver knows. It works on
 /// strings that do not parse too, erring on the side of hiding more.
 pub(crate) fn redact(input: &str) -> String {
+    let secrets = Secrets::of_url(input);
     let (head, rest) = split_scheme(input);
     let mut out = String::with_capacity(input.len());
     out.push_str(head);
@@ -190,13 +191,21 @@ pub(crate) fn redact(input: &str) -> String {
 
     match after_auth.find('?') {
         Some(q) => {
-            out.push_str(&after_auth[..=q]);
+            out.push_str(&secrets.hide_components(&after_auth[..q]));
+            out.push('?');
             let query = &after_auth[q + 1..];
             for (i, pair) in query.split('&').enumerate() {
                 if i > 0 {
                     out.push('&');
                 }
                 match pair.split_once('=').map(|(key, _)| (key, param_kind(key))) {
+                    Some((key, ParamKind::Public))
+                        if secrets.holds_value(&pair[key.len() + 1..]) =>
+                    {
+                        out.push_str(key);
+                        out.push('=');
+                        out.push_str(MASK);
+                    }
                     Some((_, ParamKind::Public)) => out.push_str(pair),
                     Some((key, ParamKind::Secret | ParamKind::Known)) => {
                         out.push_str(key);
@@ -207,7 +216,7 @@ pub(crate) fn redact(input: &str) -> String {
                 }
             }
         }
-        None => out.push_str(after_auth),
+        None => out.push_str(&secrets.hide_components(after_auth)),
     }
     out
 }
@@ -238,6 +247,12 @@ fn split_scheme(input: &str) -> (&str, &str) {
 pub(crate) struct Secrets {
     /// Longest first, so a part inside another is not cut out first.
     parts: Vec<String>,
+    /// The parts that hold a password (the password, secret parameters,
+    /// a user info without one): where a public part of the URL (its
+    /// database name, host, a setting's value) is one of them, that part is
+    /// hidden in the URL as shown too, so that no output shows what
+    /// another hides.
+    held: Vec<String>,
 }
 
 impl core::fmt::Debug for Secrets {
@@ -278,9 +293,11 @@ impl Secrets {
             match userinfo.split_once(':') {
                 Some((user, password)) => {
                     secrets.add(user);
-                    secrets.add(password);
+                    secrets.add_held(password);
                 }
-                None => secrets.add(userinfo),
+                // A user info without `:` may be a token, or a password
+                // that lost its user name.
+                None => secrets.add_held(userinfo),
             }
         }
         // The forms the `url` crate writes them in, which drivers built on it
@@ -288,7 +305,7 @@ impl Secrets {
         if let Ok(parsed) = url::Url::parse(url) {
             secrets.add(parsed.username());
             if let Some(password) = parsed.password() {
-                secrets.add(password);
+                secrets.add_held(password);
             }
         }
         if let Some((_, query)) = rest.split_once('?') {
@@ -296,7 +313,12 @@ impl Secrets {
                 if let Some((key, value)) = pair.split_once('=')
                     && param_kind(key) == ParamKind::Secret
                 {
-                    secrets.add(value);
+                    // `user=` names the user; the others hold a secret.
+                    if matches!(key, "user" | "username") {
+                        secrets.add(value);
+                    } else {
+                        secrets.add_held(value);
+                    }
                 }
             }
         }
@@ -306,8 +328,59 @@ impl Secrets {
     /// These secrets and `value` (a password from a provider, say).
     pub(crate) fn with(&self, value: &str) -> Self {
         let mut out = self.clone();
-        out.add(value);
+        out.add_held(value);
         out.settle()
+    }
+
+    /// Adds `raw` as a part that holds a password.
+    fn add_held(&mut self, raw: &str) {
+        let from = self.parts.len();
+        self.add(raw);
+        let added: Vec<String> = self.parts[from..].to_vec();
+        self.held.extend(added);
+    }
+
+    /// Whether a public value of the URL (raw, as written) is, or holds
+    /// as one of its words, a part that holds a password.
+    pub(crate) fn holds_value(&self, raw: &str) -> bool {
+        if self.held.is_empty() || raw.is_empty() {
+            return false;
+        }
+        let decoded = percent_encoding::percent_decode_str(raw).decode_utf8_lossy();
+        let is_held = |t: &str| !t.is_empty() && self.held.iter().any(|h| h == t);
+        is_held(raw)
+            || is_held(&decoded)
+            || decoded
+                .split(|c: char| !(c.is_alphanumeric() || "_-.$".contains(c)))
+                .any(is_held)
+    }
+
+    /// `text` (hosts, ports and the path of a URL) with each component
+    /// that is a part holding a password hidden.
+    fn hide_components(&self, text: &str) -> String {
+        if self.held.is_empty() {
+            return text.to_owned();
+        }
+        let mut out = String::with_capacity(text.len());
+        let mut token = String::new();
+        let flush = |token: &mut String, out: &mut String| {
+            if self.holds_value(token) {
+                out.push_str(MASK);
+            } else {
+                out.push_str(token);
+            }
+            token.clear();
+        };
+        for c in text.chars() {
+            if "/:,[]".contains(c) {
+                flush(&mut token, &mut out);
+                out.push(c);
+            } else {
+                token.push(c);
+            }
+        }
+        flush(&mut token, &mut out);
+        out
     }
 
     /// These secrets and `other`'s (a rotated URL's, so that a retired
@@ -315,6 +388,7 @@ impl Secrets {
     pub(crate) fn merged(&self, other: &Self) -> Self {
         let mut out = self.clone();
         out.parts.extend(other.parts.iter().cloned());
+        out.held.extend(other.held.iter().cloned());
         out.settle()
     }
 
@@ -325,6 +399,8 @@ impl Secrets {
         self.parts
             .sort_unstable_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
         self.parts.dedup();
+        self.held.sort_unstable();
+        self.held.dedup();
         self
     }
 
@@ -363,11 +439,42 @@ impl Secrets {
             .any(|p| p.len() > bytes && !p.is_char_boundary(bytes))
     }
 
-    /// `message` with every part replaced by the mask.
+    /// A file path with each component that is a part (a user name,
+    /// `/home/alice`) hidden, and the parts that are not words hidden
+    /// wherever they stand.
+    pub(crate) fn scrub_path(&self, path: &str) -> String {
+        path.split('/')
+            .map(|c| {
+                if self.parts.iter().any(|p| p == c) {
+                    MASK.to_owned()
+                } else {
+                    self.scrub(c)
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("/")
+    }
+
+    /// Whether any part appears in `message`, anywhere.
+    pub(crate) fn appear_in(&self, message: &str) -> bool {
+        self.parts.iter().any(|p| message.contains(p.as_str()))
+    }
+
+    /// `message` with every part hidden where it can have been echoed,
+    /// and nowhere else.
+    ///
+    /// A part that reads as a word (letters only, not camel case; or digits
+    /// only) is hidden only where a server or driver echoes a value: as a
+    /// quoted run (`user "app"`, `database "shop"`, `'app'@'host'`), whole
+    /// or cut short. Anywhere else, hiding it would mask the fixed words of
+    /// a message that hold it (`au****ntication` for `the`, `**** returned
+    /// from database` for `error`) and so tell it to whoever knows the
+    /// message. Any other part (digits or signs with letters, camel case)
+    /// cannot be a word of a message, and is hidden wherever it stands.
     pub(crate) fn scrub(&self, message: &str) -> String {
         let mut out = message.to_owned();
         for part in &self.parts {
-            if !out.contains(part.as_str()) {
+            if !distinctive(part) || !out.contains(part.as_str()) {
                 continue;
             }
             out = if part.chars().count() < SHORTEST_CUT {
@@ -431,11 +538,15 @@ impl Secrets {
                 }
                 ends.push(i + c.len_utf8());
             }
+            // The whole part, however short, or a start of four or more
+            // characters (a server shortens what it echoes).
+            let whole = part.chars().count();
             let found = ends
                 .iter()
                 .enumerate()
                 .rev()
-                .take_while(|&(n, _)| n + 1 >= 4)
+                .take_while(|&(n, _)| n + 1 >= 4.min(whole))
+                .filter(|&(n, _)| n + 1 >= 4 || n + 1 == whole)
                 .find(|&(_, &end)| closes(&after[end..]))
                 .map(|(_, &end)| end);
             if let Some(end) = found {
@@ -447,6 +558,22 @@ impl Secrets {
             end + (rest.len() - rest.trim_start_matches(char::REPLACEMENT_CHARACTER).len())
         })
     }
+}
+
+/// Whether `part` cannot be a word of a message: not letters only (unless
+/// camel case) and not digits only.
+fn distinctive(part: &str) -> bool {
+    if part.chars().all(char::is_alphabetic) {
+        let mut lower_before = false;
+        for c in part.chars() {
+            if c.is_uppercase() && lower_before {
+                return true;
+            }
+            lower_before = c.is_lowercase();
+        }
+        return false;
+    }
+    !part.chars().all(|c| c.is_ascii_digit())
 }
 
 /// Replaces the occurrences of `part` that no letter or digit touches.
@@ -523,11 +650,17 @@ mod tests {
     #[test]
     fn secrets_are_scrubbed_in_every_form() {
         let s = Secrets::of_url("postgresql://app%3BPASS:p%40ss@h/db?sslpassword=keypw");
-        let m = s.scrub(r#"role "app;PASS" (app%3BPASS), password p@ss / p%40ss, key keypw"#);
+        let m = s.scrub(r#"role "app;PASS" (app%3BPASS), password p@ss / p%40ss, key "keypw""#);
         for leaked in ["app;PASS", "app%3BPASS", "p@ss", "p%40ss", "keypw"] {
             assert!(!m.contains(leaked), "{leaked} in {m}");
         }
-        assert_eq!(m, r#"role "****" (****), password **** / ****, key ****"#);
+        assert_eq!(m, r#"role "****" (****), password **** / ****, key "****""#);
+        // A word is hidden where it is echoed (quoted), not in a message's
+        // own words.
+        assert_eq!(
+            s.scrub("the key keypw is a keypwd"),
+            "the key keypw is a keypwd"
+        );
     }
 
     #[test]
@@ -607,9 +740,11 @@ mod tests {
     fn short_secrets_are_cut_where_they_stand_alone() {
         let s = Secrets::of_url("postgresql://u:pw@h/db");
         assert_eq!(
-            s.scrub(r#"authentication failed for user "u" (pw)"#),
-            r#"authentication failed for user "****" (****)"#
+            s.scrub(r#"authentication failed for user "u" ('pw')"#),
+            r#"authentication failed for user "****" ('****')"#
         );
+        let s = Secrets::of_url("postgresql://u:p1@h/db");
+        assert_eq!(s.scrub("failed (p1, xp1)"), "failed (****, xp1)");
     }
 
     #[test]

@@ -227,7 +227,7 @@ pub(super) fn check(url: &str, connect: &ConnectOptions, cwd: &Path) -> Result<(
                 .value
                 .as_ref()
                 .ok()
-                .map(|p| PathBuf::from(secrets.scrub(&p.to_string_lossy()))),
+                .map(|p| PathBuf::from(secrets.scrub_path(&p.to_string_lossy()))),
             problem,
         };
         let pair = match setting.role {
@@ -599,9 +599,10 @@ z3sYVy0OfhwrSbCgf5pEUfS1QnKhRANCAAQ3MtGHfhN/nE++o5Y/MCE9FGMZrOsw
             ),
             Some(missing("ssl-root-cert", "/no/ca.pem"))
         );
+        // And by require: libpq checks the chain when a root file is given.
         assert_eq!(
             rejection(&format!("{pg}?sslmode=require&sslrootcert=no.pem"), d),
-            None
+            Some(missing("sslrootcert", "no.pem"))
         );
         assert_eq!(
             rejection(&format!("{pg}?sslmode=verify-full&sslrootcert=ca.pem"), d),
@@ -675,7 +676,7 @@ z3sYVy0OfhwrSbCgf5pEUfS1QnKhRANCAAQ3MtGHfhN/nE++o5Y/MCE9FGMZrOsw
         let vars = Vars::new([("PGSSLROOTCERT", "/no/such/root.crt")]);
         assert_eq!(
             rejection_with(&format!("{pg}?sslmode=require"), d, &vars),
-            None
+            Some(missing("PGSSLROOTCERT", "/no/such/root.crt"))
         );
 
         // The path is shown, without the URL's user name or password.
