@@ -42,7 +42,7 @@ use crate::resolution::DatabaseErrorKind;
 /// and finish the handshake. The driver's own connect timeout is shorter
 /// and gives up first; this only bounds the relay's half of a connect the
 /// driver no longer waits for.
-const OPEN_BOUND: Duration = Duration::from_secs(60);
+const OPEN_BOUND: Duration = Duration::from_mins(1);
 
 /// The SQLSTATE of the relay's refusals, and the prefix of their routine.
 const CODE: &str = "08001";
@@ -57,6 +57,9 @@ pub(crate) enum Roots {
     Pem(Vec<u8>),
     /// `sslrootcert=system`: the platform's trusted roots.
     System,
+    /// `verify-ca` or `verify-full` (the mode) with no root certificate at
+    /// all: libpq refuses each connect, saying what to add.
+    Missing(&'static str),
 }
 
 /// A client certificate and its key, as files or PEM text.
@@ -239,6 +242,11 @@ async fn serve(mut client: UnixStream, trust: Arc<Trust>) {
 }
 
 async fn open(trust: &Trust) -> Result<Upstream, Failure> {
+    if let Roots::Missing(mode) = trust.roots {
+        return Err(Failure::tls(format!(
+            "`sslmode={mode}` checks the server's certificate, and no root certificate says which CA may sign it (no `sslrootcert`, no `PGSSLROOTCERT`, no ~/.postgresql/root.crt): add `sslrootcert=/path/to/ca.pem` (the CA that signed the server's certificate), or `sslrootcert=system` to trust the system's CAs with `verify-full`, as libpq asks"
+        )));
+    }
     let mut tcp = TcpStream::connect((trust.addr.as_str(), trust.port))
         .await
         .map_err(|e| {
@@ -357,6 +365,7 @@ fn store(roots: &Roots) -> Result<rustls::RootCertStore, String> {
         }
         Roots::File(path) => add_pems(&mut store, &read_pem(&Pem::File(path.clone()))?)?,
         Roots::Pem(text) => add_pems(&mut store, text)?,
+        Roots::Missing(_) => return Err("no root certificate".to_owned()),
     }
     Ok(store)
 }

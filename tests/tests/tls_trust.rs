@@ -111,6 +111,10 @@ fn rejected(vars: &[(&str, &str)], what: &str) -> (Rejection, String) {
 }
 
 #[test]
+#[allow(
+    clippy::too_many_lines,
+    reason = "one cluster started once, its cases in the table's order"
+)]
 fn postgres_trusts_what_libpq_trusts() {
     let (mut cluster, tls) = match Cluster::init_tls("trust_cert_user") {
         Ok(c) => c,
@@ -253,26 +257,32 @@ fn postgres_trusts_what_libpq_trusts() {
         assert!(out.contains("1 passed"), "system_roots: {out}");
         eprint!("{err}");
 
+        // A verifying mode with no root at all: as libpq, each connect is
+        // refused, saying what to add (the URL itself is fine).
+        for mode in ["verify-full", "verify-ca"] {
+            let u = url("localhost", &format!("sslmode={mode}"));
+            let s = settings(&[("DATABASE_URL", &u), ("HOME", &home_dir)]);
+            assert!(!s.database_url.is_fallback(), "{mode}");
+            let started = Instant::now();
+            let e = s.database().pool().await.expect_err(mode);
+            assert_eq!(e.kind(), DatabaseErrorKind::Tls, "{e}");
+            assert!(started.elapsed() < CONNECT_TIMEOUT, "{mode}");
+            let text = e.to_string();
+            assert!(
+                text.contains("sslrootcert=system") && text.contains(mode),
+                "{text}"
+            );
+        }
+
         eprintln!("\nPostgreSQL 15 (ssl = on), libpq's trust: time from connect to the Tls error");
         for (what, took) in &times {
             eprintln!("  {took:>12.3?}  {what}");
         }
     });
 
-    // Rejected before any connect, saying what to add.
+    // `system` with a weaker mode: rejected before any connect (libpq
+    // refuses the options), saying what to write.
     for (query, problem) in [
-        (
-            "sslmode=verify-full",
-            TlsFileProblem::RootNeeded {
-                mode: "verify-full".into(),
-            },
-        ),
-        (
-            "sslmode=verify-ca",
-            TlsFileProblem::RootNeeded {
-                mode: "verify-ca".into(),
-            },
-        ),
         (
             "sslmode=require&sslrootcert=system",
             TlsFileProblem::WeakModeForSystem {

@@ -47,13 +47,6 @@ pub enum TlsFileProblem {
         /// The parameter to add.
         missing: String,
     },
-    /// `verify-ca` or `verify-full` with no root certificate to check the
-    /// server's against: no `sslrootcert`, no `PGSSLROOTCERT`, no
-    /// `~/.postgresql/root.crt`. libpq refuses to connect; so does this.
-    RootNeeded {
-        /// The TLS mode as written (`verify-full`).
-        mode: String,
-    },
     /// `sslrootcert=system` with a mode weaker than `verify-full`: with
     /// the system's public CAs, a certificate for any name would pass.
     /// libpq refuses it.
@@ -75,12 +68,6 @@ impl TlsFileProblem {
                 return write!(
                     f,
                     "its `{parameter}` is given without `{missing}`: sqlx sends a client certificate only with both"
-                );
-            }
-            Self::RootNeeded { mode } => {
-                return write!(
-                    f,
-                    "`sslmode={mode}` checks the server's certificate, and no root certificate says which CA may sign it (no `sslrootcert`, no `PGSSLROOTCERT`, no ~/.postgresql/root.crt)"
                 );
             }
             Self::WeakModeForSystem { mode } => {
@@ -108,15 +95,12 @@ impl TlsFileProblem {
             Self::EncryptedKey => {
                 f.write_str("holds an encrypted private key: sqlx cannot decrypt it")
             }
-            Self::Unpaired { .. } | Self::RootNeeded { .. } | Self::WeakModeForSystem { .. } => {
-                Ok(())
-            }
+            Self::Unpaired { .. } | Self::WeakModeForSystem { .. } => Ok(()),
         }
     }
 
     pub(super) fn hint(&self, parameter: &str) -> String {
         match self {
-            Self::RootNeeded { .. } => "add `sslrootcert=/path/to/ca.pem` (the CA that signed the server's certificate), or `sslrootcert=system` to trust the system's CAs with `verify-full`, as libpq asks".to_owned(),
             Self::WeakModeForSystem { .. } => format!(
                 "use `sslmode=verify-full` with `{parameter}=system`, or name the CA's file in `{parameter}`"
             ),

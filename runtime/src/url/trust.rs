@@ -9,7 +9,7 @@
 //! | `prefer`, `require` | a file | the chain must lead to the file's CAs |
 //! | `verify-ca` | a file | the chain must lead to the file's CAs |
 //! | `verify-full` | a file | the same, and the certificate names `host` |
-//! | `verify-ca`, `verify-full` | none | refused: say which CA |
+//! | `verify-ca`, `verify-full` | none | each connect refused, saying what to add |
 //! | `verify-full` (or none) | `system` | the system's CAs, and `host` |
 //! | weaker than `verify-full` | `system` | refused |
 //!
@@ -67,7 +67,7 @@ pub(super) fn as_libpq(
             .map(|s| &s.value)
     };
     let absolute = |p: &PathBuf| cwd.join(p);
-    let roots = match value(Role::Root) {
+    let mut roots = match value(Role::Root) {
         Some(Ok(p)) if p == Path::new("system") => Some(Roots::System),
         Some(Ok(p)) => Some(Roots::File(absolute(p))),
         // An empty PEM text is how "no root" is said.
@@ -94,16 +94,13 @@ pub(super) fn as_libpq(
         }
     }
     let (check_name, required) = match (mode, &roots) {
-        (PgSslMode::Disable | PgSslMode::Allow, _) => return Ok(connect),
-        (PgSslMode::Prefer | PgSslMode::Require, None) => return Ok(connect),
+        (PgSslMode::Disable | PgSslMode::Allow, _)
+        | (PgSslMode::Prefer | PgSslMode::Require, None) => return Ok(connect),
+        // libpq refuses each connect (the file may appear later), saying
+        // what to add: so does the relay.
         (PgSslMode::VerifyCa | PgSslMode::VerifyFull, None) => {
-            return Err(Rejection::TlsFile {
-                parameter: "sslrootcert".to_owned(),
-                path: None,
-                problem: TlsFileProblem::RootNeeded {
-                    mode: mode_name(mode).to_owned(),
-                },
-            });
+            roots = Some(Roots::Missing(mode_name(mode)));
+            (matches!(mode, PgSslMode::VerifyFull), true)
         }
         (PgSslMode::Prefer, Some(_)) => (false, false),
         (PgSslMode::Require | PgSslMode::VerifyCa, Some(_)) => (false, true),

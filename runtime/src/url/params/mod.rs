@@ -69,9 +69,7 @@ pub(crate) fn read(
             settings,
         });
     };
-    let mut kept: Vec<String> = Vec::new();
-    // Each setting's first spelling and value.
-    let mut given: Vec<(String, &str, &str)> = Vec::new();
+    let (mut kept, mut given): (Vec<String>, Vec<(String, &str, &str)>) = (Vec::new(), Vec::new());
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         let (key, raw) = pair.split_once('=').unwrap_or((pair, ""));
         let Some(param) = lookup(key, backend) else {
@@ -89,17 +87,7 @@ pub(crate) fn read(
             kept.push(pair.to_owned());
             continue;
         };
-        let setting = param.action.setting().unwrap_or_else(|| key.to_owned());
-        match given.iter().find(|(s, _, _)| *s == setting) {
-            Some((_, first, value)) if *value != raw => {
-                return Err(Rejection::ParameterTwice {
-                    first: (*first).to_owned(),
-                    second: key.to_owned(),
-                });
-            }
-            Some(_) => {}
-            None => given.push((setting, key, raw)),
-        }
+        agrees(&mut given, param, key, raw)?;
         let value = percent_encoding::percent_decode_str(raw)
             .decode_utf8()
             .map_err(|_| bad_value(key, "UTF-8 text"))?
@@ -187,6 +175,28 @@ fn session_set(settings: &mut UrlSettings, name: &str, value: String, param: &st
     settings
         .session
         .push((name.to_owned(), value, param.to_owned()));
+}
+
+/// Records `key=raw` as the value of its setting, unless another spelling
+/// (or the same) gave that setting another value.
+fn agrees<'a>(
+    given: &mut Vec<(String, &'a str, &'a str)>,
+    param: &table::Param,
+    key: &'a str,
+    raw: &'a str,
+) -> Result<(), Rejection> {
+    let setting = param.action.setting().unwrap_or_else(|| key.to_owned());
+    match given.iter().find(|(s, _, _)| *s == setting) {
+        Some((_, first, value)) if *value != raw => Err(Rejection::ParameterTwice {
+            first: (*first).to_owned(),
+            second: key.to_owned(),
+        }),
+        Some(_) => Ok(()),
+        None => {
+            given.push((setting, key, raw));
+            Ok(())
+        }
+    }
 }
 
 fn bad_value(parameter: &str, expected: &'static str) -> Rejection {
