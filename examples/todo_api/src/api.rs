@@ -1,34 +1,44 @@
 //! The HTTP layer: routes, JSON bodies, and errors that never leak SQL, the
-//! URL or a password. The front page's routes are in [`crate::page`].
+//! URL or a password; a visitor sees why the database fails in a few fixed
+//! words, the owner what dbsettings says ([`crate::access`]). The front
+//! page's routes are in [`crate::page`].
 
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
 use axum::extract::rejection::{JsonRejection, PathRejection};
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
-use dbsettings::{Database, DatabaseError, DatabaseSettings as _, sqlx};
+use axum::{Json, Router, middleware};
+use dbsettings::{Database, DatabaseError, DatabaseErrorKind, DatabaseSettings as _, sqlx};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use crate::Settings;
+use crate::access::{self, Access, BODY_LIMIT, Viewer};
 use crate::page::{self, FormTokens};
 use crate::store::{self, Todo};
+use crate::visitor;
 
 /// Seconds a client should wait before retrying while the database is down.
 pub(crate) const RETRY_AFTER_SECS: u64 = 5;
 /// The longest title accepted.
 pub(crate) const MAX_TITLE: usize = 200;
 
-/// What handlers share: the lazy database handle and how it was chosen.
+/// What handlers share: the lazy database handle, the page's form tokens
+/// and who sees what.
 #[derive(Clone)]
 pub struct AppState {
     pub(crate) db: Database,
-    url: dbsettings::DatabaseUrl,
     /// The front page's add-form tokens, so that a form sent twice adds once.
-    pub(crate) forms: std::sync::Arc<FormTokens>,
+    pub(crate) forms: Arc<FormTokens>,
+    /// The status token, who sees details, and the anonymous write limit.
+    pub(crate) access: Arc<Access>,
 }
 
 impl AppState {
@@ -37,18 +47,25 @@ impl AppState {
     pub fn new(settings: &Settings) -> Self {
         Self {
             db: settings.database(),
-            url: settings.database_url.clone(),
-            forms: std::sync::Arc::default(),
+            forms: Arc::default(),
+            access: Arc::new(Access::new(
+                settings.status_token.clone(),
+                settings.status_details,
+            )),
         }
     }
 }
 
-/// The service's routes, with request logs.
+/// The service's routes, with request logs. Outermost first: the log, the
+/// cross-site guard (403), the body limit (413 before anything is read),
+/// who is asking, the anonymous write limit (429), the routes.
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(page::show).post(page::add))
         .route("/todos/{id}/done", post(page::mark))
         .route("/todos/{id}/delete", post(page::delete))
+        .route("/owner", post(access::sign_in))
+        .route("/owner/forget", post(access::sign_out))
         .route("/health", get(health))
         .route("/livez", get(livez))
         .route("/readyz", get(readyz))
@@ -56,12 +73,33 @@ pub fn router(state: AppState) -> Router {
         .route("/todos", get(list).post(create))
         .route("/todos/{id}", get(read).patch(update).delete(remove))
         .fallback(|| async { ApiError::NotFound("no such route") })
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            access::limit_writes,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            access::identify,
+        ))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(middleware::from_fn(access::guard))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
         .with_state(state)
+}
+
+/// A refusal that needs no database: a short page for a browser, else
+/// `{"error": words}`.
+pub(crate) fn refusal(status: StatusCode, words: &str, html: bool) -> Response {
+    if html {
+        page::refusal(status, words)
+    } else {
+        json_response(status, json!({ "error": words }))
+    }
 }
 
 /// `body` as JSON with `status`; a 503 says when to try again.
@@ -83,20 +121,39 @@ pub(crate) fn with_retry_after(mut response: Response) -> Response {
 pub(crate) enum ApiError {
     Invalid(String),
     NotFound(&'static str),
-    Unavailable(String),
+    /// The body is over [`BODY_LIMIT`] (a chunked one: a declared length
+    /// over it is refused before any handler).
+    TooLarge,
+    /// The database is unavailable: `kind` chooses the visitor's words,
+    /// `detail` (redacted by dbsettings) is the owner's.
+    Unavailable {
+        kind: DatabaseErrorKind,
+        detail: String,
+    },
     Internal,
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        if let Self::TooLarge = self {
+            return access::too_large(false);
+        }
         let status = self.status();
         let body = match self {
             Self::Invalid(m) => json!({ "error": m }),
             Self::NotFound(m) => json!({ "error": m }),
-            Self::Unavailable(m) => {
-                json!({ "error": "database unavailable", "detail": m, "retry_after_seconds": RETRY_AFTER_SECS })
+            Self::Unavailable { kind, detail } => {
+                let mut body = json!({
+                    "error": "database unavailable",
+                    "reason": visitor::error_kind(kind),
+                    "retry_after_seconds": RETRY_AFTER_SECS,
+                });
+                if Viewer::current().sees_details() {
+                    body["detail"] = Value::from(detail);
+                }
+                body
             }
-            Self::Internal => json!({ "error": "internal error" }),
+            Self::TooLarge | Self::Internal => json!({ "error": "internal error" }),
         };
         json_response(status, body)
     }
@@ -104,8 +161,11 @@ impl IntoResponse for ApiError {
 
 impl From<DatabaseError> for ApiError {
     fn from(e: DatabaseError) -> Self {
-        // Redacted by dbsettings: safe to show.
-        Self::Unavailable(e.to_string())
+        Self::Unavailable {
+            kind: e.kind(),
+            // Redacted by dbsettings; still the owner's only.
+            detail: e.to_string(),
+        }
     }
 }
 
@@ -127,7 +187,10 @@ impl AppState {
         match e {
             sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
                 tracing::warn!("database unavailable: {said}");
-                ApiError::Unavailable("the database did not answer".to_owned())
+                ApiError::Unavailable {
+                    kind: DatabaseErrorKind::of(e, self.db.backend()),
+                    detail: "the database did not answer".to_owned(),
+                }
             }
             _ => {
                 // Logged, never sent: it may quote SQL.
@@ -140,7 +203,11 @@ impl AppState {
 
 impl From<JsonRejection> for ApiError {
     fn from(e: JsonRejection) -> Self {
-        Self::Invalid(e.body_text())
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            Self::TooLarge
+        } else {
+            Self::Invalid(e.body_text())
+        }
     }
 }
 
@@ -157,7 +224,9 @@ async fn livez() -> Response {
 }
 
 /// Readiness: dbsettings' health report (building the pool if needed); 503
-/// with `Retry-After` while the database is down.
+/// with `Retry-After` while the database is down. The owner gets the whole
+/// report; a visitor its state and kind, the backend, whether it is the
+/// fallback and why in a few words, and the ping's time.
 async fn readyz(State(state): State<AppState>) -> Response {
     let report = state.db.health(true).await;
     let status = if report.state.is_up() {
@@ -165,7 +234,28 @@ async fn readyz(State(state): State<AppState>) -> Response {
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
-    json_response(status, report)
+    if Viewer::current().sees_details() {
+        return json_response(status, report);
+    }
+    // Chosen fields, not the report less some: a field dbsettings adds
+    // later stays the owner's.
+    let shown_state = match &report.state {
+        dbsettings::HealthState::Down { kind, .. } => {
+            json!({ "state": "down", "kind": kind.name() })
+        }
+        dbsettings::HealthState::Up => json!({ "state": "up" }),
+        dbsettings::HealthState::Migrating { .. } => json!({ "state": "migrating" }),
+        _ => json!({ "state": "not_ready" }),
+    };
+    let reason = state.db.resolution().fallback_reason();
+    let shown = json!({
+        "state": shown_state,
+        "backend": report.backend.name(),
+        "fallback": report.fallback,
+        "reason": reason.map(visitor::fallback_reason),
+        "ping_ms": report.ping_ms,
+    });
+    json_response(status, shown)
 }
 
 async fn health(State(state): State<AppState>) -> Response {
@@ -173,27 +263,41 @@ async fn health(State(state): State<AppState>) -> Response {
     // "fallback"` switch happens there, so what follows describes the
     // database actually in use), and says at once when the first build
     // waits for the migration lock (another replica migrating).
-    let (status, error) = match state.db.health(true).await.state {
-        dbsettings::HealthState::Up => (StatusCode::OK, None),
-        dbsettings::HealthState::Migrating { detail } => {
-            (StatusCode::SERVICE_UNAVAILABLE, Some(detail))
-        }
-        dbsettings::HealthState::Down { error, .. } => {
-            (StatusCode::SERVICE_UNAVAILABLE, Some(error))
-        }
-        other => (StatusCode::SERVICE_UNAVAILABLE, Some(other.to_string())),
+    let report = state.db.health(true).await;
+    let resolution = state.db.resolution();
+    let problem = visitor::health_state(&report.state);
+    let status = if problem.is_some() {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else {
+        StatusCode::OK
     };
-    let resolution = state.url.resolution();
     let mut body = json!({
-        "status": if error.is_some() { "unavailable" } else { "ok" },
-        "backend": state.url.backend().name(),
-        "fallback": state.url.is_fallback(),
-        "reason": resolution.fallback_reason().map(ToString::to_string),
-        "hint": resolution.fallback_reason().and_then(dbsettings::resolution::FallbackReason::hint),
-        "location": resolution.location().map(ToString::to_string),
+        "status": if problem.is_some() { "unavailable" } else { "ok" },
+        "backend": state.db.backend().name(),
+        "fallback": state.db.is_fallback(),
     });
-    if let Some(error) = error {
-        body["error"] = Value::from(error);
+    if Viewer::current().sees_details() {
+        let error = match report.state {
+            dbsettings::HealthState::Up => None,
+            dbsettings::HealthState::Migrating { detail } => Some(detail),
+            dbsettings::HealthState::Down { error, .. } => Some(error),
+            other => Some(other.to_string()),
+        };
+        body["reason"] = Value::from(resolution.fallback_reason().map(ToString::to_string));
+        body["hint"] = Value::from(
+            resolution
+                .fallback_reason()
+                .and_then(dbsettings::resolution::FallbackReason::hint),
+        );
+        body["location"] = Value::from(resolution.location().map(ToString::to_string));
+        if let Some(error) = error {
+            body["error"] = Value::from(error);
+        }
+    } else {
+        body["reason"] = Value::from(resolution.fallback_reason().map(visitor::fallback_reason));
+        if let Some(problem) = problem {
+            body["error"] = Value::from(problem);
+        }
     }
     json_response(status, body)
 }
@@ -204,16 +308,22 @@ impl ApiError {
         match self {
             Self::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
-    /// What went wrong, safe to show: redacted, never SQL.
+    /// What went wrong, safe to show to whoever asks: never SQL; for a
+    /// visitor, an unavailable database in a few fixed words; for the
+    /// owner, what dbsettings said (redacted).
     pub(crate) fn detail(&self) -> String {
         match self {
-            Self::Invalid(m) | Self::Unavailable(m) => m.clone(),
+            Self::Invalid(m) => m.clone(),
+            Self::Unavailable { detail, .. } if Viewer::current().sees_details() => detail.clone(),
+            Self::Unavailable { kind, .. } => visitor::error_kind(*kind).to_owned(),
             Self::NotFound(m) => (*m).to_owned(),
+            Self::TooLarge => format!("the request body is over {BODY_LIMIT} bytes"),
             Self::Internal => "internal error".to_owned(),
         }
     }

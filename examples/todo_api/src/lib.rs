@@ -3,9 +3,12 @@
 //! `DATABASE_URL` it was given, or none.
 //!
 //! - `GET /`: the front page, what a Space shows: which database and why,
-//!   where the data lives, and the todo list with plain HTML forms
-//!   (`POST /`, `POST /todos/{id}/done`, `POST /todos/{id}/delete`, each
-//!   answering with a redirect back to the page); see `src/page.rs`.
+//!   whether the data is kept, and the todo list, newest first, a page at a
+//!   time, with plain HTML forms (`POST /`, `POST /todos/{id}/done`,
+//!   `POST /todos/{id}/delete`, each answering with a redirect back to the
+//!   page); see `src/page.rs`.
+//! - `POST /owner`, `POST /owner/forget`: the owner form, which sets (or
+//!   clears) the cookie that carries the status token.
 //! - `GET /livez`: liveness; never touches the database.
 //! - `GET /readyz`: readiness, dbsettings' health report (state, ping
 //!   latency, pool connections, credentials generation); 503 while down.
@@ -16,11 +19,18 @@
 //!   missing row, 503 with `Retry-After` while the database is unavailable.
 //! - `GET /metrics`: the pool's metrics in Prometheus' format (see
 //!   `src/metrics.rs`).
+//!
+//! A visitor sees whether the database works and why in a few words; its
+//! details (host, database, paths, what the server said) are the owner's,
+//! who presents `STATUS_TOKEN`. Cross-site writes are refused, bodies are
+//! small, anonymous writes are rate-limited: see `src/access.rs`.
 
+mod access;
 mod api;
 mod metrics;
 mod page;
 mod store;
+mod visitor;
 
 use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -29,7 +39,11 @@ use std::time::Duration;
 
 use dbsettings::{DatabaseSettings, DatabaseUrl};
 
+pub use access::{
+    BODY_LIMIT, DetailsError, StatusDetails, StatusToken, TokenError, WRITE_BURST, WRITE_PERIOD,
+};
 pub use api::{AppState, router};
+pub use page::PAGE_SIZE;
 
 /// The service's settings, all from the environment.
 #[derive(DatabaseSettings, Debug)]
@@ -56,6 +70,19 @@ pub struct Settings {
     /// exit code is 0 even while requests wait on a lock.
     #[settings(env = "SHUTDOWN_GRACE_SECS", default = 10)]
     pub shutdown_grace_secs: u64,
+    /// The owner's token (set it as a Space secret): requests that carry it,
+    /// as `Authorization: Bearer <token>` or through the page's owner form
+    /// (a cookie), see the database's details (host, database, file paths,
+    /// what the server said) and are not rate-limited. 16 to 512 letters,
+    /// digits or `-._~+/=`: `openssl rand -hex 32`. Unset: nobody sees the
+    /// details; visitors always see whether the database works, and why
+    /// in a few words.
+    pub status_token: Option<StatusToken>,
+    /// Who sees the database's details: `owner` (whoever presents
+    /// `STATUS_TOKEN`) or `everyone` (local development only: never on a
+    /// public Space).
+    #[settings(default = StatusDetails::Owner)]
+    pub status_details: StatusDetails,
 }
 
 /// Serves until `shutdown` completes, then lets in-flight requests finish
@@ -70,6 +97,7 @@ pub async fn serve(
     let grace = Duration::from_secs(settings.shutdown_grace_secs);
     let db = settings.database();
     let state = AppState::new(&settings);
+    state.access.log_policy();
 
     // Build the pool (and run migrations) now rather than on the first
     // request; a failure is logged and the next request tries again.

@@ -9,7 +9,13 @@
 //! reloading it or going back never sends a form again; the add form carries
 //! a one-time token, so the same form sent twice (a double click) adds one
 //! todo and says so. Everything shown is HTML-escaped; what the database
-//! layer says is already redacted by dbsettings.
+//! layer says is already redacted by dbsettings, and shown to the owner
+//! only: a visitor's panel says whether the database works and why in a
+//! few fixed words ([`crate::visitor`]).
+//!
+//! The list shows [`PAGE_SIZE`] todos at a time, newest first (so a todo
+//! just added is on the first page), with a link to older ones
+//! (`/?before=<id>`); a form sent from a later page comes back to it.
 
 use std::collections::VecDeque;
 use std::fmt::{self, Display, Formatter};
@@ -26,8 +32,10 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use dbsettings::resolution::{CandidateKind, Location, Resolution};
 use serde::Deserialize;
 
+use crate::access::{self, Viewer};
 use crate::api::{ApiError, AppState, RETRY_AFTER_SECS, TitleError, valid_title, with_retry_after};
 use crate::store::{self, Todo};
+use crate::visitor;
 
 /// The page's style, inline: a Space visitor's browser reaches only the Space.
 const STYLE: &str = include_str!("page.css");
@@ -38,6 +46,12 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'unsafe-inl
 
 /// How many sent add forms are remembered, to recognise one sent again.
 const REMEMBERED_FORMS: usize = 4096;
+
+/// How many todos a page shows.
+pub const PAGE_SIZE: u32 = 50;
+
+/// What a form that could not be read is told.
+pub(crate) const UNREADABLE: &str = "That form could not be read: use the forms on this page.";
 
 // ---------------------------------------------------------------- handlers
 
@@ -53,11 +67,19 @@ pub(crate) enum Notice {
 }
 
 impl Notice {
-    /// Where to send the browser to show this notice.
-    fn location(self) -> &'static str {
+    /// The notice a query string's code names; `None` for any other.
+    fn from_code(code: &str) -> Option<Self> {
+        match code {
+            "duplicate" => Some(Self::Duplicate),
+            "gone" => Some(Self::Gone),
+            _ => None,
+        }
+    }
+
+    fn code(self) -> &'static str {
         match self {
-            Self::Duplicate => "/?notice=duplicate",
-            Self::Gone => "/?notice=gone",
+            Self::Duplicate => "duplicate",
+            Self::Gone => "gone",
         }
     }
 
@@ -69,10 +91,23 @@ impl Notice {
     }
 }
 
-/// The page's query string.
+/// Where to send the browser: the page of todos older than `before` (the
+/// first page when `None`), with `notice` shown.
+fn location(before: Option<i64>, notice: Option<Notice>) -> String {
+    match (before, notice) {
+        (None, None) => "/".to_owned(),
+        (None, Some(n)) => format!("/?notice={}", n.code()),
+        (Some(b), None) => format!("/?before={b}"),
+        (Some(b), Some(n)) => format!("/?before={b}&notice={}", n.code()),
+    }
+}
+
+/// The page's query string. An unknown notice is not shown; a `before`
+/// that is not a todo's id is refused (400) with the first page.
 #[derive(Deserialize)]
 pub(crate) struct PageQuery {
-    notice: Option<Notice>,
+    notice: Option<String>,
+    before: Option<String>,
 }
 
 /// The add form.
@@ -86,10 +121,18 @@ pub(crate) struct AddForm {
 }
 
 /// The mark-done form: `done=true` or `done=false` (setting, not toggling,
-/// so the same form sent twice changes nothing more).
+/// so the same form sent twice changes nothing more), and the page it was
+/// sent from.
 #[derive(Deserialize)]
 pub(crate) struct DoneForm {
     done: bool,
+    before: Option<i64>,
+}
+
+/// The delete form: the page it was sent from.
+#[derive(Deserialize)]
+pub(crate) struct DeleteForm {
+    before: Option<i64>,
 }
 
 /// `GET /`: the page.
@@ -97,15 +140,68 @@ pub(crate) async fn show(
     State(state): State<AppState>,
     query: Result<Query<PageQuery>, QueryRejection>,
 ) -> Response {
-    let notice = query.ok().and_then(|Query(q)| q.notice);
+    let (notice, before) = match query {
+        Ok(Query(q)) => (q.notice, q.before),
+        Err(_) => (None, Some(String::new())),
+    };
+    let notice = notice.as_deref().and_then(Notice::from_code);
+    let outcome = match before.map(|b| b.parse::<i64>()) {
+        None => Outcome::default(),
+        Some(Ok(before)) => Outcome {
+            before: Some(before),
+            ..Outcome::default()
+        },
+        Some(Err(_)) => Outcome {
+            status: Some(StatusCode::BAD_REQUEST),
+            message: Some(Message::Problem(
+                "That page link is not valid: here are the newest todos.".to_owned(),
+            )),
+            ..Outcome::default()
+        },
+    };
+    let message = outcome.message.or(notice.map(Message::Notice));
+    render(&state, Outcome { message, ..outcome }).await
+}
+
+/// `status` and the page with `words` above the panel: for refusals that
+/// still show the list.
+pub(crate) async fn problem(state: &AppState, status: StatusCode, words: &str) -> Response {
     render(
-        &state,
+        state,
         Outcome {
-            message: notice.map(Message::Notice),
+            status: Some(status),
+            message: Some(Message::Problem(words.to_owned())),
             ..Outcome::default()
         },
     )
     .await
+}
+
+/// A refusal that touches no database: a short page saying why, with a
+/// link back.
+pub(crate) fn refusal(status: StatusCode, words: &str) -> Response {
+    let body = format!(
+        "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\n\
+         <title>Todos · dbsettings</title>\n<link rel=\"icon\" href=\"data:,\">\n\
+         <style>\n{STYLE}</style>\n</head>\n<body>\n<main>\n<h1>Todos</h1>\n\
+         <p class=\"problem\" role=\"alert\">{}</p>\n<p><a href=\"/\">Back to the list</a></p>\n\
+         </main>\n</body>\n</html>\n",
+        Words(words)
+    );
+    headed(with_retry_after((status, Html(body)).into_response()))
+}
+
+/// `response` with the page's headers: never cached, no script.
+fn headed(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    // The page shows live state: never from a cache, nor from history.
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+    );
+    response
 }
 
 /// `POST /`: adds a todo, then back to the page; a refused title is shown
@@ -114,15 +210,17 @@ pub(crate) async fn add(
     State(state): State<AppState>,
     form: Result<Form<AddForm>, FormRejection>,
 ) -> Response {
-    let Ok(Form(form)) = form else {
-        return render(&state, Outcome::unreadable()).await;
+    let form = match form {
+        Ok(Form(form)) => form,
+        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return access::too_large(true),
+        Err(_) => return render(&state, Outcome::unreadable()).await,
     };
     let title = match valid_title(&form.title) {
         Ok(title) => title,
         Err(e) => return render(&state, Outcome::refused(&form.title, e)).await,
     };
     if !state.forms.claim(&form.token, title) {
-        return Redirect::to(Notice::Duplicate.location()).into_response();
+        return Redirect::to(&location(None, Some(Notice::Duplicate))).into_response();
     }
     let added = state
         .run(async |pool| store::create(pool, title, false).await)
@@ -138,7 +236,7 @@ pub(crate) async fn add(
                     status: Some(e.status()),
                     title: &form.title,
                     title_error: Some(format!("Not added: {}.", e.detail())),
-                    message: None,
+                    ..Outcome::default()
                 },
             )
             .await
@@ -152,39 +250,56 @@ pub(crate) async fn mark(
     id: Result<Path<i64>, PathRejection>,
     form: Result<Form<DoneForm>, FormRejection>,
 ) -> Response {
+    if let Err(e) = &form
+        && e.status() == StatusCode::PAYLOAD_TOO_LARGE
+    {
+        return access::too_large(true);
+    }
     let (Ok(Path(id)), Ok(Form(form))) = (id, form) else {
         return render(&state, Outcome::unreadable()).await;
     };
     let changed = state
         .run(async |pool| store::update(pool, id, None, Some(form.done)).await)
         .await;
-    after_change(&state, changed.map(|todo| todo.is_some())).await
+    after_change(&state, changed.map(|todo| todo.is_some()), form.before).await
 }
 
-/// `POST /todos/{id}/delete`: deletes a todo.
+/// `POST /todos/{id}/delete`: deletes a todo. A body is not needed (the
+/// page's forms send the page they are on).
 pub(crate) async fn delete(
     State(state): State<AppState>,
     id: Result<Path<i64>, PathRejection>,
+    form: Result<Form<DeleteForm>, FormRejection>,
 ) -> Response {
+    let before = match form {
+        Ok(Form(form)) => form.before,
+        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return access::too_large(true),
+        Err(_) => None,
+    };
     let Ok(Path(id)) = id else {
         return render(&state, Outcome::unreadable()).await;
     };
     let deleted = state.run(async |pool| store::delete(pool, id).await).await;
-    after_change(&state, deleted).await
+    after_change(&state, deleted, before).await
 }
 
-/// Back to the page after a change to an existing todo (`Ok(false)`: it
-/// was not there), or the page with the reason it failed.
-async fn after_change(state: &AppState, changed: Result<bool, ApiError>) -> Response {
+/// Back to the page `before` after a change to an existing todo
+/// (`Ok(false)`: it was not there), or the page with the reason it failed.
+async fn after_change(
+    state: &AppState,
+    changed: Result<bool, ApiError>,
+    before: Option<i64>,
+) -> Response {
     match changed {
-        Ok(true) => Redirect::to("/").into_response(),
-        Ok(false) => Redirect::to(Notice::Gone.location()).into_response(),
+        Ok(true) => Redirect::to(&location(before, None)).into_response(),
+        Ok(false) => Redirect::to(&location(before, Some(Notice::Gone))).into_response(),
         Err(e) => {
             render(
                 state,
                 Outcome {
                     status: Some(e.status()),
                     message: Some(Message::Problem(format!("Not saved: {}.", e.detail()))),
+                    before,
                     ..Outcome::default()
                 },
             )
@@ -204,6 +319,9 @@ struct Outcome<'a> {
     title_error: Option<String>,
     /// A line above the status panel.
     message: Option<Message>,
+    /// The page of the list shown: todos older than this id (the newest
+    /// when `None`).
+    before: Option<i64>,
 }
 
 impl<'a> Outcome<'a> {
@@ -212,16 +330,14 @@ impl<'a> Outcome<'a> {
             status: Some(StatusCode::UNPROCESSABLE_ENTITY),
             title,
             title_error: Some(why.for_people()),
-            message: None,
+            ..Self::default()
         }
     }
 
     fn unreadable() -> Self {
         Self {
             status: Some(StatusCode::UNPROCESSABLE_ENTITY),
-            message: Some(Message::Problem(
-                "That form could not be read: use the forms on this page.".to_owned(),
-            )),
+            message: Some(Message::Problem(UNREADABLE.to_owned())),
             ..Self::default()
         }
     }
@@ -239,12 +355,17 @@ enum Message {
 async fn render(state: &AppState, outcome: Outcome<'_>) -> Response {
     // The pool first: an `on_unreachable = "fallback"` switch happens there,
     // and the panel must describe the database actually in use.
-    let todos = state.run(async |pool| store::list(pool).await).await;
+    let todos = state
+        .run(async |pool| store::page(pool, outcome.before, PAGE_SIZE).await)
+        .await;
+    // What the request did says more than the list: a refused form is
+    // refused, whether the database answers or not.
     let status = match (&todos, outcome.status) {
-        (Err(e), _) => e.status(),
-        (Ok(_), Some(status)) => status,
+        (_, Some(status)) => status,
+        (Err(e), None) => e.status(),
         (Ok(_), None) => StatusCode::OK,
     };
+    let viewer = Viewer::current();
     let page = Page {
         status: StatusPanel {
             db: state.db.resolution(),
@@ -252,21 +373,17 @@ async fn render(state: &AppState, outcome: Outcome<'_>) -> Response {
             fallback: state.db.is_fallback(),
             url: state.db.redacted_url(),
             problem: todos.as_ref().err(),
+            reader: Reader::of(viewer, state.access.has_token()),
         },
-        todos: todos.as_ref().ok().map(Vec::as_slice),
+        todos: todos.as_ref().ok().map(|(todos, _)| todos.as_slice()),
+        more: todos.as_ref().is_ok_and(|(_, more)| *more),
         token: state.forms.issue(),
         refresh: status == StatusCode::SERVICE_UNAVAILABLE && outcome.title.is_empty(),
         outcome: &outcome,
     };
-    let mut response = with_retry_after((status, Html(page.to_string())).into_response());
-    let headers = response.headers_mut();
-    // The page shows live state: never from a cache, nor from history.
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
-    );
-    response
+    headed(with_retry_after(
+        (status, Html(page.to_string())).into_response(),
+    ))
 }
 
 // ------------------------------------------------------------ form tokens
@@ -377,6 +494,8 @@ struct Page<'a> {
     status: StatusPanel<'a>,
     /// `None` while the list cannot be read.
     todos: Option<&'a [Todo]>,
+    /// Whether there are older todos than those shown.
+    more: bool,
     outcome: &'a Outcome<'a>,
     token: String,
     refresh: bool,
@@ -419,13 +538,18 @@ impl Display for Page<'_> {
             None => f.write_str(
                 "<p class=\"empty\">The list is shown again as soon as the database answers.</p>\n",
             )?,
+            Some([]) if self.outcome.before.is_some() => f.write_str(
+                "<p class=\"empty\">No older todos.</p>\n\
+                 <nav class=\"pages\" aria-label=\"Pages\"><a href=\"/\">Newest todos</a></nav>\n",
+            )?,
             Some([]) => f.write_str("<p class=\"empty\">Nothing to do yet.</p>\n")?,
             Some(todos) => {
                 f.write_str("<ul>\n")?;
                 for todo in todos {
-                    item(f, todo)?;
+                    item(f, todo, self.outcome.before)?;
                 }
                 f.write_str("</ul>\n")?;
+                self.pages(f, todos)?;
             }
         }
         f.write_str(
@@ -437,6 +561,26 @@ impl Display for Page<'_> {
 }
 
 impl Page<'_> {
+    /// Links to the newest todos and to older ones, where there are.
+    fn pages(&self, f: &mut Formatter<'_>, todos: &[Todo]) -> fmt::Result {
+        let older = todos.last().filter(|_| self.more);
+        if self.outcome.before.is_none() && older.is_none() {
+            return Ok(());
+        }
+        f.write_str("<nav class=\"pages\" aria-label=\"Pages\">")?;
+        if self.outcome.before.is_some() {
+            f.write_str("<a href=\"/\">Newest todos</a>")?;
+        }
+        if let Some(last) = older {
+            write!(
+                f,
+                "<a rel=\"next\" href=\"/?before={}\">Older todos</a>",
+                last.id
+            )?;
+        }
+        f.write_str("</nav>\n")
+    }
+
     /// The add form, with the refused title and why next to the field.
     fn add_form(&self, f: &mut Formatter<'_>) -> fmt::Result {
         let (invalid, error) = match &self.outcome.title_error {
@@ -464,9 +608,14 @@ impl Page<'_> {
 }
 
 /// One todo: its title as text, whether it is done, and its two forms,
-/// whose buttons name the todo for screen readers.
-fn item(f: &mut Formatter<'_>, todo: &Todo) -> fmt::Result {
+/// whose buttons name the todo for screen readers; each form says the page
+/// it is on (`before`), to come back to it.
+fn item(f: &mut Formatter<'_>, todo: &Todo, before: Option<i64>) -> fmt::Result {
     let (id, title) = (todo.id, Text(&todo.title));
+    let back = match before {
+        Some(b) => format!("<input type=\"hidden\" name=\"before\" value=\"{b}\">"),
+        None => String::new(),
+    };
     let (class, tag, set, verb) = if todo.done {
         (
             " class=\"done\"",
@@ -480,15 +629,16 @@ fn item(f: &mut Formatter<'_>, todo: &Todo) -> fmt::Result {
     writeln!(
         f,
         "<li id=\"todo-{id}\"{class}><span class=\"title\">{title}</span>{tag}\
-         <div class=\"actions\"><form method=\"post\" action=\"/todos/{id}/done\"><input type=\"hidden\" name=\"done\" value=\"{set}\">\
+         <div class=\"actions\"><form method=\"post\" action=\"/todos/{id}/done\"><input type=\"hidden\" name=\"done\" value=\"{set}\">{back}\
          <button type=\"submit\">{verb}<span class=\"vh\">: {title}</span></button></form>\
-         <form method=\"post\" action=\"/todos/{id}/delete\">\
+         <form method=\"post\" action=\"/todos/{id}/delete\">{back}\
          <button type=\"submit\">Delete<span class=\"vh\">: {title}</span></button></form></div></li>"
     )
 }
 
-/// The status panel: which database, why, where the data lives, and
-/// whether it answers.
+/// The status panel: which database, whether it is the fallback, whether
+/// the data is kept, and whether it answers; for the owner also why in
+/// dbsettings' words, what to do, and where the data lives.
 struct StatusPanel<'a> {
     db: &'a Resolution,
     backend: dbsettings::Backend,
@@ -497,6 +647,36 @@ struct StatusPanel<'a> {
     url: &'a str,
     /// Why the list could not be read, when it could not.
     problem: Option<&'a ApiError>,
+    /// Who reads the panel: whether it shows the details, and its owner box.
+    reader: Reader,
+}
+
+/// Who reads the status panel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reader {
+    /// The status token was presented: the details, and a way to hide them.
+    Owner,
+    /// `STATUS_DETAILS=everyone`: the details, said to be everyone's.
+    Everyone,
+    /// A visitor, with a form for the owner's token.
+    Visitor,
+    /// A visitor, and no token is set: nobody sees the details.
+    Nobody,
+}
+
+impl Reader {
+    fn of(viewer: Viewer, has_token: bool) -> Self {
+        match (viewer.is_owner(), viewer.sees_details(), has_token) {
+            (true, _, _) => Self::Owner,
+            (false, true, _) => Self::Everyone,
+            (false, false, true) => Self::Visitor,
+            (false, false, false) => Self::Nobody,
+        }
+    }
+
+    fn sees_details(self) -> bool {
+        matches!(self, Self::Owner | Self::Everyone)
+    }
 }
 
 impl Display for StatusPanel<'_> {
@@ -508,7 +688,7 @@ impl Display for StatusPanel<'_> {
         let (class, lead) = match (down, self.fallback) {
             (Some(_), _) => (
                 "down",
-                format!("{backend} is not answering. The service keeps retrying."),
+                format!("{backend} is not available. The service keeps retrying."),
             ),
             (None, true) => (
                 "fallback",
@@ -525,6 +705,30 @@ impl Display for StatusPanel<'_> {
              <h2 id=\"db-h\">Database</h2>\n<p class=\"lead\">{}</p>\n<dl>\n",
             Text(&lead)
         )?;
+        if self.reader.sees_details() {
+            self.details_rows(f, &backend)?;
+        } else {
+            self.visitor_rows(f, &backend)?;
+        }
+        let state = match (down, self.problem) {
+            (Some(e), _) => format!(
+                "unavailable: {}. Retrying: this page reloads every {RETRY_AFTER_SECS} seconds.",
+                e.detail()
+            ),
+            (None, Some(e)) => format!("answering, but the list could not be read: {}", e.detail()),
+            (None, None) => "answering".to_owned(),
+        };
+        row(f, "State", &state)?;
+        f.write_str("</dl>\n")?;
+        self.owner_box(f)?;
+        f.write_str("</section>\n")
+    }
+}
+
+impl StatusPanel<'_> {
+    /// What dbsettings says: the source, the reason and the hint, where the
+    /// data lives (a path, or the redacted URL).
+    fn details_rows(&self, f: &mut Formatter<'_>, backend: &str) -> fmt::Result {
         let source = if self.fallback {
             "the fallback".to_owned()
         } else {
@@ -539,27 +743,64 @@ impl Display for StatusPanel<'_> {
         }
         let data = match self.db.location() {
             Some(location) => {
-                let chosen = self
-                    .db
-                    .candidates()
-                    .iter()
-                    .find(|c| c.skipped.is_none())
-                    .map(|c| c.kind);
-                format!("`{location}`: {}", keeping(location, chosen, *IN_CONTAINER))
+                let (verdict, why) = keeping(location, self.chosen(), *IN_CONTAINER);
+                format!("`{location}`: {verdict} ({why})")
             }
             None => format!("`{}`: kept by the database server", self.url),
         };
-        row(f, "Data", &data)?;
-        let state = match (down, self.problem) {
-            (Some(e), _) => format!(
-                "not answering: {}. Retrying: this page reloads every {RETRY_AFTER_SECS} seconds.",
-                e.detail()
-            ),
-            (None, Some(e)) => format!("answering, but the list could not be read: {}", e.detail()),
-            (None, None) => "answering".to_owned(),
+        row(f, "Data", &data)
+    }
+
+    /// A visitor's rows: fixed words chosen by dbsettings' types.
+    fn visitor_rows(&self, f: &mut Formatter<'_>, backend: &str) -> fmt::Result {
+        let source = if self.fallback {
+            "the fallback"
+        } else {
+            "as configured"
         };
-        row(f, "State", &state)?;
-        f.write_str("</dl>\n</section>\n")
+        row(f, "Backend", &format!("{backend}, {source}"))?;
+        if let Some(reason) = self.db.fallback_reason() {
+            row(f, "Why", visitor::fallback_reason(reason))?;
+        }
+        let data = match self.db.location() {
+            Some(location) => keeping(location, self.chosen(), *IN_CONTAINER).0,
+            None => "kept by the database server",
+        };
+        row(f, "Data", data)
+    }
+
+    /// The fallback candidate that was chosen, if any.
+    fn chosen(&self) -> Option<CandidateKind> {
+        self.db
+            .candidates()
+            .iter()
+            .find(|c| c.skipped.is_none())
+            .map(|c| c.kind)
+    }
+
+    /// Who sees the details, and the owner form (to show them, or hide
+    /// them again).
+    fn owner_box(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        f.write_str("<div class=\"owner\">")?;
+        match self.reader {
+            Reader::Owner => f.write_str(
+                "<p>You see the details: your status token was accepted.</p>\
+                 <form method=\"post\" action=\"/owner/forget\"><button type=\"submit\">Hide details</button></form>",
+            )?,
+            Reader::Everyone => f.write_str(
+                "<p>Everyone sees these details (<code>STATUS_DETAILS=everyone</code>): for local development only.</p>",
+            )?,
+            Reader::Visitor => f.write_str(
+                "<form class=\"owner-form\" method=\"post\" action=\"/owner\">\
+                 <label for=\"status-token\">The owner's status token shows the details</label>\
+                 <input id=\"status-token\" name=\"status_token\" type=\"password\" autocomplete=\"off\">\
+                 <button type=\"submit\">Show details</button></form>",
+            )?,
+            Reader::Nobody => f.write_str(
+                "<p>The details are shown to nobody: this service has no <code>STATUS_TOKEN</code>.</p>",
+            )?,
+        }
+        f.write_str("</div>\n")
     }
 }
 
@@ -579,23 +820,34 @@ static IN_CONTAINER: LazyLock<bool> = LazyLock::new(|| {
             .any(|marker| FsPath::new(marker).exists())
 });
 
-/// Whether an SQLite database at `location` outlives a restart: memory
-/// never does; `/data` (a Space's persistent storage) does; elsewhere in a
-/// container it is on the container's own disk, replaced at every restart.
-fn keeping(location: &Location, chosen: Option<CandidateKind>, in_container: bool) -> &'static str {
+/// Whether an SQLite database at `location` outlives a restart (what a
+/// visitor is told), and why (the owner's): memory never does; `/data` (a
+/// Space's persistent storage) does; elsewhere in a container it is on the
+/// container's own disk, replaced at every restart.
+fn keeping(
+    location: &Location,
+    chosen: Option<CandidateKind>,
+    in_container: bool,
+) -> (&'static str, &'static str) {
     let Location::File(path) = location else {
-        return "lost on restart (in memory: nothing is written to disk)";
+        return ("lost on restart", "in memory: nothing is written to disk");
     };
     if chosen == Some(CandidateKind::PersistentData) || path.starts_with("/data") {
-        "kept across restarts (persistent storage)"
+        ("kept across restarts", "persistent storage")
     } else if chosen == Some(CandidateKind::DataDirVar) {
-        "kept across restarts if the data directory the operator named is on a persistent volume"
+        (
+            "may be kept across restarts",
+            "if the data directory the operator named is on a persistent volume",
+        )
     } else if in_container {
-        "lost on restart (the container's own disk; persistent storage mounted at `/data` would keep it)"
+        (
+            "lost on restart",
+            "the container's own disk; persistent storage mounted at `/data` would keep it",
+        )
     } else if chosen == Some(CandidateKind::TempDir) {
-        "may be lost on restart (the temporary directory)"
+        ("may be lost on restart", "the temporary directory")
     } else {
-        "kept across restarts (this machine's disk)"
+        ("kept across restarts", "this machine's disk")
     }
 }
 
@@ -647,7 +899,7 @@ mod tests {
                 file("/mnt/vol/app.db"),
                 Some(DataDirVar),
                 true,
-                "kept across restarts if",
+                "may be kept across restarts",
             ),
             (Location::Memory, None, false, "lost on restart"),
             (
@@ -656,10 +908,15 @@ mod tests {
                 false,
                 "kept across restarts",
             ),
-            (file("/tmp/app.db"), Some(TempDir), false, "may be lost"),
+            (
+                file("/tmp/app.db"),
+                Some(TempDir),
+                false,
+                "may be lost on restart",
+            ),
         ] {
-            let said = keeping(&location, chosen, in_container);
-            assert!(said.starts_with(verdict), "{location}: {said}");
+            let (said, why) = keeping(&location, chosen, in_container);
+            assert_eq!(said, verdict, "{location}: {said} ({why})");
         }
     }
 
@@ -679,8 +936,13 @@ mod tests {
 
     #[test]
     fn only_fixed_notices_are_shown() {
-        let q: PageQuery = serde_json::from_str(r#"{"notice":"duplicate"}"#).unwrap();
-        assert_eq!(q.notice, Some(Notice::Duplicate));
-        assert!(serde_json::from_str::<PageQuery>(r#"{"notice":"<b>hi</b>"}"#).is_err());
+        assert_eq!(Notice::from_code("duplicate"), Some(Notice::Duplicate));
+        assert_eq!(Notice::from_code("<b>hi</b>"), None);
+        assert_eq!(location(None, Some(Notice::Gone)), "/?notice=gone");
+        assert_eq!(
+            location(Some(7), Some(Notice::Gone)),
+            "/?before=7&notice=gone"
+        );
+        assert_eq!(location(Some(7), None), "/?before=7");
     }
 }

@@ -32,6 +32,32 @@ pub(crate) async fn list(pool: &Pool) -> Result<Vec<Todo>, sqlx::Error> {
     Ok(rows.into_iter().map(Todo::from).collect())
 }
 
+/// At most `limit` todos older than `before` (all of them when `None`),
+/// newest first, and whether there are more after them.
+pub(crate) async fn page(
+    pool: &Pool,
+    before: Option<i64>,
+    limit: u32,
+) -> Result<(Vec<Todo>, bool), sqlx::Error> {
+    let before = before.unwrap_or(i64::MAX);
+    // One more than shown: whether it comes says whether there are more.
+    let fetch = i64::from(limit) + 1;
+    let rows: Vec<Row> = on_pool!(pool, p => {
+        query_as(sql!("SELECT id, title, done FROM todos WHERE id < $1 ORDER BY id DESC LIMIT $2"))
+            .bind(before)
+            .bind(fetch)
+            .fetch_all(p)
+            .await?
+    });
+    let more = rows.len() > limit as usize;
+    let todos = rows
+        .into_iter()
+        .take(limit as usize)
+        .map(Todo::from)
+        .collect();
+    Ok((todos, more))
+}
+
 pub(crate) async fn get(pool: &Pool, id: i64) -> Result<Option<Todo>, sqlx::Error> {
     let row: Option<Row> = on_pool!(pool, p => {
         query_as(sql!("SELECT id, title, done FROM todos WHERE id = $1"))

@@ -1,9 +1,12 @@
 //! The front page in a real browser: Debian's Chromium, headless, driven
 //! through chromedriver (`WebDriver`) against the real `todo_api` binary, all
-//! on loopback. A person's path through the page: read the status panel,
-//! add a todo, mark it done, reload, type an empty and a too long title,
-//! add one made of HTML, delete them all; the page is checked after each
-//! step, measured, and photographed (on a desktop and a phone screen).
+//! on loopback. A person's path through the page: read the status panel (a
+//! visitor's, then the owner's after typing the status token into the
+//! owner form), add a todo, mark it done, reload, type an empty and a too
+//! long title, add one made of HTML, delete them all; the page is checked
+//! after each step, measured, and photographed (on a desktop and a phone
+//! screen). And the page inside another site's iframe, as a Space shows
+//! it: its forms work there, while another site's form is refused.
 //!
 //! Screenshots go to `target/tmp/todo_api/`; with `UPDATE_SCREENSHOT=1`
 //! the broken-URL journey's also replace the README's, in
@@ -15,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Service, free_port, skip};
+use common::{Service, TOKEN, free_port, skip};
 use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -325,15 +328,29 @@ impl Browser {
     }
 }
 
+/// What a journey's status panel must show: `visitor` to everyone, and
+/// `owner` (none of which a visitor sees) once the status token is typed
+/// into the owner form, when the journey `signs_in`.
+struct Panel<'a> {
+    visitor: &'a [&'a str],
+    owner: &'a [&'a str],
+    signs_in: bool,
+}
+
 /// A person's path through the page, on a service started with `env`,
-/// whose status panel must show each of `panel`. Screenshots are named
-/// after `name` (and may become the README's when `readme`). Returns every
-/// page source seen, and the service's log, for leak checks; `None` when
-/// the browser is missing (and skipping is allowed).
+/// whose status panel must show `panel`. Screenshots are named after
+/// `name` (and may become the README's when `readme`). Returns every page
+/// source seen, and the service's log, for leak checks; `None` when the
+/// browser is missing (and skipping is allowed).
 ///
 /// A journey that does not end fails instead of hanging: dropping it kills
 /// the browser and the service, which a killed test process would leave.
-async fn journey(env: &[(&str, &str)], panel: &[&str], name: &str, readme: bool) -> Option<String> {
+async fn journey(
+    env: &[(&str, &str)],
+    panel: &Panel<'_>,
+    name: &str,
+    readme: bool,
+) -> Option<String> {
     let browser = Browser::start().await?;
     let walk = walk(&browser, env, panel, name, readme);
     let seen = tokio::time::timeout(JOURNEY_LIMIT, walk)
@@ -347,7 +364,7 @@ async fn journey(env: &[(&str, &str)], panel: &[&str], name: &str, readme: bool)
 async fn walk(
     b: &Browser,
     env: &[(&str, &str)],
-    panel: &[&str],
+    panel: &Panel<'_>,
     name: &str,
     readme: bool,
 ) -> String {
@@ -365,15 +382,11 @@ async fn walk(
         )
         .await;
     assert_eq!(markup, json!(["en", 1, 0]), "lang, h1s, unlabelled fields");
-    let status = b.text("section.status").await;
-    for words in panel {
-        assert!(status.contains(words), "{words:?} in the panel:\n{status}");
-    }
-    assert!(
-        status.contains("restart"),
-        "whether the data is kept:\n{status}"
-    );
     let mut seen = b.source().await;
+    see_panel(b, panel.visitor, panel.owner).await;
+    if panel.signs_in {
+        seen += &sign_in(b, panel).await;
+    }
 
     // Add a todo whose title looks like markup: shown as typed.
     let milk = r#"Buy milk & eggs <the "big" box>"#;
@@ -447,19 +460,86 @@ async fn walk(
     }
     assert_eq!(b.text("p.empty").await, "Nothing to do yet.");
     seen += &b.source().await;
+    if panel.signs_in {
+        // Hidden again: the cookie is gone.
+        b.submit(&b.find("form[action='/owner/forget'] button").await)
+            .await;
+        see_panel(b, panel.visitor, panel.owner).await;
+        assert!(b.client.get_named_cookie("todo_owner").await.is_err());
+    }
     seen + &s.log()
+}
+
+/// The status panel holds each of `shown` and none of `hidden`, and says
+/// whether the data is kept.
+async fn see_panel(b: &Browser, shown: &[&str], hidden: &[&str]) {
+    let status = b.text("section.status").await;
+    for words in shown {
+        assert!(status.contains(words), "{words:?} in the panel:\n{status}");
+    }
+    for words in hidden {
+        assert!(!status.contains(words), "{words:?} in the panel:\n{status}");
+    }
+    assert!(
+        status.contains("restart"),
+        "whether the data is kept:\n{status}"
+    );
+}
+
+/// Types a wrong token, then the right one, into the owner form: the
+/// details show, through an `HttpOnly`, `SameSite=Strict` cookie. Returns
+/// the pages seen.
+async fn sign_in(b: &Browser, panel: &Panel<'_>) -> String {
+    let mut seen = String::new();
+    for (token, shown) in [("not-the-token-0123456789", false), (TOKEN, true)] {
+        let field = b.find("#status-token").await;
+        assert_eq!(
+            field.attr("type").await.unwrap().as_deref(),
+            Some("password")
+        );
+        field.send_keys(token).await.unwrap();
+        b.submit(&b.find("form[action='/owner'] button").await)
+            .await;
+        seen += &b.source().await;
+        if shown {
+            see_panel(b, &[], &[]).await;
+            let status = b.text("section.status").await;
+            for words in panel.owner {
+                assert!(status.contains(words), "{words:?} for the owner:\n{status}");
+            }
+            assert!(
+                status.contains("your status token was accepted"),
+                "{status}"
+            );
+        } else {
+            assert!(b.text("p.problem").await.contains("not the status token"));
+            see_panel(b, panel.visitor, panel.owner).await;
+        }
+    }
+    let cookie = b.client.get_named_cookie("todo_owner").await.unwrap();
+    assert_eq!(cookie.http_only(), Some(true), "{cookie:?}");
+    assert_eq!(
+        format!("{:?}", cookie.same_site()),
+        "Some(Strict)",
+        "{cookie:?}"
+    );
+    seen
 }
 
 #[tokio::test]
 async fn the_front_page_in_chromium_on_the_fallback() {
     journey(
         &[],
-        &[
-            "fallback database, SQLite",
-            "DATABASE_URL is not set",
-            "data/app.db: ",
-            "answering",
-        ],
+        &Panel {
+            visitor: &[
+                "fallback database, SQLite",
+                "no database URL is set",
+                "answering",
+                "status token shows the details",
+            ],
+            owner: &["DATABASE_URL is not set", "data/app.db", "What to do"],
+            signs_in: false,
+        },
         "no-database-url",
         false,
     )
@@ -467,14 +547,19 @@ async fn the_front_page_in_chromium_on_the_fallback() {
 }
 
 #[tokio::test]
-async fn a_broken_url_in_chromium_shows_the_hint_and_no_password() {
+async fn a_broken_url_in_chromium_shows_the_owner_the_hint_and_no_password() {
     let url = "postgresql://app:Pa55-Secret#77-word@db.internal:5432/app";
     let Some(seen) = journey(
         &[("DATABASE_URL", url)],
-        &[
-            "the password contains an unencoded #",
-            "percent-encode # in the password as %23",
-        ],
+        &Panel {
+            visitor: &["fallback database, SQLite", "the database URL was rejected"],
+            owner: &[
+                "the password contains an unencoded #",
+                "percent-encode # in the password as %23",
+                "data/app.db: ",
+            ],
+            signs_in: true,
+        },
         "front-page",
         true,
     )
@@ -482,7 +567,81 @@ async fn a_broken_url_in_chromium_shows_the_hint_and_no_password() {
     else {
         return;
     };
-    for secret in ["Pa55-Secret", "77-word", "Pa55"] {
+    for secret in ["Pa55-Secret", "77-word", "Pa55", TOKEN] {
         assert!(!seen.contains(secret), "{secret:?} shown");
     }
+}
+
+/// Another site (`127.0.0.2`, another site than `127.0.0.1`, as
+/// huggingface.co is to a Space's own host) that frames the service, as a
+/// Space does, and holds a form of its own aimed at the service.
+async fn framing_site(app: &str) -> (String, tokio::task::JoinHandle<()>) {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let html = format!(
+        "<!doctype html><html><head><title>A Space</title></head><body>\
+         <iframe id=\"space\" src=\"{app}/\" width=\"860\" height=\"700\"></iframe>\
+         <form id=\"elsewhere\" method=\"post\" action=\"{app}/\">\
+         <input name=\"title\" value=\"sent from another site\"><input type=\"hidden\" name=\"token\" value=\"\">\
+         <button type=\"submit\">Send</button></form></body></html>"
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.2:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let server = tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let mut request = [0; 4096];
+            let _ = stream.read(&mut request).await;
+            let answer = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{html}",
+                html.len()
+            );
+            let _ = stream.write_all(answer.as_bytes()).await;
+        }
+    });
+    (base, server)
+}
+
+#[tokio::test]
+async fn inside_another_sites_frame_its_forms_work_and_that_sites_are_refused() {
+    let Some(b) = Browser::start().await else {
+        return;
+    };
+    let s = Service::start(&[]).await;
+    let (site, server) = framing_site(&s.base).await;
+    let steps = async {
+        b.client.goto(&format!("{site}/")).await.unwrap();
+        b.find("#space").await.enter_frame().await.unwrap();
+        b.add("Added inside a frame").await;
+        b.item("Added inside a frame").await;
+        b.press("Added inside a frame", "Mark done").await;
+        let done = b.item("Added inside a frame").await;
+        assert_eq!(done.attr("class").await.unwrap().as_deref(), Some("done"));
+        b.client.enter_parent_frame().await.unwrap();
+        b.find("#elsewhere button").await.click().await.unwrap();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while b.client.current_url().await.unwrap().as_str() != format!("{}/", s.base) {
+            assert!(Instant::now() < deadline, "the form was not sent");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let refused = b.text("p.problem").await;
+        assert!(refused.contains("sent from another site"), "{refused}");
+    };
+    tokio::time::timeout(JOURNEY_LIMIT, steps)
+        .await
+        .expect("the framed journey did not end");
+    let (_, list, _) = s.owner_call(reqwest::Method::GET, "/todos", None).await;
+    let titles: Vec<_> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["title"].clone())
+        .collect();
+    assert_eq!(titles, [json!("Added inside a frame")], "{}", s.log());
+    assert_eq!(list[0]["done"], true);
+    assert!(
+        s.log().contains("refused a cross-site POST /"),
+        "{}",
+        s.log()
+    );
+    server.abort();
+    b.quit().await;
 }

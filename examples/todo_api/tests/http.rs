@@ -107,12 +107,31 @@ async fn todo_id(s: &Service, title: &str) -> Option<i64> {
         .map(|t| t["id"].as_i64().unwrap())
 }
 
-/// The front page over HTTP, as a browser without JavaScript uses it: the
-/// status panel `panel` must hold, then add (HTML in the title, the same
-/// form sent twice), refusals next to the field, mark done, delete, each
-/// form answered by a redirect. Returns every page seen, for leak checks.
-async fn page_round_trip(s: &Service, panel: &[&str]) -> String {
+/// The page as a visitor sees it, holding `panel` and none of
+/// `owner_panel`, which the owner's holds.
+async fn panels(s: &Service, panel: &[&str], owner_panel: &[&str]) -> common::Answer {
+    let owner = s.owner_get("/").await;
+    assert_eq!(owner.status, StatusCode::OK, "{}", owner.body);
+    for words in owner_panel {
+        assert!(owner.body.contains(words), "{words:?} in\n{}", owner.body);
+    }
     let page = s.get("/").await;
+    for words in panel {
+        assert!(page.body.contains(words), "{words:?} in\n{}", page.body);
+    }
+    for words in owner_panel {
+        assert!(!page.body.contains(words), "{words:?} for a visitor");
+    }
+    page
+}
+
+/// The front page over HTTP, as a browser without JavaScript uses it: the
+/// status panel must hold `panel` for a visitor and `owner_panel` for the
+/// owner, then add (HTML in the title, the same form sent twice), refusals
+/// next to the field, mark done, delete, each form answered by a redirect.
+/// Returns every page seen, for leak checks.
+async fn page_round_trip(s: &Service, panel: &[&str], owner_panel: &[&str]) -> String {
+    let page = panels(s, panel, owner_panel).await;
     assert_eq!(page.status, StatusCode::OK, "{}\n{}", page.body, s.log());
     assert!(page.header("content-type").starts_with("text/html"));
     assert_eq!(page.header("cache-control"), "no-store");
@@ -121,9 +140,6 @@ async fn page_round_trip(s: &Service, panel: &[&str]) -> String {
             .contains("default-src 'none'")
     );
     assert!(page.body.starts_with("<!doctype html>"), "{}", page.body);
-    for words in panel {
-        assert!(page.body.contains(words), "{words:?} in\n{}", page.body);
-    }
     let mut seen = page.body.clone();
 
     // HTML in a title is text; a unique title, as the database outlives runs.
@@ -221,6 +237,10 @@ async fn a_no_database_url_falls_back_to_sqlite_with_full_crud() {
     assert_eq!(st, StatusCode::OK, "{health}\n{}", s.log());
     assert_eq!(health["backend"], "sqlite");
     assert_eq!(health["fallback"], true);
+    assert_eq!(health["reason"], "no database URL is set");
+    assert_eq!(health["location"], Value::Null, "the owner's: {health}");
+    let (st, health, _) = s.owner_call(M::GET, "/health", None).await;
+    assert_eq!(st, StatusCode::OK, "{health}");
     assert_eq!(health["reason"], "`DATABASE_URL` is not set");
     assert!(
         health["location"]
@@ -239,9 +259,12 @@ async fn a_no_database_url_falls_back_to_sqlite_with_full_crud() {
         &s,
         &[
             "fallback database, SQLite",
+            "no database URL is set",
+            "answering",
+        ],
+        &[
             "<code>DATABASE_URL</code> is not set",
             "data/app.db</code>: ",
-            "answering",
         ],
     )
     .await;
@@ -296,11 +319,18 @@ async fn b_postgres_round_trip() {
         &s,
         &[
             "runs on PostgreSQL, as configured",
+            "kept by the database server",
+        ],
+        &[
             "<code>postgresql://",
             "127.0.0.1:5432/dbsettings_todo</code>: kept by the database server",
         ],
     )
     .await;
+    assert!(
+        !pages.contains("dbsettings_todo"),
+        "no database name for visitors"
+    );
     assert!(!pages.contains("postgres@"), "no user name on the page");
 }
 
@@ -328,10 +358,15 @@ async fn b_mariadb_round_trip() {
         &s,
         &[
             "runs on MySQL/MariaDB, as configured",
-            "127.0.0.1:3306/dbsettings_todo</code>: kept by the database server",
+            "kept by the database server",
         ],
+        &["127.0.0.1:3306/dbsettings_todo</code>: kept by the database server"],
     )
     .await;
+    assert!(
+        !pages.contains("dbsettings_todo"),
+        "no database name for visitors"
+    );
     assert!(!pages.contains("root@"), "no user name on the page");
 }
 
@@ -353,6 +388,8 @@ async fn c_a_refused_primary_still_starts_and_answers_503() {
     assert_eq!(ready["state"]["kind"], "refused", "{ready}");
     assert!(!ready.to_string().contains("Refused-Pw-551"), "{ready}");
     assert_eq!(health["status"], "unavailable");
+    assert_eq!(health["error"], "the database is not answering", "{health}");
+    let (_, health, _) = s.owner_call(M::GET, "/health", None).await;
     assert!(
         health["error"]
             .as_str()
@@ -372,7 +409,10 @@ async fn c_a_refused_primary_still_starts_and_answers_503() {
         assert_eq!(err["error"], "database unavailable");
         assert!(!err.to_string().contains("Refused-Pw-551"));
     }
-    // The page says so, with the cause, and retries by reloading itself.
+    // The page says so, with the cause (the owner's words for the owner),
+    // and retries by reloading itself.
+    let owner = s.owner_get("/").await;
+    assert!(owner.body.contains("connection refused"), "{}", owner.body);
     let page = s.get("/").await;
     assert_eq!(
         page.status,
@@ -382,9 +422,10 @@ async fn c_a_refused_primary_still_starts_and_answers_503() {
     );
     assert_eq!(page.header("retry-after"), "5");
     assert!(page.header("content-type").starts_with("text/html"));
+    assert!(!page.body.contains("connection refused"), "{}", page.body);
     for words in [
-        "PostgreSQL is not answering",
-        "connection refused",
+        "PostgreSQL is not available",
+        "the database is not answering",
         "Retrying",
         "<meta http-equiv=\"refresh\" content=\"5\">",
         "as soon as the database answers",
@@ -401,7 +442,12 @@ async fn c_a_refused_primary_still_starts_and_answers_503() {
         "{}",
         sent.body
     );
-    assert!(sent.body.contains("Not added: "), "{}", sent.body);
+    assert!(
+        sent.body
+            .contains("Not added: the database is not answering."),
+        "{}",
+        sent.body
+    );
     assert!(sent.body.contains("value=\"while down\""), "{}", sent.body);
     assert!(!sent.body.contains("http-equiv"), "{}", sent.body);
     let log = s.log();
@@ -418,12 +464,22 @@ async fn d_a_garbage_url_with_a_password_starts_on_the_fallback_and_never_shows_
     let (st, health, _) = s.call(M::GET, "/health", None).await;
     assert_eq!(st, StatusCode::OK, "{health}");
     assert_eq!(health["fallback"], true);
-    assert!(
-        health["reason"].as_str().unwrap().contains("white space"),
+    assert_eq!(
+        health["reason"], "the database URL was rejected",
         "{health}"
     );
+    let (_, owner, _) = s.owner_call(M::GET, "/health", None).await;
+    assert!(
+        owner["reason"].as_str().unwrap().contains("white space"),
+        "{owner}"
+    );
     let bodies = crud_round_trip(&s).await;
-    let pages = page_round_trip(&s, &["white space", "fallback database"]).await;
+    let pages = page_round_trip(
+        &s,
+        &["the database URL was rejected", "fallback database"],
+        &["white space", "inline comment"],
+    )
+    .await;
     let everything = format!("{health}\n{bodies}\n{pages}\n{}", s.log());
     assert!(!everything.contains(secret), "{everything}");
     assert!(!everything.contains("Sup3r"), "{everything}");
@@ -454,7 +510,7 @@ async fn f_runs_as_the_container_user() {
         return;
     }
     let s = Service::start_as(&[], Some(1000)).await;
-    let (st, health, _) = s.call(M::GET, "/health", None).await;
+    let (st, health, _) = s.owner_call(M::GET, "/health", None).await;
     assert_eq!(st, StatusCode::OK, "{health}\n{}", s.log());
     let location = health["location"].as_str().unwrap();
     assert!(
@@ -584,12 +640,20 @@ async fn h_health_answers_while_another_replica_holds_the_migration_lock() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     for path in ["/health", "/readyz"] {
         let started = std::time::Instant::now();
-        let (st, body, _) = s.call(M::GET, path, None).await;
+        let (st, body, _) = s.owner_call(M::GET, path, None).await;
         let took = started.elapsed();
         eprintln!("{path} while the lock is held, in {took:?}: {st} {body}");
         assert_eq!(st, StatusCode::SERVICE_UNAVAILABLE, "{body}\n{}", s.log());
         assert!(took < Duration::from_secs(1), "{took:?}\n{}", s.log());
         assert!(body.to_string().contains("other_replica"), "{body}");
+        // A visitor learns that the schema is being set up, not by whom.
+        let (st, body, _) = s.call(M::GET, path, None).await;
+        assert_eq!(st, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+        assert!(!body.to_string().contains("other_replica"), "{body}");
+        assert!(
+            body.to_string().contains("migrating") || body.to_string().contains("schema"),
+            "{body}"
+        );
     }
     holder.unlock().await.unwrap();
     let started = std::time::Instant::now();

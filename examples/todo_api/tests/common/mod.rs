@@ -1,7 +1,7 @@
 //! Helpers shared by the todo service's tests: the skip rule, and the real
 //! `todo_api` binary started as a child process on a free loopback port, in
 //! an empty working directory with an empty environment (only `PATH`, the
-//! port and what a test sets).
+//! port, [`TOKEN`] as its `STATUS_TOKEN`, and what a test sets).
 #![allow(dead_code, unreachable_pub)]
 
 use std::io::Read;
@@ -12,6 +12,10 @@ use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 use serde_json::Value;
+
+/// The `STATUS_TOKEN` every service is started with, unless a test sets
+/// its own (empty: none).
+pub const TOKEN: &str = "test-status-token-0123456789";
 
 /// `DBSETTINGS_TEST_STRICT` turns a skipped server test into a failure.
 /// The notice is written to the process's stderr handle, which the test
@@ -94,6 +98,7 @@ impl Service {
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("PORT", port.to_string())
             .env("BIND_ADDRESS", "127.0.0.1")
+            .env("STATUS_TOKEN", TOKEN)
             .envs(env.iter().copied())
             .current_dir(dir.path())
             .stdout(Stdio::piped())
@@ -156,13 +161,37 @@ impl Service {
         self.log.lock().unwrap().clone()
     }
 
+    /// A request to `path`, to add headers to; send it with [`Answer::to`].
+    pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.client.request(method, format!("{}{path}", self.base))
+    }
+
+    /// A JSON call, as a visitor: status, body, `Retry-After`.
     pub async fn call(
         &self,
         method: reqwest::Method,
         path: &str,
         body: Option<Value>,
     ) -> (StatusCode, Value, String) {
-        let mut req = self.client.request(method, format!("{}{path}", self.base));
+        self.call_with(self.request(method, path), body).await
+    }
+
+    /// The same as the owner, with `Authorization: Bearer` [`TOKEN`].
+    pub async fn owner_call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value, String) {
+        self.call_with(self.request(method, path).bearer_auth(TOKEN), body)
+            .await
+    }
+
+    async fn call_with(
+        &self,
+        mut req: reqwest::RequestBuilder,
+        body: Option<Value>,
+    ) -> (StatusCode, Value, String) {
         if let Some(b) = body {
             req = req.json(&b);
         }
@@ -188,6 +217,11 @@ impl Service {
                 .unwrap(),
         )
         .await
+    }
+
+    /// `GET path` as the owner.
+    pub async fn owner_get(&self, path: &str) -> Answer {
+        Answer::to(self.request(reqwest::Method::GET, path).bearer_auth(TOKEN)).await
     }
 
     /// `POST path` with an HTML form's `fields`.
@@ -239,6 +273,11 @@ pub struct Answer {
 }
 
 impl Answer {
+    /// Sends `request`, and reads its answer.
+    pub async fn to(request: reqwest::RequestBuilder) -> Self {
+        Self::of(request.send().await.unwrap()).await
+    }
+
     async fn of(response: reqwest::Response) -> Self {
         Self {
             status: response.status(),
