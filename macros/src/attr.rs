@@ -370,12 +370,11 @@ fn connections(meta: &ParseNestedMeta<'_>, key: &str, min: u32) -> syn::Result<u
     let lit: syn::Lit = meta.value()?.parse()?;
     match &lit {
         syn::Lit::Int(i) => match i.base10_parse::<u32>() {
-            Ok(n) if n < min => expects(&lit, key, &format!("at least {min} connection")),
-            Ok(n) => Ok(n),
-            Err(_) => expects(
+            Ok(n) if (min..=MOST_CONNECTIONS).contains(&n) => Ok(n),
+            _ => expects(
                 &lit,
                 key,
-                &format!("a number of connections from {min} to {}", u32::MAX),
+                &format!("a number of connections from {min} to {MOST_CONNECTIONS}"),
             ),
         },
         _ => expects(&lit, key, "a number of connections, such as 10"),
@@ -397,11 +396,20 @@ fn duration_of(lit: &syn::Lit, key: &str) -> syn::Result<u64> {
             .and_then(|n| n.checked_mul(1000)),
         _ => None,
     };
-    ms.map_or_else(
-        || expects(lit, key, "a duration such as \"500ms\", \"5s\" or \"2m\""),
-        Ok,
-    )
+    match ms {
+        Some(ms) if ms <= LONGEST_MS => Ok(ms),
+        Some(_) => expects(lit, key, "a duration of at most a week (\"168h\")"),
+        None => expects(lit, key, "a duration such as \"500ms\", \"5s\" or \"2m\""),
+    }
 }
+
+/// The bounds every source of a pool setting keeps (the runtime's
+/// `resolution::MOST_CONNECTIONS` and `LONGEST`, which the URL's parameters
+/// and the `DATABASE_*` overrides are checked against; the UI case
+/// `pool-setting-out-of-bounds` and `tests/tests/pool_rules.rs` hold both
+/// to the same numbers).
+const MOST_CONNECTIONS: u32 = 10_000;
+const LONGEST_MS: u64 = 7 * 24 * 60 * 60 * 1000;
 
 /// `replica = "NAME"`: a variable name.
 fn variable(meta: &ParseNestedMeta<'_>, key: &str) -> syn::Result<String> {

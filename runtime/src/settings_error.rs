@@ -2,7 +2,6 @@
 //! none echoing its value.
 
 use core::fmt;
-use core::time::Duration;
 use std::io;
 
 use crate::resolution::FallbackReason;
@@ -106,34 +105,15 @@ pub enum ProblemKind {
         /// The value has white space around it, a common cause.
         padded: bool,
     },
-    /// The minimum number of connections is above the maximum.
-    MinExceedsMax {
-        /// The maximum in force.
-        max: u32,
-        /// The variable that sets the maximum.
-        max_var: String,
-    },
-    /// The connections' lifetime is shorter than the connect timeout: they
-    /// would be retired about as soon as they are made. The variable is
-    /// the override at fault; `other_var` sets the other bound.
-    LifetimeBelowConnectTimeout {
-        /// The lifetime in force.
-        max_lifetime: Duration,
-        /// The connect timeout in force.
-        connect_timeout: Duration,
-        /// The variable of the other bound.
-        other_var: String,
-    },
-    /// The lifetime jitter is not shorter than the lifetime: a connection
-    /// could be retired as soon as it is made. The variable is the override
-    /// at fault; `other_var` sets the other one.
-    JitterNotBelowLifetime {
-        /// The jitter in force.
-        jitter: Duration,
-        /// The lifetime in force.
-        max_lifetime: Duration,
-        /// The variable of the other one.
-        other_var: String,
+    /// Two pool settings break a rule they keep together, whatever set
+    /// them (the same rule a URL parameter is rejected for). The variable
+    /// is the override at fault.
+    PoolRuleBroken {
+        /// The rule.
+        rule: crate::resolution::PoolRule,
+        /// Where the other setting came from, in words (another variable,
+        /// "the `max_connections` attribute", "the default").
+        other: String,
     },
     /// The value (or the file's content) is not valid UTF-8.
     NotUnicode,
@@ -196,12 +176,17 @@ pub enum Expected {
 impl fmt::Display for Expected {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Count { min: 0 } => f.write_str("a whole number of connections"),
-            Self::Count { min } => write!(f, "a whole number of connections, at least {min}"),
-            Self::Duration => f.write_str("a duration such as `500ms`, `5s`, `2m` or `1h`"),
-            Self::PositiveDuration => {
-                f.write_str("a duration above zero such as `500ms`, `5s`, `2m` or `1h`")
+            Self::Count { min } => write!(
+                f,
+                "a whole number of connections from {min} to {}",
+                crate::resolution::MOST_CONNECTIONS
+            ),
+            Self::Duration => {
+                f.write_str("a duration such as `500ms`, `5s`, `2m` or `1h`, at most a week")
             }
+            Self::PositiveDuration => f.write_str(
+                "a duration above zero such as `500ms`, `5s`, `2m` or `1h`, at most a week",
+            ),
             Self::OneOf(words) => {
                 f.write_str("one of ")?;
                 for (i, w) in words.iter().enumerate() {
@@ -255,26 +240,9 @@ impl fmt::Display for Problem {
                 }
                 Ok(())
             }
-            ProblemKind::MinExceedsMax { max, max_var } => write!(
-                f,
-                "`{var}` asks for more connections than the maximum of {max} (`{max_var}`); lower it, or raise `{max_var}`"
-            ),
-            ProblemKind::LifetimeBelowConnectTimeout {
-                max_lifetime,
-                connect_timeout,
-                other_var,
-            } => write!(
-                f,
-                "`{var}` makes the connections' lifetime ({max_lifetime:?}) shorter than the connect timeout ({connect_timeout:?}), with `{other_var}`: connections would be retired as soon as they are made; raise the lifetime (`0` keeps connections) or lower the timeout"
-            ),
-            ProblemKind::JitterNotBelowLifetime {
-                jitter,
-                max_lifetime,
-                other_var,
-            } => write!(
-                f,
-                "`{var}` makes the lifetime jitter ({jitter:?}) no shorter than the lifetime ({max_lifetime:?}), with `{other_var}`: a connection could be retired as soon as it is made; lower the jitter or raise the lifetime"
-            ),
+            ProblemKind::PoolRuleBroken { rule, other } => {
+                rule.describe(f, &format!("`{var}`"), other)
+            }
             ProblemKind::NotUnicode => write!(f, "`{var}` is not valid UTF-8; set it to UTF-8 text"),
             ProblemKind::DotEnvSyntax { line: Some(n) } => write!(
                 f,

@@ -89,12 +89,13 @@ where
             Ok(v) => Some(Some(v)),
             Err(e) => {
                 let padded = found.value.trim() != found.value;
-                // A parser's message may echo the value anywhere, in words
-                // of its own: such a message is not shown, in part or whole
-                // (a mask inside it would tell the value to whoever knows
-                // the message).
-                let said = e.to_string();
-                let reason = if Secrets::new([&found.value]).appear_in(&said) {
+                // The value is hidden where the parser quotes it; a
+                // message that still holds it (among words of its own,
+                // where a mask would tell it to whoever knows the message)
+                // is not shown.
+                let secrets = Secrets::new([&found.value]);
+                let said = secrets.scrub(&e.to_string());
+                let reason = if secrets.appear_in(&said) {
                     format!("it does not read as {type_name}")
                 } else {
                     said

@@ -6,6 +6,7 @@ use core::time::Duration;
 
 use crate::pool::{EmbeddedMigrations, Migrations, PoolOptions, Unreachable};
 use crate::resolution::SettingSource;
+use crate::resolution::{LONGEST, MOST_CONNECTIONS};
 use crate::settings_error::{Expected, Problem, ProblemKind};
 use crate::source::{self, Lookup, Source};
 
@@ -91,11 +92,13 @@ fn parse_as(expected: Expected, text: &str) -> Option<Parsed> {
         Expected::Count { min } => text
             .parse::<u32>()
             .ok()
-            .filter(|n| *n >= min)
+            .filter(|n| (min..=MOST_CONNECTIONS).contains(n))
             .map(Parsed::Count),
-        Expected::Duration => parse_duration(text).map(Parsed::Duration),
+        Expected::Duration => parse_duration(text)
+            .filter(|d| *d <= LONGEST)
+            .map(Parsed::Duration),
         Expected::PositiveDuration => parse_duration(text)
-            .filter(|d| !d.is_zero())
+            .filter(|d| !d.is_zero() && *d <= LONGEST)
             .map(Parsed::Duration),
         Expected::OneOf(words) => {
             let lower = text.to_ascii_lowercase();
@@ -253,24 +256,61 @@ pub(crate) fn resolve(
             var: source.name(&var),
         });
     }
-    if o.min_connections > o.max_connections {
-        problems.push(Problem::new(
-            &source.name(&name("MIN_CONNECTIONS")),
-            ProblemKind::MinExceedsMax {
-                max: o.max_connections,
-                max_var: source.name(&name("MAX_CONNECTIONS")),
-            },
-        ));
-    }
+    // The rules two settings keep together, checked by the one function
+    // URL parameters are checked by too; blamed on an override that took
+    // part (the attributes alone are checked at compile time).
     let set = Overrides {
         lifetime: lifetime_set.is_some(),
         jitter: jitter_set.is_some(),
     };
-    problems.extend(lifetime_problems(&o, source, &prefix, set));
+    for rule in o.broken_rules() {
+        let (this, other) = rule.settings();
+        let var_of = |field: &str| source.name(&name(&field.to_ascii_uppercase()));
+        let overridden = |field: &str| match field {
+            "max_lifetime" => set.lifetime,
+            "lifetime_jitter" => set.jitter,
+            f => matches!(
+                source::lookup(source, &[name(&f.to_ascii_uppercase()).as_str()]),
+                Lookup::Found(_)
+            ),
+        };
+        let (blamed, unblamed) = if overridden(this) {
+            (this, other)
+        } else if overridden(other) {
+            (other, this)
+        } else {
+            continue;
+        };
+        let words = if overridden(unblamed) {
+            format!("`{}`", var_of(unblamed))
+        } else if spec.given(unblamed) {
+            format!("the `{unblamed}` attribute")
+        } else {
+            format!("the default `{unblamed}`")
+        };
+        problems.push(Problem::new(
+            &var_of(blamed),
+            ProblemKind::PoolRuleBroken { rule, other: words },
+        ));
+    }
     if problems.is_empty() {
         Ok(o)
     } else {
         Err(problems)
+    }
+}
+
+impl PoolSpec {
+    /// Whether the attribute of the pool option `field` was given.
+    fn given(&self, field: &str) -> bool {
+        match field {
+            "max_connections" => self.max_connections.is_some(),
+            "min_connections" => self.min_connections.is_some(),
+            "connect_timeout" => self.connect_timeout_ms.is_some(),
+            "max_lifetime" => self.max_lifetime_ms.is_some(),
+            "lifetime_jitter" => self.lifetime_jitter_ms.is_some(),
+            _ => false,
+        }
     }
 }
 
@@ -279,58 +319,6 @@ pub(crate) fn resolve(
 struct Overrides {
     lifetime: bool,
     jitter: bool,
-}
-
-/// A lifetime shorter than the connect timeout, or a jitter not shorter
-/// than the lifetime, blamed on an override that made it so (the
-/// attributes alone are checked at compile time).
-fn lifetime_problems(
-    o: &PoolOptions,
-    source: &dyn Source,
-    prefix: &str,
-    set: Overrides,
-) -> Vec<Problem> {
-    let mut problems = Vec::new();
-    let Some(max_lifetime) = o.max_lifetime else {
-        return problems;
-    };
-    let name = |suffix: &str| source.name(&format!("{prefix}{suffix}"));
-    let (lifetime, connect, jitter) = (
-        name("MAX_LIFETIME"),
-        name("CONNECT_TIMEOUT"),
-        name("LIFETIME_JITTER"),
-    );
-    if max_lifetime < o.connect_timeout {
-        let (var, other_var) = if set.lifetime {
-            (lifetime.clone(), connect)
-        } else {
-            (connect, lifetime.clone())
-        };
-        problems.push(Problem::new(
-            &var,
-            ProblemKind::LifetimeBelowConnectTimeout {
-                max_lifetime,
-                connect_timeout: o.connect_timeout,
-                other_var,
-            },
-        ));
-    }
-    if o.lifetime_jitter >= max_lifetime {
-        let (var, other_var) = if set.jitter || !set.lifetime {
-            (jitter, lifetime)
-        } else {
-            (lifetime, jitter)
-        };
-        problems.push(Problem::new(
-            &var,
-            ProblemKind::JitterNotBelowLifetime {
-                jitter: o.lifetime_jitter,
-                max_lifetime,
-                other_var,
-            },
-        ));
-    }
-    problems
 }
 
 /// Which of the pool settings a URL parameter may also set came from an

@@ -203,6 +203,12 @@ impl UrlOptions {
             file: None,
         };
         let places = Places::system();
+        let (checked_pool, checked_from) = (pool.clone().ok(), provenance.clone());
+        let rules = |url: &crate::url::params::UrlSettings| {
+            checked_pool
+                .as_ref()
+                .and_then(|p| super::url_settings::broken_by_url(url, p, &checked_from))
+        };
         let request = Request {
             name,
             prefix_var: &env_name,
@@ -210,6 +216,7 @@ impl UrlOptions {
             strict: self.strict,
             source: environment,
             places: &places,
+            pool_rules: Some(&rules),
         };
         let beside = Beside {
             pool,

@@ -69,6 +69,12 @@ pub(crate) fn resolve_url(
         Origin::Env { var } | Origin::File { var, .. } | Origin::DotEnv { var, .. } => var.clone(),
         _ => primary.to_owned(),
     };
+    let (checked_pool, checked_from) = (pool.clone().ok(), provenance.clone());
+    let rules = |settings: &url::params::UrlSettings| {
+        checked_pool
+            .as_ref()
+            .and_then(|p| super::url_settings::broken_by_url(settings, p, &checked_from))
+    };
     let request = Request {
         name: &var,
         prefix_var: &var,
@@ -76,6 +82,7 @@ pub(crate) fn resolve_url(
         strict: spec.strict,
         source,
         places,
+        pool_rules: Some(&rules),
     };
     let beside = Beside {
         pool,

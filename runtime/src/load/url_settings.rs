@@ -5,7 +5,7 @@
 //! came from and what it won over.
 
 use crate::PoolOptions;
-use crate::resolution::{Setting, SettingSource};
+use crate::resolution::{Rejection, Setting, SettingSource};
 use crate::url::ConnectOptions;
 use crate::url::params::{PoolField, PoolValue, UrlSettings};
 use crate::url::redact::Secrets;
@@ -115,6 +115,54 @@ pub(crate) fn apply(
     #[cfg(not(feature = "postgres"))]
     let _ = connect;
     (report, Vec::new())
+}
+
+/// The first pool rule the URL's pool settings break with the others
+/// (attributes, overrides, defaults), checked by the function that checks
+/// those (`PoolOptions::broken_rules`): the URL's rejection, naming its
+/// parameter. An override wins over the URL's parameter, as in `apply`.
+pub(crate) fn broken_by_url(
+    url: &UrlSettings,
+    pool: &PoolOptions,
+    provenance: &[(&'static str, SettingSource)],
+) -> Option<Rejection> {
+    if url.pool.is_empty() {
+        return None;
+    }
+    let mut merged = pool.clone();
+    let mut from_url: Vec<(&'static str, &str)> = Vec::new();
+    for (field, value, param) in &url.pool {
+        let name = field.name();
+        let overridden = provenance
+            .iter()
+            .any(|(f, from)| *f == name && matches!(from, SettingSource::Override { .. }));
+        if !overridden {
+            set(&mut merged, *field, *value);
+            from_url.push((name, param));
+        }
+    }
+    let param_of = |field: &str| from_url.iter().find(|(n, _)| *n == field).map(|(_, p)| *p);
+    merged.broken_rules().into_iter().find_map(|rule| {
+        let (this, other) = rule.settings();
+        let (parameter, other) = match (param_of(this), param_of(other)) {
+            (Some(p), _) => (p, other),
+            (None, Some(p)) => (p, this),
+            (None, None) => return None,
+        };
+        let words = match param_of(other) {
+            Some(p) => format!("the URL's `{p}`"),
+            None => match provenance.iter().rev().find(|(f, _)| *f == other) {
+                Some((_, SettingSource::Override { var })) => format!("`{var}`"),
+                Some((_, SettingSource::Attribute)) => format!("the `{other}` attribute"),
+                _ => format!("the default `{other}`"),
+            },
+        };
+        Some(Rejection::PoolRuleBroken {
+            parameter: parameter.to_owned(),
+            other: words,
+            rule,
+        })
+    })
 }
 
 /// A session setting's name, as the report keeps it.

@@ -117,6 +117,37 @@ pub struct PoolOptions {
     pub migration_lock_wait: Duration,
 }
 
+impl PoolOptions {
+    /// The rules these settings break together, each once: whatever set
+    /// them, attributes, `DATABASE_*` overrides and URL parameters are
+    /// checked by this one function.
+    pub(crate) fn broken_rules(&self) -> Vec<crate::resolution::PoolRule> {
+        use crate::resolution::PoolRule;
+        let mut broken = Vec::new();
+        if self.min_connections > self.max_connections {
+            broken.push(PoolRule::MinAboveMax {
+                min: self.min_connections,
+                max: self.max_connections,
+            });
+        }
+        if let Some(max_lifetime) = self.max_lifetime {
+            if max_lifetime < self.connect_timeout {
+                broken.push(PoolRule::LifetimeBelowConnectTimeout {
+                    max_lifetime,
+                    connect_timeout: self.connect_timeout,
+                });
+            }
+            if self.lifetime_jitter >= max_lifetime {
+                broken.push(PoolRule::JitterNotBelowLifetime {
+                    jitter: self.lifetime_jitter,
+                    max_lifetime,
+                });
+            }
+        }
+        broken
+    }
+}
+
 impl Default for PoolOptions {
     fn default() -> Self {
         Self {

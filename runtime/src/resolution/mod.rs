@@ -14,6 +14,7 @@ mod error_kind;
 mod location;
 mod normalization;
 mod origin;
+mod pool_rule;
 mod reason;
 mod rejection;
 #[cfg(feature = "serde")]
@@ -32,6 +33,8 @@ pub use error_kind::DatabaseErrorKind;
 pub use location::{Candidate, CandidateKind, Location, Skip};
 pub use normalization::Normalization;
 pub use origin::{Absence, Origin};
+pub use pool_rule::PoolRule;
+pub(crate) use pool_rule::{LONGEST, MOST_CONNECTIONS};
 pub use reason::{FallbackReason, ReadError};
 pub use rejection::{Component, Rejection};
 pub use setting::{Setting, SettingSource};

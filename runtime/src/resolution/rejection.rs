@@ -176,6 +176,19 @@ pub enum Rejection {
         /// The spelling that says otherwise.
         second: String,
     },
+    /// Layer 5: a pool setting of the URL (`connection_limit`,
+    /// `pool_max_conn_lifetime`, ...) breaks a rule with another pool
+    /// setting: the rules attributes and `DATABASE_*` overrides keep too.
+    PoolRuleBroken {
+        /// The URL's parameter at fault.
+        parameter: String,
+        /// Where the other setting came from, in words: "the
+        /// `max_connections` attribute", "`DATABASE_CONNECT_TIMEOUT`", "the
+        /// default `connect_timeout`", another parameter.
+        other: String,
+        /// The rule.
+        rule: super::PoolRule,
+    },
     /// Layer 5: the sqlx driver's connect options refuse the URL.
     DriverRejected {
         /// The backend.
@@ -218,6 +231,7 @@ impl Rejection {
             | Self::ParameterValue { .. }
             | Self::ParameterRefused { .. }
             | Self::ParameterTwice { .. }
+            | Self::PoolRuleBroken { .. }
             | Self::TlsFile { .. } => 5,
             _ => 4,
         }
@@ -291,6 +305,11 @@ impl Rejection {
                 expected,
             } => format!("give `{parameter}` {expected}, or remove it"),
             Self::ParameterRefused { hint, .. } => (*hint).to_owned(),
+            Self::PoolRuleBroken { parameter, rule, .. } => format!(
+                "change `{parameter}` in the URL, or remove it: {} and {} keep the same rule wherever they are set (attribute, `DATABASE_*` override, URL)",
+                rule.settings().0,
+                rule.settings().1
+            ),
             Self::ParameterTwice { first, second } => format!(
                 "keep one of `{first}` and `{second}`: libpq, sqlx and other clients differ on which one wins"
             ),
@@ -390,6 +409,11 @@ impl fmt::Display for Rejection {
             Self::ParameterRefused { parameter, why, .. } => {
                 write!(f, "its `{parameter}` parameter cannot be honoured: {why}")
             }
+            Self::PoolRuleBroken {
+                parameter,
+                other,
+                rule,
+            } => rule.describe(f, &format!("its `{parameter}` parameter"), other),
             Self::ParameterTwice { first, second } if first == second => {
                 write!(f, "its `{first}` parameter is given twice, with different values")
             }

@@ -33,6 +33,11 @@ pub(super) fn error_kind<S: Serializer>(
     s.serialize_str(k.name())
 }
 
+/// A duration as its debug text (`1.5s`, `100ms`), as the settings show it.
+pub(super) fn duration<S: Serializer>(d: &core::time::Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(&format_args!("{d:?}"))
+}
+
 /// The OS error kind as Rust names it (`NotFound`, `PermissionDenied`).
 #[allow(clippy::trivially_copy_pass_by_ref, reason = "serde's signature")]
 pub(super) fn io_kind<S: Serializer>(k: &io::ErrorKind, s: S) -> Result<S::Ok, S::Error> {

@@ -32,6 +32,9 @@ pub(crate) struct Raw {
 }
 
 /// What a value is resolved for, besides the value.
+/// A check of the URL's pool settings against the others.
+pub(crate) type PoolRules<'a> = dyn Fn(&crate::url::params::UrlSettings) -> Option<Rejection> + 'a;
+
 pub(crate) struct Request<'a> {
     /// The name in messages, the resolution and logs.
     pub(crate) name: &'a str,
@@ -45,6 +48,9 @@ pub(crate) struct Request<'a> {
     pub(crate) source: &'a dyn Source,
     /// The directories the fallback candidates are built from.
     pub(crate) places: &'a Places,
+    /// Checks the URL's pool settings against the others (attributes,
+    /// overrides) by the pool's rules: a broken one rejects the URL.
+    pub(crate) pool_rules: Option<&'a PoolRules<'a>>,
 }
 
 /// A value that passed every layer.
@@ -144,6 +150,16 @@ pub(crate) fn resolve<'a>(raw: Raw, request: &Request<'a>) -> Result<Resolved<'a
                 // Strict mode accepts no missing protection.
                 Ok(accepted)
                     if let Some(rejection) = downgrade(&accepted.warnings).filter(|_| strict) =>
+                {
+                    FallbackReason::Rejected {
+                        var: supplied_by,
+                        rejection,
+                    }
+                }
+                Ok(accepted)
+                    if let Some(rejection) = request
+                        .pool_rules
+                        .and_then(|check| check(&accepted.settings)) =>
                 {
                     FallbackReason::Rejected {
                         var: supplied_by,

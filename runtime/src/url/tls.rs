@@ -131,7 +131,7 @@ impl Names {
 }
 
 /// The name the user wrote for PostgreSQL's root certificate.
-#[cfg(feature = "postgres")]
+#[cfg(all(feature = "postgres", feature = "tls", unix))]
 pub(super) fn root_parameter(url: &str) -> String {
     POSTGRES_NAMES.of(Role::Root, url)
 }

@@ -14,7 +14,7 @@ mod table;
 use core::time::Duration;
 
 use crate::Backend;
-use crate::resolution::{Rejection, Warning};
+use crate::resolution::{LONGEST, MOST_CONNECTIONS, Rejection, Warning};
 
 use Action::{Consumed, Downgrade, Driver, Only, Pool, Refused, Schema, Session, StartupOptions};
 use Unit::{Count, CountOrZero, GoDuration, Seconds};
@@ -217,25 +217,35 @@ fn refused(parameter: &str, why: &'static str, hint: &'static str) -> Rejection 
 impl Unit {
     fn expected(self) -> &'static str {
         match self {
-            Self::Count => "a whole number of at least 1",
-            Self::CountOrZero => "a whole number",
-            Self::Seconds => "a whole number of seconds, at least 1",
-            Self::GoDuration => "a duration such as 30s, 5m or 1h30m",
+            Self::Count => "a whole number from 1 to 10000",
+            Self::CountOrZero => "a whole number from 0 to 10000",
+            Self::Seconds => "a whole number of seconds from 1 to 604800 (a week)",
+            Self::GoDuration => "a duration such as 30s, 5m or 1h30m, at most 168h (a week)",
         }
     }
 }
 
+/// A pool setting's value: the same bounds as an attribute's and a
+/// `DATABASE_*` override's.
 fn parse(value: &str, unit: Unit) -> Option<PoolValue> {
     match unit {
-        Count => value.parse().ok().filter(|n| *n >= 1).map(PoolValue::Count),
-        CountOrZero => value.parse().ok().map(PoolValue::Count),
+        Count => value
+            .parse()
+            .ok()
+            .filter(|n| (1..=MOST_CONNECTIONS).contains(n))
+            .map(PoolValue::Count),
+        CountOrZero => value
+            .parse()
+            .ok()
+            .filter(|n| *n <= MOST_CONNECTIONS)
+            .map(PoolValue::Count),
         Seconds => value
             .parse::<u64>()
             .ok()
-            .filter(|n| *n >= 1)
+            .filter(|n| (1..=LONGEST.as_secs()).contains(n))
             .map(|n| PoolValue::Duration(Duration::from_secs(n))),
         GoDuration => go_duration(value)
-            .filter(|d| !d.is_zero())
+            .filter(|d| !d.is_zero() && *d <= LONGEST)
             .map(PoolValue::Duration),
     }
 }
