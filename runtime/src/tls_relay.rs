@@ -165,11 +165,43 @@ fn private_dir(n: usize) -> io::Result<PathBuf> {
     } else {
         base
     };
+    if n == 0 {
+        sweep(&base);
+    }
     let dir = base.join(name);
     // Left by an earlier process with the same id.
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::DirBuilder::new().mode(0o700).create(&dir)?;
     Ok(dir)
+}
+
+/// Removes the relay directories of processes that have ended (a process
+/// cannot remove its own on exit: the driver may connect until the last
+/// moment). Linux only, where `/proc` tells which processes run.
+fn sweep(base: &Path) {
+    use std::os::unix::fs::MetadataExt as _;
+    let Ok(me) = std::fs::metadata("/proc/self") else {
+        return;
+    };
+    let Ok(entries) = std::fs::read_dir(base) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix("dbsettings-tls-"))
+            .and_then(|rest| rest.split('-').next())
+            .and_then(|pid| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let ours = std::fs::symlink_metadata(entry.path())
+            .is_ok_and(|m| m.is_dir() && m.uid() == me.uid());
+        if ours && !Path::new("/proc").join(pid.to_string()).exists() {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
 }
 
 fn runtime() -> io::Result<&'static tokio::runtime::Handle> {
@@ -539,6 +571,26 @@ qd5kFKLO72XAYpsQAiB328XaeMc5LgQxUvZQEDpILimGT+f4rT1PubuHMbCNSw==
 
     fn store_len(pem: &str) -> usize {
         store(&Roots::Pem(pem.as_bytes().to_vec())).unwrap().len()
+    }
+
+    /// The directories of ended processes go; a running one's stay.
+    #[test]
+    fn ended_processes_relays_are_swept() {
+        let base = tempfile::tempdir().unwrap();
+        // Above Linux's largest process id: never running.
+        let gone = base.path().join("dbsettings-tls-4194999-0");
+        let mine = base
+            .path()
+            .join(format!("dbsettings-tls-{}-0", std::process::id()));
+        let other = base.path().join("something-else-4194999");
+        for d in [&gone, &mine, &other] {
+            std::fs::create_dir(d).unwrap();
+        }
+        sweep(base.path());
+        if Path::new("/proc/self").exists() {
+            assert!(!gone.exists());
+        }
+        assert!(mine.exists() && other.exists());
     }
 
     /// A refusal is read back as its cause, and nothing else is.
