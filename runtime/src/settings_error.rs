@@ -111,9 +111,9 @@ pub enum ProblemKind {
     PoolRuleBroken {
         /// The rule.
         rule: crate::resolution::PoolRule,
-        /// Where the other setting came from, in words (another variable,
-        /// "the `max_connections` attribute", "the default").
-        other: String,
+        /// Where each of the rule's two settings came from, in words (a
+        /// variable, "the `max_connections` attribute", "the default").
+        sources: Vec<String>,
     },
     /// The value (or the file's content) is not valid UTF-8.
     NotUnicode,
@@ -240,8 +240,9 @@ impl fmt::Display for Problem {
                 }
                 Ok(())
             }
-            ProblemKind::PoolRuleBroken { rule, other } => {
-                rule.describe(f, &format!("`{var}`"), other)
+            ProblemKind::PoolRuleBroken { rule, sources } => {
+                write!(f, "`{var}` breaks a rule of the pool settings: ")?;
+                rule.describe(f, &sources[0], &sources[1])
             }
             ProblemKind::NotUnicode => write!(f, "`{var}` is not valid UTF-8; set it to UTF-8 text"),
             ProblemKind::DotEnvSyntax { line: Some(n) } => write!(

@@ -111,7 +111,7 @@ pub(crate) fn route(trust: Trust) -> io::Result<PathBuf> {
     if let Some((_, dir)) = relays.iter().find(|(t, _)| **t == trust) {
         return Ok(dir.clone());
     }
-    let dir = private_dir(relays.len())?;
+    let dir = private_dir()?;
     let listener =
         std::os::unix::net::UnixListener::bind(dir.join(format!(".s.PGSQL.{}", trust.port)))?;
     listener.set_nonblocking(true)?;
@@ -155,9 +155,13 @@ pub(crate) fn kind_of(
     })
 }
 
-fn private_dir(n: usize) -> io::Result<PathBuf> {
+/// A new directory of this process's own, mode 0700, under a name no
+/// other process can know or take: created, never reused (`create` fails
+/// on a name that exists, and another is drawn), so no other process's
+/// relay, in this PID namespace or another sharing the temp directory, is
+/// ever removed or connected to.
+fn private_dir() -> io::Result<PathBuf> {
     use std::os::unix::fs::DirBuilderExt as _;
-    let name = format!("dbsettings-tls-{}-{n}", std::process::id());
     // A socket path has room for about 100 bytes.
     let base = std::env::temp_dir();
     let base = if base.as_os_str().len() > 60 {
@@ -165,41 +169,77 @@ fn private_dir(n: usize) -> io::Result<PathBuf> {
     } else {
         base
     };
-    if n == 0 {
-        sweep(&base);
+    sweep(&base);
+    for _ in 0..16 {
+        let dir = base.join(format!("dbsettings-tls-{:016x}", unpredictable()));
+        match std::fs::DirBuilder::new().mode(0o700).create(&dir) {
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+            made => return made.map(|()| dir),
+        }
     }
-    let dir = base.join(name);
-    // Left by an earlier process with the same id.
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::DirBuilder::new().mode(0o700).create(&dir)?;
-    Ok(dir)
+    Err(io::Error::other("no fresh directory for the TLS relay"))
 }
 
-/// Removes the relay directories of processes that have ended (a process
-/// cannot remove its own on exit: the driver may connect until the last
-/// moment). Linux only, where `/proc` tells which processes run.
+/// 64 bits no other process can guess: the standard library's per-process
+/// random hash keys, over the time and a counter.
+fn unpredictable() -> u64 {
+    use core::hash::{BuildHasher as _, Hasher as _};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNT: AtomicU64 = AtomicU64::new(0);
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(COUNT.fetch_add(1, Ordering::Relaxed));
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
+    h.write_u32(std::process::id());
+    h.finish()
+}
+
+/// How old a relay directory must be before [`sweep`] may judge it: a new
+/// one is made and its socket bound within moments.
+const SWEEP_AGE: Duration = Duration::from_mins(10);
+
+/// Removes the relay directories of ended processes, and only those: a
+/// directory of this user, older than [`SWEEP_AGE`], whose socket nobody
+/// listens on (a live relay listens until its process ends, whatever PID
+/// namespace it runs in). A process cannot remove its own on exit: the
+/// driver may connect until the last moment.
 fn sweep(base: &Path) {
     use std::os::unix::fs::MetadataExt as _;
-    let Ok(me) = std::fs::metadata("/proc/self") else {
-        return;
-    };
     let Ok(entries) = std::fs::read_dir(base) else {
         return;
     };
+    let uid = std::fs::metadata("/proc/self").ok().map(|m| m.uid());
     for entry in entries.flatten() {
         let name = entry.file_name();
-        let Some(pid) = name
+        if !name
             .to_str()
-            .and_then(|n| n.strip_prefix("dbsettings-tls-"))
-            .and_then(|rest| rest.split('-').next())
-            .and_then(|pid| pid.parse::<u32>().ok())
-        else {
+            .is_some_and(|n| n.starts_with("dbsettings-tls-"))
+        {
+            continue;
+        }
+        let path = entry.path();
+        let Ok(meta) = std::fs::symlink_metadata(&path) else {
             continue;
         };
-        let ours = std::fs::symlink_metadata(entry.path())
-            .is_ok_and(|m| m.is_dir() && m.uid() == me.uid());
-        if ours && !Path::new("/proc").join(pid.to_string()).exists() {
-            let _ = std::fs::remove_dir_all(entry.path());
+        let old = meta
+            .modified()
+            .ok()
+            .and_then(|m| m.elapsed().ok())
+            .is_some_and(|age| age > SWEEP_AGE);
+        if !meta.is_dir() || !old || uid.is_some_and(|u| u != meta.uid()) {
+            continue;
+        }
+        let sockets: Vec<PathBuf> = std::fs::read_dir(&path)
+            .map(|d| d.flatten().map(|e| e.path()).collect())
+            .unwrap_or_default();
+        let listened = sockets
+            .iter()
+            .any(|s| std::os::unix::net::UnixStream::connect(s).is_ok());
+        if !listened {
+            let _ = std::fs::remove_dir_all(&path);
         }
     }
 }
@@ -573,24 +613,41 @@ qd5kFKLO72XAYpsQAiB328XaeMc5LgQxUvZQEDpILimGT+f4rT1PubuHMbCNSw==
         store(&Roots::Pem(pem.as_bytes().to_vec())).unwrap().len()
     }
 
-    /// The directories of ended processes go; a running one's stay.
+    /// A directory nobody listens in goes once it is old; a live relay's,
+    /// a young one and others stay.
     #[test]
-    fn ended_processes_relays_are_swept() {
+    fn only_dead_relays_are_swept() {
         let base = tempfile::tempdir().unwrap();
-        // Above Linux's largest process id: never running.
-        let gone = base.path().join("dbsettings-tls-4194999-0");
-        let mine = base
-            .path()
-            .join(format!("dbsettings-tls-{}-0", std::process::id()));
-        let other = base.path().join("something-else-4194999");
-        for d in [&gone, &mine, &other] {
+        let dead = base.path().join("dbsettings-tls-dead");
+        let live = base.path().join("dbsettings-tls-live");
+        let young = base.path().join("dbsettings-tls-young");
+        let other = base.path().join("something-else");
+        for d in [&dead, &live, &young, &other] {
             std::fs::create_dir(d).unwrap();
         }
-        sweep(base.path());
-        if Path::new("/proc/self").exists() {
-            assert!(!gone.exists());
+        std::fs::write(dead.join(".s.PGSQL.5432"), "").unwrap();
+        let _listener = std::os::unix::net::UnixListener::bind(live.join(".s.PGSQL.5432")).unwrap();
+        let old = std::time::SystemTime::now() - SWEEP_AGE * 2;
+        for d in [&dead, &live, &other] {
+            std::fs::File::open(d).unwrap().set_modified(old).unwrap();
         }
-        assert!(mine.exists() && other.exists());
+        sweep(base.path());
+        assert!(!dead.exists());
+        assert!(live.exists() && young.exists() && other.exists());
+    }
+
+    /// Each relay has a directory of its own, under a name no other
+    /// process can predict.
+    #[test]
+    fn relay_directories_are_fresh_and_private() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let a = private_dir().unwrap();
+        let b = private_dir().unwrap();
+        assert_ne!(a, b);
+        let mode = std::fs::metadata(&a).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700);
+        let _ = std::fs::remove_dir(a);
+        let _ = std::fs::remove_dir(b);
     }
 
     /// A refusal is read back as its cause, and nothing else is.

@@ -47,15 +47,21 @@ fn a_urls_pool_settings_keep_the_rules_the_others_keep() {
         r,
         Rejection::PoolRuleBroken {
             parameter: "pool_max_conn_lifetime".into(),
-            other: "the default `connect_timeout`".into(),
             rule: PoolRule::LifetimeBelowConnectTimeout {
                 max_lifetime: std::time::Duration::from_millis(1),
                 connect_timeout: std::time::Duration::from_secs(5),
             },
+            sources: vec![
+                "the URL's `pool_max_conn_lifetime`".into(),
+                "the default".into()
+            ],
         },
         "{text}"
     );
-    assert!(text.contains("shorter than the connect timeout"), "{text}");
+    assert!(
+        text.contains("the connections' lifetime (1ms, the URL's `pool_max_conn_lifetime`) is shorter than the connect timeout (5s, the default)"),
+        "{text}"
+    );
     assert!(text.contains("hint"), "{text}");
 
     // The minimum above the maximum, both from the URL: sqlx kept fewer,
@@ -67,8 +73,8 @@ fn a_urls_pool_settings_keep_the_rules_the_others_keep() {
     .unwrap();
     let (r, text) = rejection(&s.database_url);
     assert!(
-        matches!(&r, Rejection::PoolRuleBroken { parameter, other, rule: PoolRule::MinAboveMax { min: 5, max: 2 } }
-            if parameter == "pool_min_conns" && other == "the URL's `connection_limit`"),
+        matches!(&r, Rejection::PoolRuleBroken { parameter, sources, rule: PoolRule::MinAboveMax { min: 5, max: 2 } }
+            if parameter == "pool_min_conns" && sources[1] == "the URL's `connection_limit`"),
         "{r:?}"
     );
     assert!(text.contains("more than the maximum of 2"), "{text}");
@@ -77,17 +83,32 @@ fn a_urls_pool_settings_keep_the_rules_the_others_keep() {
     let s = Sized::from_vars([("DATABASE_URL", format!("{URL}?pool_min_conns=5"))]).unwrap();
     let (r, _) = rejection(&s.database_url);
     assert!(
-        matches!(&r, Rejection::PoolRuleBroken { other, .. } if other == "the `max_connections` attribute"),
+        matches!(&r, Rejection::PoolRuleBroken { sources, .. } if sources[1] == "the `max_connections` attribute"),
         "{r:?}"
     );
     let s =
         Sized::from_vars([("DATABASE_URL", format!("{URL}?pool_max_conn_lifetime=9s"))]).unwrap();
     let (r, _) = rejection(&s.database_url);
     assert!(
-        matches!(&r, Rejection::PoolRuleBroken { other, .. } if other == "the `connect_timeout` attribute"),
+        matches!(&r, Rejection::PoolRuleBroken { sources, .. } if sources[1] == "the `connect_timeout` attribute"),
         "{r:?}"
     );
 
+    // What keeps the rules is accepted.
+    let s = Settings::from_vars([(
+        "DATABASE_URL",
+        format!("{URL}?pool_min_conns=2&connection_limit=5&pool_max_conn_lifetime=10m"),
+    )])
+    .unwrap();
+    assert!(
+        !s.database_url.is_fallback(),
+        "{}",
+        s.database_url.resolution()
+    );
+}
+
+#[test]
+fn a_urls_settings_and_the_overrides_are_checked_together() {
     // Against an override: named as the variable.
     let s = Settings::from_vars([
         ("DATABASE_URL", format!("{URL}?pool_min_conns=5")),
@@ -96,7 +117,7 @@ fn a_urls_pool_settings_keep_the_rules_the_others_keep() {
     .unwrap();
     let (r, _) = rejection(&s.database_url);
     assert!(
-        matches!(&r, Rejection::PoolRuleBroken { other, .. } if other == "`DATABASE_MAX_CONNECTIONS`"),
+        matches!(&r, Rejection::PoolRuleBroken { sources, .. } if sources[1] == "`DATABASE_MAX_CONNECTIONS`"),
         "{r:?}"
     );
     // An override wins over the URL's parameter: no rule is broken by a
@@ -112,16 +133,42 @@ fn a_urls_pool_settings_keep_the_rules_the_others_keep() {
         s.database_url.resolution()
     );
 
-    // What keeps the rules is accepted.
-    let s = Settings::from_vars([(
-        "DATABASE_URL",
-        format!("{URL}?pool_min_conns=2&connection_limit=5&pool_max_conn_lifetime=10m"),
-    )])
+    // The URL's lifetime against an override's jitter: the jitter is not
+    // cut to fit, the rule is broken (as with both from overrides).
+    let s = Settings::from_vars([
+        ("DATABASE_URL", format!("{URL}?pool_max_conn_lifetime=10s")),
+        ("DATABASE_LIFETIME_JITTER", "1m".to_owned()),
+    ])
+    .unwrap();
+    let (r, _) = rejection(&s.database_url);
+    assert!(
+        matches!(&r, Rejection::PoolRuleBroken { rule: PoolRule::JitterNotBelowLifetime { .. }, sources, .. }
+            if sources[0] == "`DATABASE_LIFETIME_JITTER`" && sources[1] == "the URL's `pool_max_conn_lifetime`"),
+        "{r:?}"
+    );
+    // An override checked against the URL's value, not the default it
+    // replaces: a 1 h connect timeout with the URL's 2 h lifetime is fine.
+    let s = Settings::from_vars([
+        ("DATABASE_URL", format!("{URL}?pool_max_conn_lifetime=2h")),
+        ("DATABASE_CONNECT_TIMEOUT", "1h".to_owned()),
+    ])
     .unwrap();
     assert!(
         !s.database_url.is_fallback(),
         "{}",
         s.database_url.resolution()
+    );
+    // ... and against the default when the URL says nothing: an error
+    // naming the override, the default named as the other.
+    let err = Settings::from_vars([
+        ("DATABASE_URL", URL.to_owned()),
+        ("DATABASE_CONNECT_TIMEOUT", "1h".to_owned()),
+    ])
+    .unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("the connections' lifetime (1800s, the default) is shorter than the connect timeout (3600s, `DATABASE_CONNECT_TIMEOUT`)"),
+        "{text}"
     );
 }
 
@@ -175,7 +222,7 @@ fn every_source_keeps_the_same_bounds() {
     .unwrap_err();
     let text = err.to_string();
     assert!(
-        text.contains("`DATABASE_MIN_CONNECTIONS` makes the minimum of 5 connections more than the maximum of 2 (`DATABASE_MAX_CONNECTIONS`)"),
+        text.contains("the minimum of 5 connections (`DATABASE_MIN_CONNECTIONS`) is more than the maximum of 2 (`DATABASE_MAX_CONNECTIONS`)"),
         "{text}"
     );
 }

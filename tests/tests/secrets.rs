@@ -167,6 +167,36 @@ async fn a_password_that_is_also_the_database_name_is_hidden_everywhere() {
     assert!(!logs.text().contains("Hunter2Secret"), "{}", logs.text());
 }
 
+/// A password that is one of the hosts (or a port) of a multi-host URL is
+/// hidden in the hosts the resolution lists as in the URL as shown: no
+/// output shows what another hides, so none can be read against another.
+#[test]
+fn a_password_that_is_a_host_is_hidden_in_the_host_list_too() {
+    for (url, secret) in [
+        (
+            "postgresql://w7:dbhost7@127.0.0.1:1,dbhost7:5491/nodb",
+            "dbhost7",
+        ),
+        (
+            "postgresql://w3:5491@127.0.0.1:1,localhost:5491/nodb",
+            "5491",
+        ),
+    ] {
+        let s = load(url);
+        let resolution = s.database_url.resolution();
+        let json = serde_json::to_string(resolution).unwrap();
+        let all = format!(
+            "{}\n{resolution}\n{json}\n{:?}",
+            s.database_url, s.database_url
+        );
+        let shown = all
+            .split(|c: char| !c.is_alphanumeric())
+            .any(|w| w == secret);
+        assert!(!shown, "`{secret}` shown: {all}");
+        assert!(all.contains("****"), "{all}");
+    }
+}
+
 /// `sqlite://admin:S3cret@localhost/app.db`: SQLite has no users; the URL
 /// is rejected saying so, and nothing of its user info is shown anywhere.
 #[tokio::test]
@@ -177,6 +207,9 @@ async fn an_sqlite_url_with_user_info_is_rejected_showing_none_of_it() {
         "sqlite://admin:S3cret@localhost/app.db",
         "sqlite://S3cret@localhost/app.db",
         "sqlite://admin:S3cret@/app.db?mode=rwc",
+        "sqlite:admin:S3cret@app.db",
+        "sqlite:///admin:S3cret@localhost/app.db",
+        "sqlite://./admin:S3cret@app.db",
     ] {
         let vars = [
             ("DATABASE_URL", url.to_owned()),

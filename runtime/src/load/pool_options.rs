@@ -222,11 +222,9 @@ pub(crate) fn resolve(
     if let Some(Parsed::Duration(d)) = read("CREDENTIALS_POLL", bound) {
         o.credentials_poll = d;
     }
-    let lifetime_set = read("MAX_LIFETIME", dur).map(|p| {
-        if let Parsed::Duration(d) = p {
-            o.max_lifetime = (!d.is_zero()).then_some(d);
-        }
-    });
+    if let Some(Parsed::Duration(d)) = read("MAX_LIFETIME", dur) {
+        o.max_lifetime = (!d.is_zero()).then_some(d);
+    }
     let jitter_set = read("LIFETIME_JITTER", dur).map(|p| {
         if let Parsed::Duration(d) = p {
             o.lifetime_jitter = d;
@@ -256,43 +254,6 @@ pub(crate) fn resolve(
             var: source.name(&var),
         });
     }
-    // The rules two settings keep together, checked by the one function
-    // URL parameters are checked by too; blamed on an override that took
-    // part (the attributes alone are checked at compile time).
-    let set = Overrides {
-        lifetime: lifetime_set.is_some(),
-        jitter: jitter_set.is_some(),
-    };
-    for rule in o.broken_rules() {
-        let (this, other) = rule.settings();
-        let var_of = |field: &str| source.name(&name(&field.to_ascii_uppercase()));
-        let overridden = |field: &str| match field {
-            "max_lifetime" => set.lifetime,
-            "lifetime_jitter" => set.jitter,
-            f => matches!(
-                source::lookup(source, &[name(&f.to_ascii_uppercase()).as_str()]),
-                Lookup::Found(_)
-            ),
-        };
-        let (blamed, unblamed) = if overridden(this) {
-            (this, other)
-        } else if overridden(other) {
-            (other, this)
-        } else {
-            continue;
-        };
-        let words = if overridden(unblamed) {
-            format!("`{}`", var_of(unblamed))
-        } else if spec.given(unblamed) {
-            format!("the `{unblamed}` attribute")
-        } else {
-            format!("the default `{unblamed}`")
-        };
-        problems.push(Problem::new(
-            &var_of(blamed),
-            ProblemKind::PoolRuleBroken { rule, other: words },
-        ));
-    }
     if problems.is_empty() {
         Ok(o)
     } else {
@@ -300,25 +261,36 @@ pub(crate) fn resolve(
     }
 }
 
-impl PoolSpec {
-    /// Whether the attribute of the pool option `field` was given.
-    fn given(&self, field: &str) -> bool {
-        match field {
-            "max_connections" => self.max_connections.is_some(),
-            "min_connections" => self.min_connections.is_some(),
-            "connect_timeout" => self.connect_timeout_ms.is_some(),
-            "max_lifetime" => self.max_lifetime_ms.is_some(),
-            "lifetime_jitter" => self.lifetime_jitter_ms.is_some(),
-            _ => false,
-        }
-    }
-}
-
-/// Which of the lifetime overrides were set.
-#[derive(Clone, Copy)]
-struct Overrides {
-    lifetime: bool,
-    jitter: bool,
+/// The rules of the pool settings broken with an override taking part,
+/// once the URL's settings (if any) are merged: an error naming the
+/// override (the attributes alone are checked at compile time, and a URL's
+/// parameter taking part rejects the URL instead).
+pub(crate) fn override_problems(
+    pool: &PoolOptions,
+    url: Option<&crate::url::params::UrlSettings>,
+    provenance: &[(&'static str, SettingSource)],
+) -> Vec<Problem> {
+    super::url_settings::broken(pool, url, provenance)
+        .into_iter()
+        .filter(|b| {
+            !b.sources
+                .iter()
+                .any(|s| matches!(s, Some(SettingSource::Parameter { .. })))
+        })
+        .filter_map(|b| {
+            let var = b.sources.iter().find_map(|s| match s {
+                Some(SettingSource::Override { var }) => Some(var.clone()),
+                _ => None,
+            })?;
+            Some(Problem::new(
+                &var,
+                ProblemKind::PoolRuleBroken {
+                    sources: b.words(),
+                    rule: b.rule,
+                },
+            ))
+        })
+        .collect()
 }
 
 /// Which of the pool settings a URL parameter may also set came from an
@@ -330,7 +302,7 @@ pub(crate) fn provenance(
     source: &dyn Source,
 ) -> Vec<(&'static str, SettingSource)> {
     let prefix = override_prefix(url_var);
-    let fields: [(&str, &str, bool); 6] = [
+    let fields: [(&str, &str, bool); 7] = [
         (
             "max_connections",
             "MAX_CONNECTIONS",
@@ -360,6 +332,11 @@ pub(crate) fn provenance(
             "max_lifetime",
             "MAX_LIFETIME",
             spec.max_lifetime_ms.is_some(),
+        ),
+        (
+            "lifetime_jitter",
+            "LIFETIME_JITTER",
+            spec.lifetime_jitter_ms.is_some(),
         ),
     ];
     let mut from = Vec::new();

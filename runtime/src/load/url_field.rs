@@ -119,6 +119,11 @@ pub(crate) fn finish(
         }
         Ok(Resolved::Accepted(accepted)) => {
             let pool = beside.pool?;
+            let settings = Some(&accepted.accepted.settings);
+            let problems = pool_options::override_problems(&pool, settings, &beside.provenance);
+            if !problems.is_empty() {
+                return Err(problems);
+            }
             primary_url(
                 *accepted,
                 pool,
@@ -127,7 +132,14 @@ pub(crate) fn finish(
                 (beside.replica, beside.direct),
             )
         }
-        Ok(Resolved::Fallback(fallback)) => fallback_url(*fallback, beside.pool?, request.name),
+        Ok(Resolved::Fallback(fallback)) => {
+            let pool = beside.pool?;
+            let problems = pool_options::override_problems(&pool, None, &beside.provenance);
+            if !problems.is_empty() {
+                return Err(problems);
+            }
+            fallback_url(*fallback, pool, request.name)
+        }
     };
     crate::log::resolved(request.name, url.redacted_url(), url.resolution());
     Ok(url)

@@ -5,7 +5,7 @@
 //! came from and what it won over.
 
 use crate::PoolOptions;
-use crate::resolution::{Rejection, Setting, SettingSource};
+use crate::resolution::{PoolRule, Rejection, Setting, SettingSource};
 use crate::url::ConnectOptions;
 use crate::url::params::{PoolField, PoolValue, UrlSettings};
 use crate::url::redact::Secrets;
@@ -47,7 +47,8 @@ pub(crate) fn apply(
             });
             continue;
         }
-        set(pool, field, value);
+        let jitter_given = provenance.iter().any(|(f, _)| *f == "lifetime_jitter");
+        set(pool, field, value, jitter_given);
         report.push(Setting {
             name,
             value: current(pool, field),
@@ -117,10 +118,76 @@ pub(crate) fn apply(
     (report, Vec::new())
 }
 
-/// The first pool rule the URL's pool settings break with the others
-/// (attributes, overrides, defaults), checked by the function that checks
-/// those (`PoolOptions::broken_rules`): the URL's rejection, naming its
-/// parameter. An override wins over the URL's parameter, as in `apply`.
+/// A pool rule broken, with where each of its two settings came from
+/// (`None`: the default).
+pub(crate) struct Broken {
+    pub(crate) rule: PoolRule,
+    pub(crate) sources: [Option<SettingSource>; 2],
+}
+
+impl Broken {
+    /// The sources in words, for the messages.
+    pub(crate) fn words(&self) -> Vec<String> {
+        let (a, b) = self.rule.settings();
+        let say = |field: &str, from: &Option<SettingSource>| match from {
+            Some(SettingSource::Parameter { name }) => format!("the URL's `{name}`"),
+            Some(SettingSource::Override { var }) => format!("`{var}`"),
+            Some(SettingSource::Attribute) => format!("the `{field}` attribute"),
+            None => "the default".to_owned(),
+        };
+        vec![say(a, &self.sources[0]), say(b, &self.sources[1])]
+    }
+}
+
+/// The rules the pool settings break once the URL's (if any) are merged
+/// into `pool` (an override wins over the URL's parameter, as in
+/// `apply`), each with its settings' sources: the one check of the pool
+/// settings, whatever set them (`PoolOptions::broken_rules`).
+pub(crate) fn broken(
+    pool: &PoolOptions,
+    url: Option<&UrlSettings>,
+    provenance: &[(&'static str, SettingSource)],
+) -> Vec<Broken> {
+    let mut merged = pool.clone();
+    let mut from_url: Vec<(&'static str, String)> = Vec::new();
+    let jitter_given = provenance.iter().any(|(f, _)| *f == "lifetime_jitter");
+    for (field, value, param) in url.map_or(&[][..], |u| &u.pool[..]) {
+        let name = field.name();
+        let overridden = provenance
+            .iter()
+            .any(|(f, from)| *f == name && matches!(from, SettingSource::Override { .. }));
+        if !overridden {
+            set(&mut merged, *field, *value, jitter_given);
+            from_url.retain(|(n, _)| *n != name);
+            from_url.push((name, param.clone()));
+        }
+    }
+    let source_of = |field: &str| {
+        from_url
+            .iter()
+            .find(|(n, _)| *n == field)
+            .map(|(_, p)| SettingSource::Parameter { name: p.clone() })
+            .or_else(|| {
+                provenance
+                    .iter()
+                    .rev()
+                    .find(|(f, _)| *f == field)
+                    .map(|(_, from)| from.clone())
+            })
+    };
+    merged
+        .broken_rules()
+        .into_iter()
+        .map(|rule| {
+            let (a, b) = rule.settings();
+            let sources = [source_of(a), source_of(b)];
+            Broken { rule, sources }
+        })
+        .collect()
+}
+
+/// The first pool rule the URL's parameters take part in breaking: the
+/// URL's rejection, naming the parameter.
 pub(crate) fn broken_by_url(
     url: &UrlSettings,
     pool: &PoolOptions,
@@ -129,40 +196,19 @@ pub(crate) fn broken_by_url(
     if url.pool.is_empty() {
         return None;
     }
-    let mut merged = pool.clone();
-    let mut from_url: Vec<(&'static str, &str)> = Vec::new();
-    for (field, value, param) in &url.pool {
-        let name = field.name();
-        let overridden = provenance
-            .iter()
-            .any(|(f, from)| *f == name && matches!(from, SettingSource::Override { .. }));
-        if !overridden {
-            set(&mut merged, *field, *value);
-            from_url.push((name, param));
-        }
-    }
-    let param_of = |field: &str| from_url.iter().find(|(n, _)| *n == field).map(|(_, p)| *p);
-    merged.broken_rules().into_iter().find_map(|rule| {
-        let (this, other) = rule.settings();
-        let (parameter, other) = match (param_of(this), param_of(other)) {
-            (Some(p), _) => (p, other),
-            (None, Some(p)) => (p, this),
-            (None, None) => return None,
-        };
-        let words = match param_of(other) {
-            Some(p) => format!("the URL's `{p}`"),
-            None => match provenance.iter().rev().find(|(f, _)| *f == other) {
-                Some((_, SettingSource::Override { var })) => format!("`{var}`"),
-                Some((_, SettingSource::Attribute)) => format!("the `{other}` attribute"),
-                _ => format!("the default `{other}`"),
-            },
-        };
-        Some(Rejection::PoolRuleBroken {
-            parameter: parameter.to_owned(),
-            other: words,
-            rule,
+    broken(pool, Some(url), provenance)
+        .into_iter()
+        .find_map(|b| {
+            let parameter = b.sources.iter().find_map(|s| match s {
+                Some(SettingSource::Parameter { name }) => Some(name.clone()),
+                _ => None,
+            })?;
+            Some(Rejection::PoolRuleBroken {
+                parameter,
+                sources: b.words(),
+                rule: b.rule,
+            })
         })
-    })
 }
 
 /// A session setting's name, as the report keeps it.
@@ -175,7 +221,9 @@ fn static_name(name: &str) -> &'static str {
     }
 }
 
-fn set(pool: &mut PoolOptions, field: PoolField, value: PoolValue) {
+/// `field` set to `value`; a lifetime keeps the jitter inside it (a tenth
+/// of it) unless the jitter was given (then the rule says it does not fit).
+fn set(pool: &mut PoolOptions, field: PoolField, value: PoolValue, jitter_given: bool) {
     match (field, value) {
         (PoolField::MaxConnections, PoolValue::Count(n)) => pool.max_connections = n,
         (PoolField::MinConnections, PoolValue::Count(n)) => pool.min_connections = n,
@@ -186,7 +234,7 @@ fn set(pool: &mut PoolOptions, field: PoolField, value: PoolValue) {
             pool.max_lifetime = Some(d);
             // The spread stays inside the lifetime: a tenth of it when
             // what was set does not fit.
-            if pool.lifetime_jitter >= d {
+            if pool.lifetime_jitter >= d && !jitter_given {
                 pool.lifetime_jitter = d / 10;
             }
         }
@@ -210,6 +258,7 @@ fn shown(pool: &PoolOptions, name: &str) -> String {
         "max_lifetime" => pool
             .max_lifetime
             .map_or_else(|| "none".to_owned(), |d| format!("{d:?}")),
+        "lifetime_jitter" => format!("{:?}", pool.lifetime_jitter),
         _ => String::new(),
     }
 }

@@ -65,32 +65,33 @@ impl PoolRule {
         }
     }
 
-    /// What is wrong and what to do, with `this` naming where the setting
-    /// at fault came from and `other` where the other one did.
+    /// What is wrong and what to do, with `first` and `second` saying
+    /// where the two settings (in the order of [`settings`](Self::settings))
+    /// came from.
     pub(crate) fn describe(
         &self,
         f: &mut fmt::Formatter<'_>,
-        this: &str,
-        other: &str,
+        first: &str,
+        second: &str,
     ) -> fmt::Result {
         match self {
             Self::MinAboveMax { min, max } => write!(
                 f,
-                "{this} makes the minimum of {min} connections more than the maximum of {max} ({other}): the pool would keep fewer than asked; lower the minimum or raise the maximum"
+                "the minimum of {min} connections ({first}) is more than the maximum of {max} ({second}): the pool would keep fewer than asked; lower the minimum or raise the maximum"
             ),
             Self::LifetimeBelowConnectTimeout {
                 max_lifetime,
                 connect_timeout,
             } => write!(
                 f,
-                "{this} makes the connections' lifetime ({max_lifetime:?}) shorter than the connect timeout ({connect_timeout:?}, {other}): connections would be retired as soon as they are made; raise the lifetime (`0` keeps connections) or lower the timeout"
+                "the connections' lifetime ({max_lifetime:?}, {first}) is shorter than the connect timeout ({connect_timeout:?}, {second}): connections would be retired as soon as they are made; raise the lifetime (`0` keeps connections) or lower the timeout"
             ),
             Self::JitterNotBelowLifetime {
                 jitter,
                 max_lifetime,
             } => write!(
                 f,
-                "{this} makes the lifetime jitter ({jitter:?}) no shorter than the lifetime ({max_lifetime:?}, {other}): a connection could be retired as soon as it is made; lower the jitter or raise the lifetime"
+                "the lifetime jitter ({jitter:?}, {first}) is no shorter than the lifetime ({max_lifetime:?}, {second}): a connection could be retired as soon as it is made; lower the jitter or raise the lifetime"
             ),
         }
     }

@@ -182,12 +182,13 @@ pub enum Rejection {
     PoolRuleBroken {
         /// The URL's parameter at fault.
         parameter: String,
-        /// Where the other setting came from, in words: "the
-        /// `max_connections` attribute", "`DATABASE_CONNECT_TIMEOUT`", "the
-        /// default `connect_timeout`", another parameter.
-        other: String,
         /// The rule.
         rule: super::PoolRule,
+        /// Where each of the rule's two settings (in the order of
+        /// [`PoolRule::settings`](super::PoolRule::settings)) came from, in
+        /// words: "the URL's `connection_limit`", "`DATABASE_CONNECT_TIMEOUT`",
+        /// "the `max_connections` attribute", "the default".
+        sources: Vec<String>,
     },
     /// Layer 5: the sqlx driver's connect options refuse the URL.
     DriverRejected {
@@ -293,7 +294,7 @@ impl Rejection {
                 "write `%` as `%25`; an escape is `%` and two hexadecimal digits".into()
             }
             Self::MissingPath => "name a file, as in sqlite:app.db, or use sqlite::memory:".into(),
-            Self::SqliteUserInfo => "remove the `user:password@host` part and name the file, as in sqlite://data/app.db (an SQLite database's only access control is its file's permissions); or use the server's scheme (postgresql://, mysql://) if a server was meant".into(),
+            Self::SqliteUserInfo => "remove the `user:password@host` part and name the file, as in sqlite://data/app.db (an SQLite database's only access control is its file's permissions); write a file name's own `@` as `%40`; or use the server's scheme (postgresql://, mysql://) if a server was meant".into(),
             Self::MalformedQuery => "write parameters as ?name=value&name=value; percent-encode `?` in a password as `%3F`".into(),
             Self::DatabaseName => "name one database, as in postgresql://host/dbname; percent-encode `/` in a password as `%2F`".into(),
             Self::DriverRejected {
@@ -409,11 +410,10 @@ impl fmt::Display for Rejection {
             Self::ParameterRefused { parameter, why, .. } => {
                 write!(f, "its `{parameter}` parameter cannot be honoured: {why}")
             }
-            Self::PoolRuleBroken {
-                parameter,
-                other,
-                rule,
-            } => rule.describe(f, &format!("its `{parameter}` parameter"), other),
+            Self::PoolRuleBroken { rule, sources, .. } => {
+                f.write_str("its pool settings break a rule: ")?;
+                rule.describe(f, &sources[0], &sources[1])
+            }
             Self::ParameterTwice { first, second } if first == second => {
                 write!(f, "its `{first}` parameter is given twice, with different values")
             }

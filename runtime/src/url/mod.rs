@@ -81,6 +81,9 @@ pub(crate) struct Targets {
     pub(crate) random: bool,
     /// The port of a host listed without one (`PGPORT`, else 5432).
     pub(crate) default_port: u16,
+    /// The URL's secrets: a host or port that is the password is hidden
+    /// here as in the URL as shown.
+    pub(crate) secrets: redact::Secrets,
 }
 
 impl Targets {
@@ -100,7 +103,10 @@ impl Targets {
                 } else {
                     h.clone()
                 };
-                p.map_or(h.clone(), |p| format!("{h}:{p}"))
+                let h = self.secrets.hide_components(&h);
+                p.map_or(h.clone(), |p| {
+                    format!("{h}:{}", self.secrets.hide_components(&p.to_string()))
+                })
             })
             .collect()
     }
@@ -172,6 +178,7 @@ fn validate(s: String, places: &Places, source: &dyn Source) -> Result<Accepted,
                 attrs: list.attrs,
                 random: list.random,
                 default_port,
+                secrets: redact::Secrets::of_url(&s),
             };
             None
         }
@@ -298,8 +305,18 @@ mod tests {
         ] {
             assert_eq!(rejection(url), Rejection::SqliteUserInfo, "{url}");
         }
-        // An `@` further along the path is a file name's.
-        assert!(run("sqlite://data/me@home.db").outcome.is_ok());
+        for url in [
+            "sqlite:admin:S3cret@localhost/app.db",
+            "sqlite:admin:S3cret@app.db",
+            "sqlite:///admin:S3cret@localhost/app.db",
+            "sqlite:////abs/admin:S3cret@x.db",
+            "sqlite://./admin:S3cret@app.db",
+            "sqlite://data/me@home.db",
+        ] {
+            assert_eq!(rejection(url), Rejection::SqliteUserInfo, "{url}");
+        }
+        // A file name's `@`, encoded.
+        assert!(run("sqlite://data/me%40home.db").outcome.is_ok());
         assert!(matches!(
             rejection("sqlite:x.db?journal=wal"),
             Rejection::DriverRejected { parameter: Some(p), .. } if p == "journal"

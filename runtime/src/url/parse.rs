@@ -214,17 +214,13 @@ pub(super) fn sqlite_location(s: &str, cwd: &Path) -> Result<Location, Rejection
         return Ok(Location::Memory);
     }
     let body = s.strip_prefix("sqlite:").unwrap_or(s);
-    let authority = body.strip_prefix("//");
-    let body = authority.unwrap_or(body);
+    let body = body.strip_prefix("//").unwrap_or(body);
     let path = body.split_once('?').map_or(body, |(p, _)| p);
-    // `sqlite://user:password@host/app.db`: the driver would open
-    // `user:password@host/app.db` as a relative path, and show it.
-    if authority.is_some()
-        && path
-            .split('/')
-            .next()
-            .is_some_and(|first| first.contains('@'))
-    {
+    // `sqlite://user:password@host/app.db`, `sqlite:admin:pw@app.db`: the
+    // driver would open `user:password@host/app.db` as a path, and every
+    // output would show it (the URL as shown hides up to the `@`, as in any
+    // URL). A file name that holds `@` is written `%40`.
+    if path.contains('@') {
         return Err(Rejection::SqliteUserInfo);
     }
     if path.is_empty() {

@@ -357,7 +357,7 @@ impl Secrets {
 
     /// `text` (hosts, ports and the path of a URL) with each component
     /// that is a part holding a password hidden.
-    fn hide_components(&self, text: &str) -> String {
+    pub(crate) fn hide_components(&self, text: &str) -> String {
         if self.held.is_empty() {
             return text.to_owned();
         }
