@@ -241,6 +241,9 @@ pub mod migrations {
 /// Credentials from a provider (an IAM token, a vault lease):
 /// [`Database::set_credentials_provider`].
 pub mod credentials {
+    /// AWS RDS and Aurora IAM authentication tokens (feature `rds-iam`).
+    #[cfg(feature = "rds-iam")]
+    pub use crate::pool::{AwsCredentials, RdsIam};
     pub use crate::pool::{Credential, ProviderError};
 }
 /// The sqlx this crate is built on, re-exported so users need no second

@@ -294,7 +294,8 @@ impl Cluster {
         Ok(c)
     }
 
-    fn data(&self) -> PathBuf {
+    /// The cluster's data directory (`pg_hba.conf`, `postgresql.conf`).
+    pub fn data(&self) -> PathBuf {
         self.dir.path().join("data")
     }
 

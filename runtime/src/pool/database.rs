@@ -217,6 +217,51 @@ impl Database {
             .set_provider(credentials::provider(provider))
     }
 
+    /// Where and as whom the server URL logs in, and whether its TLS mode
+    /// requires TLS: what a token for it is signed for.
+    #[cfg(feature = "rds-iam")]
+    pub(crate) fn login(&self) -> Option<crate::pool::rds_iam::Login> {
+        use crate::url::ConnectOptions;
+        let connect = self.inner.connector.runtime.connect.as_ref().ok()?;
+        match connect {
+            #[cfg(feature = "postgres")]
+            ConnectOptions::Postgres(o) => {
+                use sqlx::postgres::PgSslMode as M;
+                // Behind dbsettings' TLS relay, sqlx's own mode is
+                // `disable`; the relay's is the URL's.
+                #[cfg(all(feature = "tls", unix))]
+                let relayed = o
+                    .get_socket()
+                    .and_then(|d| crate::tls_relay::trust_of(d))
+                    .is_some_and(|t| t.required);
+                #[cfg(not(all(feature = "tls", unix)))]
+                let relayed = false;
+                Some(crate::pool::rds_iam::Login {
+                    host: o.get_host().to_owned(),
+                    port: o.get_port(),
+                    user: o.get_username().to_owned(),
+                    tls_required: relayed
+                        || matches!(o.get_ssl_mode(), M::Require | M::VerifyCa | M::VerifyFull),
+                })
+            }
+            #[cfg(feature = "mysql")]
+            ConnectOptions::MySql(o) => {
+                use sqlx::mysql::MySqlSslMode as M;
+                Some(crate::pool::rds_iam::Login {
+                    host: o.get_host().to_owned(),
+                    port: o.get_port(),
+                    user: o.get_username().to_owned(),
+                    tls_required: matches!(
+                        o.get_ssl_mode(),
+                        M::Required | M::VerifyCa | M::VerifyIdentity
+                    ),
+                })
+            }
+            #[allow(unreachable_patterns)]
+            _ => None,
+        }
+    }
+
     /// Re-reads a `_FILE` secret (or asks the provider) now rather than at
     /// the next poll. Rarely needed: an authentication failure on any
     /// connect (the first build, a query through `on_pool!`, a health

@@ -69,6 +69,8 @@ pub(crate) mod migrate;
 mod migration_lock;
 mod migrations;
 mod options;
+#[cfg(feature = "rds-iam")]
+pub(crate) mod rds_iam;
 mod reader;
 pub(crate) mod registry;
 pub(crate) mod session;
@@ -88,6 +90,8 @@ pub use error::DatabaseError;
 pub use health::{Health, HealthState, PoolStats};
 pub use migrations::{EmbeddedMigration, EmbeddedMigrations, Migrations};
 pub use options::{PoolOptions, Unreachable};
+#[cfg(feature = "rds-iam")]
+pub use rds_iam::{AwsCredentials, RdsIam};
 
 use std::sync::Arc;
 
