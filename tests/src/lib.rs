@@ -295,6 +295,7 @@ impl Cluster {
     }
 
     /// The cluster's data directory (`pg_hba.conf`, `postgresql.conf`).
+    #[must_use]
     pub fn data(&self) -> PathBuf {
         self.dir.path().join("data")
     }

@@ -17,6 +17,8 @@ use dbsettings::{DatabaseErrorKind, DatabaseSettings, DatabaseUrl, sqlx};
 use dbsettings_tests::Cluster;
 
 const USER: &str = "iam_user";
+/// 2024-08-26T22:00:00Z, the clock the test pins.
+const VECTOR_SECS: u64 = 1_724_709_600;
 
 #[derive(DatabaseSettings, Debug)]
 struct Settings {
@@ -52,7 +54,7 @@ async fn iam_tokens_log_in_and_are_renewed_before_they_end() {
         "wJalrXUtnFEMI-secret-key",
         Some("session-token-x".to_owned()),
     );
-    let start = UNIX_EPOCH + Duration::from_secs(1_724_709_600);
+    let start = UNIX_EPOCH + Duration::from_secs(VECTOR_SECS);
     let now = Arc::new(Mutex::new(start));
     let clock = Arc::clone(&now);
     let iam = RdsIam::new("localhost", port, "us-east-1", USER)
@@ -65,7 +67,9 @@ async fn iam_tokens_log_in_and_are_renewed_before_they_end() {
 
     let s = settings(&url);
     let db = s.database();
-    assert!(iam.clone().install(&db));
+    iam.clone().install(&db).unwrap();
+    // One provider per database.
+    assert!(iam.clone().install(&db).is_err());
     let pool = db.pool().await.unwrap_or_else(|e| panic!("{e}"));
     let pg = pool.as_postgres().unwrap();
     let who: String = sqlx::query_scalar("SELECT current_user::text")
@@ -146,6 +150,14 @@ fn a_url_without_tls_is_refused_and_the_region_is_read_off_the_host() {
             .database();
     let err = RdsIam::for_database(&plain).unwrap_err().to_string();
     assert!(err.contains("weaker than `require`"), "{err}");
+    let by_hand = RdsIam::new(
+        "db.abc123.us-east-1.rds.amazonaws.com",
+        5432,
+        "us-east-1",
+        "app",
+    );
+    let err = by_hand.install(&plain).unwrap_err().to_string();
+    assert!(err.contains("weaker than `require`"), "{err}");
     let tls =
         settings("postgresql://app@db.abc123.us-east-1.rds.amazonaws.com/app?sslmode=require")
             .database();
@@ -172,7 +184,9 @@ async fn no_aws_credentials_is_a_credentials_error_naming_the_variable() {
         return;
     }
     let db = settings("postgresql://app@127.0.0.1:5432/test?sslmode=require").database();
-    RdsIam::new("127.0.0.1", 5432, "us-east-1", "app").install(&db);
+    RdsIam::new("127.0.0.1", 5432, "us-east-1", "app")
+        .install(&db)
+        .unwrap();
     let started = Instant::now();
     let err = db.pool().await.unwrap_err();
     assert_eq!(err.kind(), DatabaseErrorKind::Credentials, "{err}");

@@ -14,7 +14,7 @@
 //! // Host, port and user from the URL (`postgresql://app_user@db.xxx.us-east-1.rds.amazonaws.com/app?sslmode=verify-full&sslrootcert=global-bundle.pem`),
 //! // the region from the host (or `AWS_REGION`), the AWS credentials from
 //! // `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`.
-//! RdsIam::for_database(&db)?.install(&db);
+//! RdsIam::for_database(&db)?.install(&db)?;
 //! let pool = db.pool().await?;
 //! # Ok(()) }
 //! ```
@@ -38,12 +38,15 @@ pub(crate) struct Login {
     pub(crate) tls_required: bool,
 }
 
+const WEAK_TLS: &str = "RDS IAM: the URL's TLS mode is weaker than `require` (RDS refuses IAM logins without TLS, and the token would travel in the clear): add `sslmode=verify-full&sslrootcert=<the RDS CA bundle>` (MySQL: `ssl-mode=VERIFY_IDENTITY&ssl-ca=...`)";
+
 /// How long AWS accepts a token.
 const TOKEN_LIFETIME: Duration = Duration::from_mins(15);
 
-/// How long before the end a new token is signed: connections opened in
-/// the last minutes still log in, with room for a clock that runs late.
-const REFRESH_BEFORE: Duration = Duration::from_mins(5);
+/// How long a token is used before the next is signed: five minutes
+/// before it ends, so connections opened in the last minutes still log in,
+/// with room for a clock that runs late.
+const USED_FOR: Duration = Duration::from_mins(10);
 
 /// AWS credentials: an access key, its secret, and the session token of
 /// temporary credentials (an assumed role, ECS, Lambda).
@@ -182,10 +185,7 @@ impl RdsIam {
             .login()
             .ok_or("RDS IAM: the database is not a PostgreSQL or MySQL server")?;
         if !login.tls_required {
-            return Err(
-                "RDS IAM: the URL's TLS mode is weaker than `require` (RDS refuses IAM logins without TLS, and the token would travel in the clear): add `sslmode=verify-full&sslrootcert=<the RDS CA bundle>` (MySQL: `ssl-mode=VERIFY_IDENTITY&ssl-ca=...`)"
-                    .into(),
-            );
+            return Err(WEAK_TLS.into());
         }
         let region = region_of(&login.host)
             .or_else(|| {
@@ -212,13 +212,26 @@ impl RdsIam {
     }
 
     /// Makes this the provider of `db`'s password
-    /// ([`Database::set_credentials_provider`]); `false` when `db` already
-    /// has one.
-    pub fn install(self, db: &Database) -> bool {
-        db.set_credentials_provider(move || {
+    /// ([`Database::set_credentials_provider`]).
+    ///
+    /// # Errors
+    ///
+    /// When `db`'s TLS mode is weaker than `require` (the token would
+    /// travel in the clear, and RDS refuses it), or `db` has a provider
+    /// already.
+    pub fn install(self, db: &Database) -> Result<(), ProviderError> {
+        if !db.login().is_some_and(|l| l.tls_required) {
+            return Err(WEAK_TLS.into());
+        }
+        let installed = db.set_credentials_provider(move || {
             let answer = self.credential();
             async move { answer }
-        })
+        });
+        if installed {
+            Ok(())
+        } else {
+            Err("RDS IAM: the database has a credentials provider already".into())
+        }
     }
 
     /// The token to log in with now, and how long until a new one is due:
@@ -232,9 +245,7 @@ impl RdsIam {
         let mut last = self.last.lock().unwrap_or_else(PoisonError::into_inner);
         let fresh = last.as_ref().and_then(|(token, signed)| {
             let age = now.duration_since(*signed).ok()?;
-            let left = TOKEN_LIFETIME
-                .checked_sub(age)?
-                .checked_sub(REFRESH_BEFORE)?;
+            let left = USED_FOR.checked_sub(age)?;
             (!left.is_zero()).then(|| (token.clone(), left))
         });
         if let Some((token, left)) = fresh {
@@ -246,10 +257,7 @@ impl RdsIam {
         };
         let token = self.token_at(&keys, now)?;
         *last = Some((token.clone(), now));
-        Ok(Credential::new(
-            token,
-            Some(TOKEN_LIFETIME - REFRESH_BEFORE),
-        ))
+        Ok(Credential::new(token, Some(USED_FOR)))
     }
 
     /// The token for `keys` signed at `at`.
@@ -338,7 +346,7 @@ fn hex(bytes: &[u8]) -> String {
         })
 }
 
-/// SigV4's URI encoding: every byte but `A-Z a-z 0-9 - _ . ~`.
+/// The URI encoding of `SigV4`: every byte but `A-Z a-z 0-9 - _ . ~`.
 fn encode(s: &str) -> String {
     s.bytes()
         .fold(String::with_capacity(s.len()), |mut out, b| {
@@ -380,6 +388,9 @@ fn utc(secs: u64) -> (String, String) {
 mod tests {
     use super::*;
 
+    /// 2024-08-26T22:00:00Z, the time of AWS's vector.
+    const VECTOR_SECS: u64 = 1_724_709_600;
+
     /// AWS's published vector (aws-sdk-rust, `auth_token` tests).
     #[test]
     fn signs_as_aws_does() {
@@ -390,7 +401,7 @@ mod tests {
             "peccy",
         );
         let keys = AwsCredentials::new("akid", "secret", None);
-        let at = UNIX_EPOCH + Duration::from_secs(1_724_709_600);
+        let at = UNIX_EPOCH + Duration::from_secs(VECTOR_SECS);
         let token = iam.token_at(&keys, at).unwrap();
         assert_eq!(
             token,
@@ -403,13 +414,17 @@ mod tests {
         let iam = RdsIam::new("h.eu-west-1.rds.amazonaws.com", 5432, "eu-west-1", "app");
         let keys = AwsCredentials::new("AKIA", "s3cr3t", Some("tok/en+=".to_owned()));
         let token = iam
-            .token_at(&keys, UNIX_EPOCH + Duration::from_secs(1_724_709_600))
+            .token_at(&keys, UNIX_EPOCH + Duration::from_secs(VECTOR_SECS))
             .unwrap();
         let expires = token.find("X-Amz-Expires").unwrap();
         let session = token.find("X-Amz-Security-Token=tok%2Fen%2B%3D").unwrap();
         let signed = token.find("X-Amz-SignedHeaders").unwrap();
         assert!(expires < session && session < signed, "{token}");
-        assert!(!format!("{keys:?}").contains("s3cr3t") && !format!("{keys:?}").contains("tok"));
+        let shown = format!("{keys:?}");
+        assert!(
+            !shown.contains("s3cr3t") && !shown.contains("tok/en"),
+            "{shown}"
+        );
     }
 
     #[test]
@@ -434,7 +449,7 @@ mod tests {
     /// The same token until five minutes before its end, then a new one.
     #[test]
     fn tokens_are_refreshed_before_they_end() {
-        let now = Arc::new(Mutex::new(UNIX_EPOCH + Duration::from_secs(1_724_709_600)));
+        let now = Arc::new(Mutex::new(UNIX_EPOCH + Duration::from_secs(VECTOR_SECS)));
         let clock = Arc::clone(&now);
         let iam = RdsIam::new("h", 5432, "us-east-1", "u")
             .with_credentials(AwsCredentials::new("a", "s", None))
