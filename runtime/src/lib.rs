@@ -219,7 +219,8 @@ pub use load::{DatabaseUrl, STRICT_VAR, UrlOptions};
 #[cfg(feature = "sqlite")]
 pub use pool::sqlite;
 pub use pool::{
-    Database, DatabaseError, Health, HealthState, Pool, PoolOptions, PoolStats, Unreachable,
+    CAUSAL_WAIT, Database, DatabaseError, Health, HealthState, Pool, PoolOptions, PoolStats,
+    Unreachable, Written,
 };
 pub use query::{insert_id, query, query_as, query_scalar};
 pub use resolution::{DatabaseErrorKind, Resolution};

@@ -72,6 +72,9 @@ pub(super) struct Inner {
     pub(super) direct: OnceLock<Pool>,
     #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
     pub(super) following: AtomicBool,
+    /// How far the reader's server was last seen to have replayed the
+    /// primary's log (`reader_after`).
+    pub(super) replayed: AtomicU64,
 }
 
 /// What the handle runs on after an `on_unreachable = "fallback"` switch.
@@ -110,6 +113,7 @@ impl Database {
                 reader_build: tokio::sync::Mutex::new(()),
                 direct: OnceLock::new(),
                 following: AtomicBool::new(false),
+                replayed: AtomicU64::new(0),
             }),
         }
     }

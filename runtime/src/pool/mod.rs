@@ -30,6 +30,7 @@
 //!   check).
 
 mod build;
+mod causal;
 pub(crate) mod connect;
 pub(crate) mod connector;
 mod credentials;
@@ -82,6 +83,7 @@ mod switch;
 pub(crate) mod watch;
 
 pub(crate) use crate::resolution::DatabaseErrorKind;
+pub use causal::{CAUSAL_WAIT, Written};
 pub(crate) use credentials::SecretFile;
 pub use credentials::{Credential, ProviderError};
 pub use database::Database;

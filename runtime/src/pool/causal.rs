@@ -1,0 +1,166 @@
+//! Reads that see the session's own writes. A standby replays the
+//! primary's write-ahead log some time after each commit; a request that
+//! writes, then reads through the reader, can miss its own write for that
+//! long. [`Database::written`] takes the primary's log position after a
+//! commit; [`Database::reader_after`] gives the reader when its server has
+//! replayed past that position (checked once, then polled for at most
+//! [`CAUSAL_WAIT`]), else the primary. Reads with no prior write use
+//! [`Database::reader`] as before: nothing is checked.
+//!
+//! The position is a plain value ([`Written`], printed and parsed as
+//! PostgreSQL's `16/B374D848`), so a request can carry it to the next
+//! (a cookie, a header) and a reader on another replica of the service
+//! honours it the same way.
+
+use core::fmt;
+use core::str::FromStr;
+use core::time::Duration;
+use std::sync::atomic::Ordering;
+
+#[cfg(feature = "postgres")]
+use tokio::time::Instant;
+
+use crate::Pool;
+use crate::pool::database::Database;
+use crate::pool::error::DatabaseError;
+
+/// How long [`Database::reader_after`] waits for the reader's server to
+/// replay a write before it reads from the primary instead.
+pub const CAUSAL_WAIT: Duration = Duration::from_millis(50);
+
+/// How often the replay position is asked while waiting.
+#[cfg(feature = "postgres")]
+const POLL: Duration = Duration::from_millis(5);
+
+/// A position in the primary's write-ahead log: a read through
+/// [`Database::reader_after`] with it sees every write committed before it
+/// was taken. `Written::default()` is the start: no write to wait for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Written(u64);
+
+impl Written {
+    /// The position as a number (PostgreSQL's LSN).
+    #[must_use]
+    pub fn lsn(self) -> u64 {
+        self.0
+    }
+}
+
+/// PostgreSQL's notation: `16/B374D848`.
+impl fmt::Display for Written {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:X}/{:X}", self.0 >> 32, self.0 & 0xFFFF_FFFF)
+    }
+}
+
+/// Parses PostgreSQL's notation, as [`Display`](fmt::Display) writes it.
+impl FromStr for Written {
+    type Err = &'static str;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        const SAYS: &str = "a log position is two hexadecimal numbers such as `16/B374D848`";
+        let (hi, lo) = s.trim().split_once('/').ok_or(SAYS)?;
+        let hi = u32::from_str_radix(hi, 16).map_err(|_| SAYS)?;
+        let lo = u32::from_str_radix(lo, 16).map_err(|_| SAYS)?;
+        Ok(Self((u64::from(hi) << 32) | u64::from(lo)))
+    }
+}
+
+impl Database {
+    /// Where the primary's write-ahead log is now: take it after a commit
+    /// and pass it to [`reader_after`](Self::reader_after), so that the
+    /// read sees the write. On MySQL and SQLite (whose reader is the
+    /// primary) the start, which waits for nothing.
+    ///
+    /// # Errors
+    ///
+    /// The primary's pool cannot be built, or the statement fails.
+    pub async fn written(&self) -> Result<Written, DatabaseError> {
+        let pool = self.pool().await?;
+        #[cfg(feature = "postgres")]
+        #[allow(irrefutable_let_patterns, reason = "refutable with another driver")]
+        if let Pool::Postgres(p) = &pool {
+            // The simple protocol: a pooler may sit between.
+            let row = sqlx::raw_sql("SELECT pg_current_wal_insert_lsn()::text")
+                .fetch_one(p)
+                .await
+                .map_err(|e| {
+                    let c = self.connector();
+                    DatabaseError::from_sqlx(e, pool.backend(), self.redacted_url(), &c.secrets())
+                })?;
+            let lsn: Option<String> = sqlx::Row::try_get(&row, 0).ok().flatten();
+            return Ok(lsn.and_then(|l| l.parse().ok()).unwrap_or_default());
+        }
+        drop(pool);
+        Ok(Written::default())
+    }
+
+    /// A pool for reads that must see every write committed before
+    /// `after`: the [`reader`](Self::reader) when its server has replayed
+    /// that far (known, or asked, waiting at most [`CAUSAL_WAIT`] for it),
+    /// else the primary's pool (whose sessions are not read-only: use it
+    /// for the reads). A reader on the primary is returned at once.
+    ///
+    /// # Errors
+    ///
+    /// As [`reader`](Self::reader).
+    pub async fn reader_after(&self, after: Written) -> Result<Pool, DatabaseError> {
+        let reader = self.reader().await?;
+        let on_primary = self
+            .reader_source()
+            .is_none_or(|s| s.starts_with("the primary"));
+        if after == Written::default() || on_primary || reader.backend() != crate::Backend::Postgres
+        {
+            return Ok(reader);
+        }
+        if self.inner.replayed.load(Ordering::Relaxed) >= after.0 {
+            return Ok(reader);
+        }
+        #[cfg(feature = "postgres")]
+        #[allow(irrefutable_let_patterns, reason = "refutable with another driver")]
+        if let Pool::Postgres(p) = &reader {
+            let deadline = Instant::now() + CAUSAL_WAIT;
+            while let Ok(Some(replayed)) = tokio::time::timeout_at(deadline, replayed(p)).await {
+                self.inner.replayed.fetch_max(replayed.0, Ordering::Relaxed);
+                if replayed >= after {
+                    return Ok(reader);
+                }
+                if Instant::now() + POLL >= deadline {
+                    break;
+                }
+                tokio::time::sleep(POLL).await;
+            }
+        }
+        self.pool().await
+    }
+}
+
+/// How far the reader's server has replayed; `None` when it cannot say
+/// (not a standby, or the query failed).
+#[cfg(feature = "postgres")]
+async fn replayed(reader: &sqlx::PgPool) -> Option<Written> {
+    // The simple protocol: a pooler may sit between.
+    let row = sqlx::raw_sql("SELECT pg_last_wal_replay_lsn()::text")
+        .fetch_one(reader)
+        .await
+        .ok()?;
+    let lsn: Option<String> = sqlx::Row::try_get(&row, 0).ok()?;
+    lsn?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_read_and_print_as_postgresql_writes_them() {
+        let w: Written = "16/B374D848".parse().unwrap();
+        assert_eq!(w.lsn(), (0x16 << 32) | 0xB374_D848);
+        assert_eq!(w.to_string(), "16/B374D848");
+        assert_eq!("0/0".parse::<Written>().unwrap(), Written::default());
+        assert!("0/1".parse::<Written>().unwrap() > Written::default());
+        for bad in ["", "16", "x/1", "1/2/3", "100000000/0"] {
+            assert!(bad.parse::<Written>().is_err(), "{bad}");
+        }
+    }
+}
