@@ -145,7 +145,43 @@ async fn a_read_after_a_write_sees_it_and_other_reads_stay_on_the_standby() {
         "only {:.1} % of reads on the standby",
         share * 100.0
     );
+
+    a_paused_standby_is_read_around(&db, &standby).await;
     db.close().await;
+}
+
+/// A standby that stops replaying: caught up first, then paused; the
+/// health report says by how much it is behind, and a read after a write
+/// goes to the primary within the bound.
+async fn a_paused_standby_is_read_around(db: &Database, standby: &Cluster) {
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let health = db.health(false).await;
+    assert!(
+        health.reader_behind.is_some_and(|b| b < 1024 * 1024),
+        "{health:?}"
+    );
+    standby.sql("SELECT pg_wal_replay_pause()").unwrap();
+    let primary_pool = db.pool().await.unwrap();
+    let id: i32 =
+        sqlx::query_scalar("INSERT INTO notes (body) VALUES (repeat('y', 100000)) RETURNING id")
+            .fetch_one(pg(&primary_pool))
+            .await
+            .unwrap();
+    let written = db.written().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let health = db.health(false).await;
+    let behind = health.reader_behind.expect("the lag");
+    assert!(behind > 0, "{health:?}");
+    eprintln!("a paused standby: {behind} bytes behind, by the health report");
+    let t = Instant::now();
+    let pool = db.reader_after(written).await.unwrap();
+    assert!(t.elapsed() < CAUSAL_WAIT + Duration::from_millis(200));
+    assert_eq!(
+        read(&pool, id).await,
+        (true, false),
+        "not read on the primary"
+    );
+    standby.sql("SELECT pg_wal_replay_resume()").unwrap();
 }
 
 /// `n` pairs: insert a note on the primary, take the position, read the

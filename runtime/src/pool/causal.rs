@@ -135,6 +135,31 @@ impl Database {
     }
 }
 
+impl Database {
+    /// How many bytes of the primary's log the reader's standby has not
+    /// replayed: `None` unless the reader is built on a standby and both
+    /// servers answer.
+    #[cfg_attr(not(feature = "postgres"), allow(clippy::unused_async))]
+    pub(crate) async fn reader_behind(&self) -> Option<u64> {
+        let on_standby = self
+            .reader_source()
+            .is_some_and(|s| !s.starts_with("the primary"));
+        let (Some((reader, _)), true) = (self.inner.reader.get(), on_standby) else {
+            return None;
+        };
+        #[cfg(feature = "postgres")]
+        #[allow(irrefutable_let_patterns, reason = "refutable with another driver")]
+        if let Pool::Postgres(p) = reader {
+            let replayed = replayed(p).await?;
+            self.inner.replayed.fetch_max(replayed.0, Ordering::Relaxed);
+            let written = self.written().await.ok()?;
+            return Some(written.0.saturating_sub(replayed.0));
+        }
+        let _ = reader;
+        None
+    }
+}
+
 /// How far the reader's server has replayed; `None` when it cannot say
 /// (not a standby, or the query failed).
 #[cfg(feature = "postgres")]

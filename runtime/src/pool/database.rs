@@ -335,6 +335,13 @@ impl Database {
                     None,
                 )
             });
+        let reader_behind = tokio::time::timeout(
+            bound.saturating_sub(started.elapsed()),
+            self.reader_behind(),
+        )
+        .await
+        .ok()
+        .flatten();
         let resolution = self.resolution();
         Health {
             backend: self.backend(),
@@ -351,6 +358,7 @@ impl Database {
             prepared_statements: self.prepared_statements(),
             host: self.active_host(),
             reader: self.reader_source().map(str::to_owned),
+            reader_behind,
             downgrades: resolution
                 .warnings()
                 .iter()

@@ -38,6 +38,13 @@ pub struct Health {
     /// Once the reader pool is built, where its reads go (and why, when a
     /// replica could not be reached).
     pub reader: Option<String>,
+    /// When the reader reads from a standby: how many bytes of the
+    /// primary's write-ahead log it has not replayed yet (0: caught up);
+    /// `None` when it does not, or either server did not say within the
+    /// report's bound. A standby that stopped replaying grows this, and
+    /// [`Database::reader_after`](crate::Database::reader_after) reads from
+    /// the primary meanwhile.
+    pub reader_behind: Option<u64>,
     /// Protections the URL asked for that the connection does not have
     /// (`channel_binding=require`: no SCRAM channel binding), each said in
     /// words. Empty when none is missing.
