@@ -28,6 +28,12 @@ use crate::pool::error::DatabaseError;
 /// replay a write before it reads from the primary instead.
 pub const CAUSAL_WAIT: Duration = Duration::from_millis(50);
 
+/// How long after a wait ran out [`Database::reader_after`] looks once
+/// and does not wait: a standby that was [`CAUSAL_WAIT`] behind rarely
+/// catches up sooner, and each read would pay the whole wait.
+#[cfg(feature = "postgres")]
+const LAGGING_FOR: Duration = Duration::from_secs(1);
+
 /// How often the replay position is asked while waiting.
 #[cfg(feature = "postgres")]
 const POLL: Duration = Duration::from_millis(5);
@@ -119,16 +125,32 @@ impl Database {
         #[cfg(feature = "postgres")]
         #[allow(irrefutable_let_patterns, reason = "refutable with another driver")]
         if let Pool::Postgres(p) = &reader {
+            // After a wait that ran out, the standby is far behind: for a
+            // while, one look and no wait (the primary answers at once).
+            let lagging = self
+                .inner
+                .lag_seen
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .is_some_and(|at| at.elapsed() < LAGGING_FOR);
             let deadline = Instant::now() + CAUSAL_WAIT;
             while let Ok(Some(replayed)) = tokio::time::timeout_at(deadline, replayed(p)).await {
                 self.inner.replayed.fetch_max(replayed.0, Ordering::Relaxed);
                 if replayed >= after {
                     return Ok(reader);
                 }
-                if Instant::now() + POLL >= deadline {
+                if lagging || Instant::now() + POLL >= deadline {
                     break;
                 }
                 tokio::time::sleep(POLL).await;
+            }
+            if !lagging {
+                *self
+                    .inner
+                    .lag_seen
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) =
+                    Some(std::time::Instant::now());
             }
         }
         self.pool().await

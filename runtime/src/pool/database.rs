@@ -75,6 +75,9 @@ pub(super) struct Inner {
     /// How far the reader's server was last seen to have replayed the
     /// primary's log (`reader_after`).
     pub(super) replayed: AtomicU64,
+    /// When a `reader_after` wait last ran out.
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+    pub(super) lag_seen: std::sync::Mutex<Option<Instant>>,
 }
 
 /// What the handle runs on after an `on_unreachable = "fallback"` switch.
@@ -114,6 +117,7 @@ impl Database {
                 direct: OnceLock::new(),
                 following: AtomicBool::new(false),
                 replayed: AtomicU64::new(0),
+                lag_seen: std::sync::Mutex::new(None),
             }),
         }
     }
