@@ -30,6 +30,31 @@ fn settings(url: &str) -> Settings {
     Settings::from_vars([("DATABASE_URL", url)]).unwrap()
 }
 
+/// Ends the IAM user's sessions: the pool's next connections log in anew.
+fn end_sessions(cluster: &Cluster) {
+    cluster
+        .sql(&format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{USER}'"
+        ))
+        .unwrap();
+}
+
+/// Who the pool logs in as, once a read goes through (a connection the
+/// terminate ended may be met first), within five seconds.
+async fn logged_in_as(pg: &sqlx::PgPool) -> Option<String> {
+    let asked = Instant::now();
+    while asked.elapsed() < Duration::from_secs(5) {
+        match sqlx::query_scalar::<_, String>("SELECT current_user::text")
+            .fetch_one(pg)
+            .await
+        {
+            Ok(user) => return Some(user),
+            Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+        }
+    }
+    None
+}
+
 #[tokio::test]
 async fn iam_tokens_log_in_and_are_renewed_before_they_end() {
     let (logs, _guard) = capture_scoped();
@@ -79,15 +104,9 @@ async fn iam_tokens_log_in_and_are_renewed_before_they_end() {
     assert_eq!(who, USER);
     assert!(!db.redact(&format!("token {first}")).contains(&first));
 
-    // Nine minutes on: the same token (no new signing, nothing to rotate).
-    *now.lock().unwrap() = start + Duration::from_mins(9);
     let generation = db.credentials_generation();
-    db.recheck_credentials();
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    assert_eq!(iam.credential().unwrap().password, first);
-
-    // Eleven minutes on, past the refresh point: a new token, which the
-    // server now expects; the old sessions end, new ones log in with it.
+    // Eleven minutes on (past the ten a token is used): a new token, which
+    // the server now expects; the old sessions end, new ones log in with it.
     *now.lock().unwrap() = start + Duration::from_mins(11);
     let second = iam
         .token_at(&keys, start + Duration::from_mins(11))
@@ -105,27 +124,35 @@ async fn iam_tokens_log_in_and_are_renewed_before_they_end() {
         );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    cluster
-        .sql(&format!(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{USER}'"
-        ))
-        .unwrap();
-    let mut answered = None;
-    for _ in 0..20 {
-        match sqlx::query_scalar::<_, String>("SELECT current_user::text")
-            .fetch_one(pg)
-            .await
-        {
-            Ok(user) => {
-                answered = Some(user);
-                break;
-            }
-            // A connection ended by the terminate, met once.
-            Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
-        }
-    }
+    end_sessions(&cluster);
+    let answered = logged_in_as(pg).await;
     assert_eq!(answered.as_deref(), Some(USER));
-    for token in [&first, &second] {
+
+    // The server now wants a token it did not get (its clock and ours
+    // moved on): the refused login asks the provider again, which signs
+    // anew, and the read goes through.
+    *now.lock().unwrap() = start + Duration::from_mins(12);
+    let third = iam
+        .token_at(&keys, start + Duration::from_mins(12))
+        .unwrap();
+    cluster
+        .sql(&format!("ALTER ROLE {USER} PASSWORD '{third}'"))
+        .unwrap();
+    end_sessions(&cluster);
+    // A health ping meets the refusal (as `on_pool!`'s statements would):
+    // the provider is asked again.
+    let health = db.health(false).await;
+    assert!(
+        matches!(health.state, dbsettings::HealthState::Up),
+        "{health:?}"
+    );
+    let answered = logged_in_as(pg).await;
+    assert_eq!(
+        answered.as_deref(),
+        Some(USER),
+        "the refused login did not get a new token"
+    );
+    for token in [&first, &second, &third] {
         assert!(!db.redact(token).contains(token.as_str()));
     }
     db.close().await;

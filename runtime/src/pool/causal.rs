@@ -66,8 +66,15 @@ impl FromStr for Written {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         const SAYS: &str = "a log position is two hexadecimal numbers such as `16/B374D848`";
         let (hi, lo) = s.trim().split_once('/').ok_or(SAYS)?;
-        let hi = u32::from_str_radix(hi, 16).map_err(|_| SAYS)?;
-        let lo = u32::from_str_radix(lo, 16).map_err(|_| SAYS)?;
+        // As `pg_lsn` reads them: one to eight hexadecimal digits each.
+        let part = |p: &str| {
+            let digits = !p.is_empty() && p.len() <= 8 && p.bytes().all(|b| b.is_ascii_hexdigit());
+            digits
+                .then(|| u32::from_str_radix(p, 16).ok())
+                .flatten()
+                .ok_or(SAYS)
+        };
+        let (hi, lo) = (part(hi)?, part(lo)?);
         Ok(Self((u64::from(hi) << 32) | u64::from(lo)))
     }
 }
@@ -105,21 +112,37 @@ impl Database {
     /// `after`: the [`reader`](Self::reader) when its server has replayed
     /// that far (known, or asked, waiting at most [`CAUSAL_WAIT`] for it),
     /// else the primary's pool (whose sessions are not read-only: use it
-    /// for the reads). A reader on the primary is returned at once.
+    /// for the reads). When the reader was built on the primary, the
+    /// primary's pool as it is now (after a failover, the new primary).
+    ///
+    /// The standby is asked on one of the reader's connections, and the
+    /// reads run on others: the guarantee holds for a reader on one
+    /// server, a standby among the URL's hosts or a `replica` URL naming
+    /// one standby. A `replica` URL that balances connections over several
+    /// standbys (an RDS reader endpoint) may send a read to one further
+    /// behind than the one asked: list the standbys as the URL's hosts
+    /// instead. A position the standby of a `replica` URL was seen to pass
+    /// is not remembered (another server may answer there next).
     ///
     /// # Errors
     ///
     /// As [`reader`](Self::reader).
     pub async fn reader_after(&self, after: Written) -> Result<Pool, DatabaseError> {
         let reader = self.reader().await?;
-        let on_primary = self
-            .reader_source()
-            .is_none_or(|s| s.starts_with("the primary"));
-        if after == Written::default() || on_primary || reader.backend() != crate::Backend::Postgres
-        {
+        if reader.backend() != crate::Backend::Postgres {
             return Ok(reader);
         }
-        if self.inner.replayed.load(Ordering::Relaxed) >= after.0 {
+        let source = self.reader_source().unwrap_or("the primary");
+        if source.starts_with("the primary") {
+            return self.pool().await;
+        }
+        if after == Written::default() {
+            return Ok(reader);
+        }
+        // A standby of the URL's hosts is one server: what it replayed
+        // stays replayed.
+        let pinned = source.starts_with("a standby");
+        if pinned && self.inner.replayed.load(Ordering::Relaxed) >= after.0 {
             return Ok(reader);
         }
         #[cfg(feature = "postgres")]
@@ -187,10 +210,14 @@ impl Database {
 #[cfg(feature = "postgres")]
 async fn replayed(reader: &sqlx::PgPool) -> Option<Written> {
     // The simple protocol: a pooler may sit between.
-    let row = sqlx::raw_sql("SELECT pg_last_wal_replay_lsn()::text")
-        .fetch_one(reader)
-        .await
-        .ok()?;
+    // Only a server in recovery: a promoted one keeps its last replayed
+    // position, which says nothing of the primary's writes since.
+    let row = sqlx::raw_sql(
+        "SELECT CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn()::text END",
+    )
+    .fetch_one(reader)
+    .await
+    .ok()?;
     let lsn: Option<String> = sqlx::Row::try_get(&row, 0).ok()?;
     lsn?.parse().ok()
 }
@@ -206,7 +233,16 @@ mod tests {
         assert_eq!(w.to_string(), "16/B374D848");
         assert_eq!("0/0".parse::<Written>().unwrap(), Written::default());
         assert!("0/1".parse::<Written>().unwrap() > Written::default());
-        for bad in ["", "16", "x/1", "1/2/3", "100000000/0"] {
+        for bad in [
+            "",
+            "16",
+            "x/1",
+            "1/2/3",
+            "100000000/0",
+            "+1/+2",
+            "0000000000016/0",
+            "/1",
+        ] {
             assert!(bad.parse::<Written>().is_err(), "{bad}");
         }
     }

@@ -113,7 +113,10 @@ pub(crate) fn for_pg(o: &sqlx::postgres::PgConnectOptions) -> sqlx::postgres::Pg
     }
 }
 
-/// `options` with `password` in place of the URL's.
+/// `options` with a provider's `password` in place of the URL's. On MySQL
+/// over required TLS, the server may ask for the password in the clear
+/// (`mysql_clear_password`, as RDS IAM and Azure Entra logins do): sqlx
+/// refuses unless told, and the TLS protects it.
 #[cfg_attr(
     not(any(feature = "postgres", feature = "mysql")),
     allow(unused_variables)
@@ -123,7 +126,14 @@ pub(crate) fn with_password(options: &ConnectOptions, password: &str) -> Connect
         #[cfg(feature = "postgres")]
         ConnectOptions::Postgres(o) => ConnectOptions::Postgres(o.clone().password(password)),
         #[cfg(feature = "mysql")]
-        ConnectOptions::MySql(o) => ConnectOptions::MySql(o.clone().password(password)),
+        ConnectOptions::MySql(o) => {
+            use sqlx::mysql::MySqlSslMode as M;
+            let tls = matches!(
+                o.get_ssl_mode(),
+                M::Required | M::VerifyCa | M::VerifyIdentity
+            );
+            ConnectOptions::MySql(o.clone().password(password).enable_cleartext_plugin(tls))
+        }
         #[allow(unreachable_patterns)]
         other => other.clone(),
     }

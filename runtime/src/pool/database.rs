@@ -250,6 +250,7 @@ impl Database {
                     user: o.get_username().to_owned(),
                     tls_required: relayed
                         || matches!(o.get_ssl_mode(), M::Require | M::VerifyCa | M::VerifyFull),
+                    hosts: self.inner.connector.runtime.targets.hosts.len(),
                 })
             }
             #[cfg(feature = "mysql")]
@@ -263,6 +264,7 @@ impl Database {
                         o.get_ssl_mode(),
                         M::Required | M::VerifyCa | M::VerifyIdentity
                     ),
+                    hosts: 1,
                 })
             }
             #[allow(unreachable_patterns)]

@@ -21,7 +21,7 @@
 
 use core::fmt;
 use core::time::Duration;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use hmac::{Hmac, KeyInit as _, Mac as _};
@@ -36,9 +36,13 @@ pub(crate) struct Login {
     pub(crate) user: String,
     /// The TLS mode is `require` or stricter.
     pub(crate) tls_required: bool,
+    /// The URL lists several hosts: a token is for one host and port.
+    pub(crate) hosts: usize,
 }
 
 const WEAK_TLS: &str = "RDS IAM: the URL's TLS mode is weaker than `require` (RDS refuses IAM logins without TLS, and the token would travel in the clear): add `sslmode=verify-full&sslrootcert=<the RDS CA bundle>` (MySQL: `ssl-mode=VERIFY_IDENTITY&ssl-ca=...`)";
+
+const SEVERAL_HOSTS: &str = "RDS IAM: the URL lists several hosts, and a token is signed for one host and port: name one endpoint (an Aurora cluster endpoint follows failovers), or give each host a database of its own";
 
 /// How long AWS accepts a token.
 const TOKEN_LIFETIME: Duration = Duration::from_mins(15);
@@ -124,8 +128,8 @@ type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
 
 /// Signs RDS IAM authentication tokens for one database user on one
 /// endpoint, and serves them as a credentials provider
-/// ([`install`](Self::install)): a new token 5 minutes before the last one
-/// ends, the same one until then.
+/// ([`install`](Self::install)): a new token at each ask, asked again 5
+/// minutes before it ends.
 #[derive(Clone)]
 pub struct RdsIam {
     host: String,
@@ -134,8 +138,6 @@ pub struct RdsIam {
     user: String,
     keys: Keys,
     clock: Clock,
-    /// The last token and when it was signed.
-    last: Arc<Mutex<Option<(String, SystemTime)>>>,
 }
 
 impl fmt::Debug for RdsIam {
@@ -159,14 +161,21 @@ impl RdsIam {
         region: impl Into<String>,
         user: impl Into<String>,
     ) -> Self {
+        // As AWS's SDK signs it: the host in lower case; an IPv6 address in
+        // brackets, so that `host:port` reads as one.
+        let host = host.into().to_ascii_lowercase();
+        let host = if host.contains(':') && !host.starts_with('[') {
+            format!("[{host}]")
+        } else {
+            host
+        };
         Self {
-            host: host.into(),
+            host,
             port,
             region: region.into(),
             user: user.into(),
             keys: Keys::Env,
             clock: Arc::new(SystemTime::now),
-            last: Arc::new(Mutex::new(None)),
         }
     }
 
@@ -187,11 +196,19 @@ impl RdsIam {
         if !login.tls_required {
             return Err(WEAK_TLS.into());
         }
+        if login.hosts > 1 {
+            return Err(SEVERAL_HOSTS.into());
+        }
         let region = region_of(&login.host)
             .or_else(|| {
                 ["AWS_REGION", "AWS_DEFAULT_REGION"]
                     .iter()
-                    .find_map(|v| std::env::var(v).ok().filter(|r| !r.is_empty()))
+                    .find_map(|v| {
+                        std::env::var(v)
+                            .ok()
+                            .map(|r| r.trim().to_owned())
+                            .filter(|r| !r.is_empty())
+                    })
             })
             .ok_or("RDS IAM: no region: the host is not `*.<region>.rds.amazonaws.com`; set `AWS_REGION`")?;
         Ok(Self::new(login.host, login.port, region, login.user))
@@ -220,8 +237,12 @@ impl RdsIam {
     /// travel in the clear, and RDS refuses it), or `db` has a provider
     /// already.
     pub fn install(self, db: &Database) -> Result<(), ProviderError> {
-        if !db.login().is_some_and(|l| l.tls_required) {
+        let login = db.login();
+        if !login.as_ref().is_some_and(|l| l.tls_required) {
             return Err(WEAK_TLS.into());
+        }
+        if login.is_some_and(|l| l.hosts > 1) {
+            return Err(SEVERAL_HOSTS.into());
         }
         let installed = db.set_credentials_provider(move || {
             let answer = self.credential();
@@ -234,29 +255,23 @@ impl RdsIam {
         }
     }
 
-    /// The token to log in with now, and how long until a new one is due:
-    /// the last one while it has more than 5 minutes left, else a new one.
+    /// A token signed now, used for ten minutes (five before it ends, the
+    /// provider is asked again). Signed anew at each ask: a login the
+    /// server refused asks again and gets a new token, with the
+    /// environment's credentials as they are then.
     ///
     /// # Errors
     ///
-    /// No credentials in the environment, or a clock before 1970.
+    /// No credentials (or an empty key or secret), or a clock before 1970.
     pub fn credential(&self) -> Result<Credential, ProviderError> {
-        let now = (self.clock)();
-        let mut last = self.last.lock().unwrap_or_else(PoisonError::into_inner);
-        let fresh = last.as_ref().and_then(|(token, signed)| {
-            let age = now.duration_since(*signed).ok()?;
-            let left = USED_FOR.checked_sub(age)?;
-            (!left.is_zero()).then(|| (token.clone(), left))
-        });
-        if let Some((token, left)) = fresh {
-            return Ok(Credential::new(token, Some(left)));
-        }
         let keys = match &self.keys {
             Keys::Given(k) => k.clone(),
             Keys::Env => AwsCredentials::from_env()?,
         };
-        let token = self.token_at(&keys, now)?;
-        *last = Some((token.clone(), now));
+        if keys.access_key_id.trim().is_empty() || keys.secret_access_key.trim().is_empty() {
+            return Err("RDS IAM: the AWS access key or its secret is empty".into());
+        }
+        let token = self.token_at(&keys, (self.clock)())?;
         Ok(Credential::new(token, Some(USED_FOR)))
     }
 
@@ -321,6 +336,7 @@ impl RdsIam {
 /// The region of an RDS endpoint (`name.id.us-east-1.rds.amazonaws.com`).
 fn region_of(host: &str) -> Option<String> {
     let host = host.to_ascii_lowercase();
+    let host = host.trim_end_matches('.');
     let rest = host
         .strip_suffix(".rds.amazonaws.com")
         .or_else(|| host.strip_suffix(".rds.amazonaws.com.cn"))?;
@@ -446,24 +462,41 @@ mod tests {
         assert_eq!(region_of("localhost"), None);
     }
 
-    /// The same token until five minutes before its end, then a new one.
+    /// A token is good for ten minutes of use; each ask signs at the
+    /// clock's time, so a login the server refused gets a new one.
     #[test]
-    fn tokens_are_refreshed_before_they_end() {
+    fn each_ask_signs_at_the_clocks_time() {
+        use std::sync::Mutex;
         let now = Arc::new(Mutex::new(UNIX_EPOCH + Duration::from_secs(VECTOR_SECS)));
         let clock = Arc::clone(&now);
-        let iam = RdsIam::new("h", 5432, "us-east-1", "u")
+        let iam = RdsIam::new("H.example", 5432, "us-east-1", "u")
             .with_credentials(AwsCredentials::new("a", "s", None))
             .with_clock(move || *clock.lock().unwrap());
         let first = iam.credential().unwrap();
         assert_eq!(first.valid_for, Some(Duration::from_mins(10)));
+        assert!(
+            first.password.starts_with("h.example:5432/"),
+            "signed for the lower-case host"
+        );
+        assert_eq!(iam.credential().unwrap().password, first.password);
         *now.lock().unwrap() += Duration::from_mins(9);
-        let again = iam.credential().unwrap();
-        assert_eq!(again.password, first.password);
-        assert_eq!(again.valid_for, Some(Duration::from_mins(1)));
-        *now.lock().unwrap() += Duration::from_mins(1);
-        let new = iam.credential().unwrap();
-        assert_ne!(new.password, first.password);
-        assert!(format!("{iam:?}").contains("\"h\""));
+        assert_ne!(iam.credential().unwrap().password, first.password);
         assert!(!format!("{iam:?}").contains(&first.password));
+        let empty =
+            RdsIam::new("h", 1, "r", "u").with_credentials(AwsCredentials::new("", " ", None));
+        assert!(
+            empty
+                .credential()
+                .unwrap_err()
+                .to_string()
+                .contains("empty")
+        );
+        let v6 = RdsIam::new("::1", 5432, "r", "u")
+            .with_credentials(AwsCredentials::new("a", "s", None));
+        assert!(v6.credential().unwrap().password.starts_with("[::1]:5432/"));
+        assert_eq!(
+            region_of("db.x.us-east-1.rds.amazonaws.com.").as_deref(),
+            Some("us-east-1")
+        );
     }
 }
