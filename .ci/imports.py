@@ -21,6 +21,7 @@ RANKS = {
     "settings_error": 2,
     "log": 2,
     "source": 3,
+    "tls_relay": 3,  # PostgreSQL's TLS as libpq's: below the URL stage that routes to it
     "url": 4,
     "pool": 5,
     "query": 6,
