@@ -257,6 +257,20 @@ fn postgres_trusts_what_libpq_trusts() {
         assert!(out.contains("1 passed"), "system_roots: {out}");
         eprint!("{err}");
 
+        // Through the relay, a server that is not there is `Refused`, as
+        // without it: what `on_unreachable` and the startup wait act on.
+        let closed = dbsettings_tests::free_port();
+        let u = format!(
+            "postgresql://{APP_USER}:{PASSWORD}@localhost:{closed}/tls_db?sslmode=verify-full&sslrootcert={ca}"
+        );
+        let e = settings(&[("DATABASE_URL", &u), ("HOME", &home_dir)])
+            .database()
+            .pool()
+            .await
+            .expect_err("nothing listens");
+        assert_eq!(e.kind(), DatabaseErrorKind::Refused, "{e}");
+        assert!(!e.to_string().contains(PASSWORD), "{e}");
+
         // A verifying mode with no root at all: as libpq, each connect is
         // refused, saying what to add (the URL itself is fine).
         for mode in ["verify-full", "verify-ca"] {
