@@ -239,7 +239,12 @@ fn primary_url(
         accepted.location,
     )
     .with_pooler(pooler)
-    .with_hosts(accepted.targets.shown(), accepted.targets.attrs)
+    .with_hosts(
+        accepted
+            .targets
+            .shown(&url::redact::Secrets::of_url(&accepted.url)),
+        accepted.targets.attrs,
+    )
     .with_settings(settings);
     let setup = PoolSetup {
         pool,

@@ -27,14 +27,10 @@ pub(crate) fn apply(
         let parameter = SettingSource::Parameter {
             name: param.clone(),
         };
-        let overridden = provenance
-            .iter()
-            .rev()
-            .find(|(f, from)| *f == name && matches!(from, SettingSource::Override { .. }));
         let attribute = provenance
             .iter()
             .any(|(f, from)| *f == name && *from == SettingSource::Attribute);
-        if let Some((_, by)) = overridden {
+        if let Some(by) = override_of(provenance, name) {
             let mut over = vec![parameter];
             if attribute {
                 over.push(SettingSource::Attribute);
@@ -47,8 +43,7 @@ pub(crate) fn apply(
             });
             continue;
         }
-        let jitter_given = provenance.iter().any(|(f, _)| *f == "lifetime_jitter");
-        set(pool, field, value, jitter_given);
+        set(pool, field, value, jitter_given(provenance));
         report.push(Setting {
             name,
             value: current(pool, field),
@@ -150,14 +145,10 @@ pub(crate) fn broken(
 ) -> Vec<Broken> {
     let mut merged = pool.clone();
     let mut from_url: Vec<(&'static str, String)> = Vec::new();
-    let jitter_given = provenance.iter().any(|(f, _)| *f == "lifetime_jitter");
     for (field, value, param) in url.map_or(&[][..], |u| &u.pool[..]) {
         let name = field.name();
-        let overridden = provenance
-            .iter()
-            .any(|(f, from)| *f == name && matches!(from, SettingSource::Override { .. }));
-        if !overridden {
-            set(&mut merged, *field, *value, jitter_given);
+        if override_of(provenance, name).is_none() {
+            set(&mut merged, *field, *value, jitter_given(provenance));
             from_url.retain(|(n, _)| *n != name);
             from_url.push((name, param.clone()));
         }
@@ -209,6 +200,25 @@ pub(crate) fn broken_by_url(
                 rule: b.rule,
             })
         })
+}
+
+/// The `DATABASE_*` override that set `field`, which wins over the URL's
+/// parameter.
+fn override_of<'a>(
+    provenance: &'a [(&'static str, SettingSource)],
+    field: &str,
+) -> Option<&'a SettingSource> {
+    provenance
+        .iter()
+        .rev()
+        .find(|(f, from)| *f == field && matches!(from, SettingSource::Override { .. }))
+        .map(|(_, from)| from)
+}
+
+/// Whether an attribute or an override gave the lifetime jitter: a URL's
+/// lifetime then does not shrink it to fit (the rule says it does not).
+fn jitter_given(provenance: &[(&'static str, SettingSource)]) -> bool {
+    provenance.iter().any(|(f, _)| *f == "lifetime_jitter")
 }
 
 /// A session setting's name, as the report keeps it.

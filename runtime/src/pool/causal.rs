@@ -23,6 +23,7 @@ use tokio::time::Instant;
 use crate::Pool;
 use crate::pool::database::Database;
 use crate::pool::error::DatabaseError;
+use crate::pool::reader::ReaderOn;
 
 /// How long [`Database::reader_after`] waits for the reader's server to
 /// replay a write before it reads from the primary instead.
@@ -132,8 +133,8 @@ impl Database {
         if reader.backend() != crate::Backend::Postgres {
             return Ok(reader);
         }
-        let source = self.reader_source().unwrap_or("the primary");
-        if source.starts_with("the primary") {
+        let on = self.inner.reader.get().map_or(ReaderOn::Primary, |r| r.on);
+        if on == ReaderOn::Primary {
             return self.pool().await;
         }
         if after == Written::default() {
@@ -141,8 +142,7 @@ impl Database {
         }
         // A standby of the URL's hosts is one server: what it replayed
         // stays replayed.
-        let pinned = source.starts_with("a standby");
-        if pinned && self.inner.replayed.load(Ordering::Relaxed) >= after.0 {
+        if on == ReaderOn::Standby && self.inner.replayed.load(Ordering::Relaxed) >= after.0 {
             return Ok(reader);
         }
         #[cfg(feature = "postgres")]
@@ -186,12 +186,12 @@ impl Database {
     /// servers answer.
     #[cfg_attr(not(feature = "postgres"), allow(clippy::unused_async))]
     pub(crate) async fn reader_behind(&self) -> Option<u64> {
-        let on_standby = self
-            .reader_source()
-            .is_some_and(|s| !s.starts_with("the primary"));
-        let (Some((reader, _)), true) = (self.inner.reader.get(), on_standby) else {
-            return None;
-        };
+        let reader = &self
+            .inner
+            .reader
+            .get()
+            .filter(|r| r.on != ReaderOn::Primary)?
+            .pool;
         #[cfg(feature = "postgres")]
         #[allow(irrefutable_let_patterns, reason = "refutable with another driver")]
         if let Pool::Postgres(p) = reader {

@@ -64,7 +64,7 @@ pub(super) struct Inner {
     pub(super) failures: AtomicU64,
     pub(super) builds: AtomicU64,
     /// The reader pool and where its reads go, built on first use.
-    pub(super) reader: OnceLock<(Pool, String)>,
+    pub(super) reader: OnceLock<crate::pool::reader::Reader>,
     #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
     pub(super) reader_build: tokio::sync::Mutex<()>,
     /// The pool on the direct URL, built on first use.
@@ -448,8 +448,8 @@ impl Database {
     /// Closes the pools (the primary's and the reader's), if they were
     /// built, waiting for connections in use.
     pub async fn close(&self) {
-        if let Some((reader, _)) = self.inner.reader.get() {
-            reader.close().await;
+        if let Some(reader) = self.inner.reader.get() {
+            reader.pool.close().await;
         }
         if let Some(direct) = self.inner.direct.get() {
             direct.close().await;
@@ -465,7 +465,12 @@ impl Database {
         let c = &self.inner.connector;
         let targets = &c.runtime.targets;
         (self.get().is_some() && !targets.hosts.is_empty())
-            .then(|| targets.shown().get(c.failover.active()).cloned())
+            .then(|| {
+                targets
+                    .shown(&c.secrets())
+                    .get(c.failover.active())
+                    .cloned()
+            })
             .flatten()
     }
 }

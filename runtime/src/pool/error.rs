@@ -255,11 +255,12 @@ pub(crate) fn classify(error: &sqlx::Error, backend: Backend) -> DatabaseErrorKi
         sqlx::Error::Io(e) if crate::pool::silence::is_silent_io(e) => K::Silent,
         sqlx::Error::Io(e) => classify_io(e, backend),
         sqlx::Error::Tls(_) => K::Tls,
-        #[cfg(all(feature = "postgres", feature = "tls", unix))]
-        sqlx::Error::Database(db) if crate::tls_relay::kind_of(&**db).is_some() => {
-            crate::tls_relay::kind_of(&**db).unwrap_or(K::Other)
-        }
         sqlx::Error::Database(db) => {
+            // The TLS relay's refusals say what kept the server away.
+            #[cfg(all(feature = "postgres", feature = "tls", unix))]
+            if let Some(kind) = crate::tls_relay::kind_of(&**db) {
+                return kind;
+            }
             let code = db.code();
             match code.as_deref() {
                 // PostgreSQL invalid_password and invalid_authorization_specification

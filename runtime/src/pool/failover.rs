@@ -185,7 +185,7 @@ pub(crate) async fn choose(
     secrets: &Secrets,
     redacted: &str,
 ) -> Result<(usize, PgConnection), DatabaseError> {
-    let shown = targets.shown();
+    let shown = targets.shown(secrets);
     let name = |i: usize| {
         shown
             .get(i)
@@ -355,9 +355,11 @@ async fn follow(weak: std::sync::Weak<crate::pool::connector::Connector>) {
         let Ok(ConnectOptions::Postgres(base)) = c.options().await else {
             continue;
         };
-        let from = config.targets.shown().get(c.failover.active()).cloned();
+        let secrets = c.secrets();
+        let shown = config.targets.shown(&secrets);
+        let from = shown.get(c.failover.active()).cloned();
         let deadline = Deadline::after(timeout);
-        match choose(&base, &config.targets, deadline, &c.secrets(), &c.redacted).await {
+        match choose(&base, &config.targets, deadline, &secrets, &c.redacted).await {
             Ok((i, probe)) if i == c.failover.active() => {
                 // The same host fits again (a slow answer, a blip): keep
                 // its connections.
@@ -375,7 +377,7 @@ async fn follow(weak: std::sync::Weak<crate::pool::connector::Connector>) {
                 tracing::warn!(
                     target: "dbsettings",
                     from = from.as_deref(),
-                    to = config.targets.shown().get(i).map(String::as_str),
+                    to = shown.get(i).map(String::as_str),
                     "failover: the pool now connects to another host"
                 );
                 pause = CHECK_EVERY;

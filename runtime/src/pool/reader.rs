@@ -22,19 +22,20 @@ impl Database {
     /// and follows their rotations (a `_FILE` rewritten, a provider's new
     /// password); a replica's URL is its own, read once.
     pub async fn reader(&self) -> Result<Pool, DatabaseError> {
-        if let Some((pool, _)) = self.inner.reader.get() {
-            return Ok(pool.clone());
+        if let Some(r) = self.inner.reader.get() {
+            return Ok(r.pool.clone());
         }
         let primary = self.pool().await?;
         #[cfg(feature = "postgres")]
         if primary.backend() == Backend::Postgres {
             let _turn = self.inner.reader_build.lock().await;
-            if let Some((pool, _)) = self.inner.reader.get() {
-                return Ok(pool.clone());
+            if let Some(r) = self.inner.reader.get() {
+                return Ok(r.pool.clone());
             }
-            let (pool, source) = self.build_reader().await?;
+            let built = self.build_reader().await?;
+            let source = &built.source;
             tracing::info!(target: "dbsettings", "the reader pool reads from {source}");
-            return Ok(self.inner.reader.get_or_init(|| (pool, source)).0.clone());
+            return Ok(self.inner.reader.get_or_init(|| built).pool.clone());
         }
         Ok(primary)
     }
@@ -42,11 +43,11 @@ impl Database {
     /// Where the reader pool's reads go, once it is built.
     #[must_use]
     pub fn reader_source(&self) -> Option<&str> {
-        self.inner.reader.get().map(|(_, s)| s.as_str())
+        self.inner.reader.get().map(|r| r.source.as_str())
     }
 
     #[cfg(feature = "postgres")]
-    async fn build_reader(&self) -> Result<(Pool, String), DatabaseError> {
+    async fn build_reader(&self) -> Result<Reader, DatabaseError> {
         use crate::pool::connect::pool_options;
         use crate::pool::connector::Shape;
         use crate::pool::failover;
@@ -84,7 +85,11 @@ impl Database {
                     let pool = pool_options(&config.pool, &watch, None).connect_lazy_with(options);
                     let pool = Pool::Postgres(pool);
                     c.observe(&pool, &watch);
-                    return Ok((pool, "the replica".to_owned()));
+                    return Ok(Reader {
+                        pool,
+                        source: "the replica".to_owned(),
+                        on: ReaderOn::Replica,
+                    });
                 }
                 Err(e) => replica_error = Some(e),
             }
@@ -120,16 +125,37 @@ impl Database {
         let pool = pool_options(&config.pool, &watch, None).connect_lazy_with(options);
         let pool = Pool::Postgres(pool);
         c.attach(&pool, shape, &watch);
-        let mut source = if standby {
-            "a standby of the URL's hosts".to_owned()
+        let (mut source, on) = if standby {
+            ("a standby of the URL's hosts".to_owned(), ReaderOn::Standby)
         } else {
-            "the primary".to_owned()
+            ("the primary".to_owned(), ReaderOn::Primary)
         };
         if let Some(e) = replica_error {
             source = format!("{source} (the replica is unreachable: {e})");
         }
-        Ok((pool, source))
+        Ok(Reader { pool, source, on })
     }
+}
+
+/// The reader pool, once built: where its reads go, said and known.
+pub(super) struct Reader {
+    pub(super) pool: Pool,
+    /// Said in the log and the health report.
+    pub(super) source: String,
+    pub(super) on: ReaderOn,
+}
+
+/// What server the reader pool reads from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+pub(super) enum ReaderOn {
+    /// The `replica` attribute's URL: one server, or an endpoint that
+    /// balances over several.
+    Replica,
+    /// A standby among the URL's hosts: one server.
+    Standby,
+    /// The primary's hosts (no standby, or the replica unreachable).
+    Primary,
 }
 
 /// The watch of a reader pool on `options`.

@@ -47,6 +47,17 @@ pub enum TlsFileProblem {
         /// The parameter to add.
         missing: String,
     },
+    /// The certificate is to be checked as libpq checks it, and the TLS
+    /// relay that does so could not start: its socket goes in a private
+    /// directory of the temp directory (`TMPDIR`, else `/tmp`).
+    NoRelay {
+        /// Why, as the OS said it.
+        #[cfg_attr(
+            feature = "serde",
+            serde(rename = "io_error", serialize_with = "super::serde::io_kind")
+        )]
+        kind: io::ErrorKind,
+    },
     /// `sslrootcert=system` with a mode weaker than `verify-full`: with
     /// the system's public CAs, a certificate for any name would pass.
     /// libpq refuses it.
@@ -68,6 +79,12 @@ impl TlsFileProblem {
                 return write!(
                     f,
                     "its `{parameter}` is given without `{missing}`: sqlx sends a client certificate only with both"
+                );
+            }
+            Self::NoRelay { kind } => {
+                return write!(
+                    f,
+                    "its `{parameter}` asks for the server's certificate to be checked, and the relay that checks it as libpq does could not start ({kind})"
                 );
             }
             Self::WeakModeForSystem { mode } => {
@@ -95,12 +112,13 @@ impl TlsFileProblem {
             Self::EncryptedKey => {
                 f.write_str("holds an encrypted private key: sqlx cannot decrypt it")
             }
-            Self::Unpaired { .. } | Self::WeakModeForSystem { .. } => Ok(()),
+            Self::Unpaired { .. } | Self::NoRelay { .. } | Self::WeakModeForSystem { .. } => Ok(()),
         }
     }
 
     pub(super) fn hint(&self, parameter: &str) -> String {
         match self {
+            Self::NoRelay { .. } => "let the service create a directory in its temp directory (`TMPDIR`, else /tmp), with a path short enough for a Unix socket".to_owned(),
             Self::WeakModeForSystem { .. } => format!(
                 "use `sslmode=verify-full` with `{parameter}=system`, or name the CA's file in `{parameter}`"
             ),
@@ -125,5 +143,30 @@ impl TlsFileProblem {
                 "add `{missing}` (sqlx has no default such as libpq's ~/.postgresql/postgresql.key)"
             ),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::Rejection;
+    use super::*;
+
+    /// A relay that cannot start says so, and where it looked: not "the
+    /// PEM text cannot be read".
+    #[test]
+    fn a_relay_that_cannot_start_says_where() {
+        let r = Rejection::TlsFile {
+            parameter: "sslrootcert".to_owned(),
+            path: None,
+            problem: TlsFileProblem::NoRelay {
+                kind: io::ErrorKind::PermissionDenied,
+            },
+        };
+        let text = r.to_string();
+        assert!(
+            text.contains("relay") && !text.contains("PEM text"),
+            "{text}"
+        );
+        assert!(r.hint().unwrap().contains("TMPDIR"));
     }
 }

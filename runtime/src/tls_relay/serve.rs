@@ -37,15 +37,17 @@ pub(super) async fn serve(mut client: UnixStream, trust: Arc<Trust>) {
     let opened = tokio::time::timeout(OPEN_BOUND, open(&trust)).await;
     let _ = match opened {
         Ok(Ok(Upstream::Tls(mut tls))) => match first_exchange(&mut client, &mut tls).await {
-            Ok(true) => tokio::io::copy_bidirectional(&mut client, &mut *tls)
-                .await
-                .map(drop),
+            Ok(true) => {
+                pipe(client, *tls).await;
+                Ok(())
+            }
             Ok(false) => Ok(()),
             Err(failure) => answer(client, failure).await,
         },
-        Ok(Ok(Upstream::Plain(mut tcp))) => tokio::io::copy_bidirectional(&mut client, &mut tcp)
-            .await
-            .map(drop),
+        Ok(Ok(Upstream::Plain(tcp))) => {
+            pipe(client, tcp).await;
+            Ok(())
+        }
         Ok(Err(failure)) => refuse(client, failure).await,
         Err(_) => {
             let failure = Failure {
@@ -55,6 +57,21 @@ pub(super) async fn serve(mut client: UnixStream, trust: Arc<Trust>) {
             refuse(client, failure).await
         }
     };
+}
+
+/// Bytes both ways until either side ends, then both are closed: the
+/// PostgreSQL protocol has no half-closed session, and a server that
+/// vanished without a reset must not keep the relay's half (its task, its
+/// socket) for ever once the driver has given up on it.
+async fn pipe<S>(client: UnixStream, server: S)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite,
+{
+    let (mut from_client, mut to_client) = tokio::io::split(client);
+    let (mut from_server, mut to_server) = tokio::io::split(server);
+    let up = core::pin::pin!(tokio::io::copy(&mut from_client, &mut to_server));
+    let down = core::pin::pin!(tokio::io::copy(&mut from_server, &mut to_client));
+    let _ = futures_util::future::select(up, down).await;
 }
 
 async fn open(trust: &Trust) -> Result<Upstream, Failure> {
@@ -197,4 +214,42 @@ async fn answer(mut client: UnixStream, failure: Failure) -> io::Result<()> {
     message.extend(body);
     client.write_all(&message).await?;
     client.shutdown().await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The driver gives up on a server that went silent (no reset): the
+    /// relay's half ends too, its task and socket with it.
+    #[tokio::test]
+    async fn a_silent_server_is_let_go_when_the_driver_closes() {
+        let (relay_side, driver) = UnixStream::pair().unwrap();
+        let (server, _silent) = tokio::io::duplex(64);
+        let piped = tokio::spawn(pipe(relay_side, server));
+        drop(driver);
+        tokio::time::timeout(Duration::from_secs(2), piped)
+            .await
+            .expect("the relay kept a silent server's connection")
+            .unwrap();
+    }
+
+    /// And the other way: the server closes, the driver sees its end.
+    #[tokio::test]
+    async fn a_closed_server_closes_the_drivers_end() {
+        let (relay_side, mut driver) = UnixStream::pair().unwrap();
+        let (server, far) = tokio::io::duplex(64);
+        let piped = tokio::spawn(pipe(relay_side, server));
+        drop(far);
+        let mut buf = [0u8; 1];
+        let n = tokio::time::timeout(Duration::from_secs(2), driver.read(&mut buf))
+            .await
+            .expect("the driver's end stayed open")
+            .unwrap();
+        assert_eq!(n, 0);
+        tokio::time::timeout(Duration::from_secs(2), piped)
+            .await
+            .expect("the relay kept the driver's connection")
+            .unwrap();
+    }
 }

@@ -81,9 +81,6 @@ pub(crate) struct Targets {
     pub(crate) random: bool,
     /// The port of a host listed without one (`PGPORT`, else 5432).
     pub(crate) default_port: u16,
-    /// The URL's secrets: a host or port that is the password is hidden
-    /// here as in the URL as shown.
-    pub(crate) secrets: redact::Secrets,
 }
 
 impl Targets {
@@ -93,8 +90,9 @@ impl Targets {
         self.hosts.len() > 1 || self.attrs != resolution::SessionAttrs::Any
     }
 
-    /// `host:port` of each host, for messages.
-    pub(crate) fn shown(&self) -> Vec<String> {
+    /// `host:port` of each host, for messages: a host or port that is one
+    /// of `secrets`' passwords hidden, as in the URL as shown.
+    pub(crate) fn shown(&self, secrets: &redact::Secrets) -> Vec<String> {
         self.hosts
             .iter()
             .map(|(h, p)| {
@@ -103,9 +101,9 @@ impl Targets {
                 } else {
                     h.clone()
                 };
-                let h = self.secrets.hide_components(&h);
+                let h = secrets.hide_components(&h);
                 p.map_or(h.clone(), |p| {
-                    format!("{h}:{}", self.secrets.hide_components(&p.to_string()))
+                    format!("{h}:{}", secrets.hide_components(&p.to_string()))
                 })
             })
             .collect()
@@ -178,7 +176,6 @@ fn validate(s: String, places: &Places, source: &dyn Source) -> Result<Accepted,
                 attrs: list.attrs,
                 random: list.random,
                 default_port,
-                secrets: redact::Secrets::of_url(&s),
             };
             None
         }

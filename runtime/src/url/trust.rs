@@ -67,15 +67,17 @@ pub(super) fn as_libpq(
             .map(|s| &s.value)
     };
     let absolute = |p: &PathBuf| cwd.join(p);
+    let mut mode = o.get_ssl_mode();
     let mut roots = match value(Role::Root) {
         Some(Ok(p)) if p == Path::new("system") => Some(Roots::System),
         Some(Ok(p)) => Some(Roots::File(absolute(p))),
         // An empty PEM text is how "no root" is said.
         Some(Err(pem)) if pem.is_empty() => None,
         Some(Err(pem)) => Some(Roots::Pem(pem.clone().into_bytes())),
+        // Without TLS, libpq's default file is not looked for.
+        None if matches!(mode, PgSslMode::Disable | PgSslMode::Allow) => None,
         None => home_root(source).map(Roots::File),
     };
-    let mut mode = o.get_ssl_mode();
     let parameter = || crate::url::tls::root_parameter(url);
     if roots == Some(Roots::System) {
         match (written_mode.is_some(), mode) {
@@ -146,7 +148,7 @@ fn routed(o: &PgConnectOptions, trust: Trust) -> Result<PgConnectOptions, Reject
     let dir = crate::tls_relay::route(trust).map_err(|e| Rejection::TlsFile {
         parameter: "sslrootcert".to_owned(),
         path: None,
-        problem: TlsFileProblem::Unreadable { kind: e.kind() },
+        problem: TlsFileProblem::NoRelay { kind: e.kind() },
     })?;
     Ok(o.clone().socket(dir).ssl_mode(PgSslMode::Disable))
 }

@@ -375,6 +375,20 @@ fn startup_options(text: &str) -> Option<Vec<(String, String)>> {
 mod tests {
     use super::table::TABLE;
     use super::*;
+
+    /// The bounds the messages state are the bounds checked.
+    #[test]
+    fn the_stated_bounds_are_the_checked_ones() {
+        let most = MOST_CONNECTIONS.to_string();
+        assert!(Count.expected().contains(&most) && CountOrZero.expected().contains(&most));
+        assert!(Seconds.expected().contains(&LONGEST.as_secs().to_string()));
+        let hours = LONGEST.as_secs() / 3600;
+        assert!(GoDuration.expected().contains(&format!("{hours}h")));
+        assert!(parse(&most, Count).is_some());
+        assert!(parse(&(MOST_CONNECTIONS + 1).to_string(), Count).is_none());
+        assert!(parse(&format!("{hours}h"), GoDuration).is_some());
+        assert!(parse(&format!("{}h", hours + 1), GoDuration).is_none());
+    }
     use PoolField::{AcquireTimeout, ConnectTimeout, MaxConnections};
 
     #[test]
